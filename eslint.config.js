@@ -1,0 +1,46 @@
+// @ts-check
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'http', 'https', 'net', 'dns', 'child_process', 'stream', 'zlib', 'url', 'util', 'worker_threads'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'test-artifacts/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // sharp is imported by the image module only (and the simulator's own image generator).
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/images/**', 'src/simulator/images.ts', 'bench/**', 'test/helpers/images.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'sharp', message: 'Only src/images imports sharp.' }] }],
+    },
+  },
+  {
+    // Workflows run in Temporal's deterministic sandbox: no I/O libraries, and activities only as types.
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'Workflows must be deterministic: no Node built-ins (use an activity).' },
+            { group: ['pg', 'pg-*', 'sharp', 'got', 'undici', 'axios', 'node-fetch', 'fastify', 'pino'], message: 'Workflows must not do I/O: call an activity.' },
+            { group: ['**/activities/**', '**/db/**', '**/storage/**', '**/images/**', '**/operators/**', '**/config.js'], message: 'Workflows import activities as types only (import type) and call them through proxyActivities.', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // One config module reads the environment.
+    files: ['src/**/*.ts'],
+    ignores: ['src/config.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' }],
+    },
+  },
+);

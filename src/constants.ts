@@ -1,0 +1,28 @@
+/** Names shared by workers, clients and workflows. Change them here only. */
+export const TASK_QUEUES = {
+  tourImport: 'tour-import',
+  imageProcessing: 'image-processing',
+} as const;
+
+export const WORKFLOW_TYPES = {
+  importOperator: 'ImportOperator',
+  importTour: 'ImportTour',
+} as const;
+
+export const SEARCH_ATTRIBUTES = {
+  operatorId: 'OperatorId',
+  importMode: 'ImportMode',
+  importStatus: 'ImportStatus',
+} as const;
+
+export const SIGNALS = { pause: 'pause', resume: 'resume' } as const;
+export const QUERIES = { progress: 'progress' } as const;
+export const UPDATES = { pause: 'pauseImport', resume: 'resumeImport' } as const;
+
+export function importOperatorWorkflowId(operatorId: string): string {
+  return `import:${operatorId}`;
+}
+
+export function importTourWorkflowId(operatorId: string, externalId: string): string {
+  return `tour:${operatorId}:${externalId}`;
+}

@@ -1,0 +1,48 @@
+import type { Tour } from '../domain/tour.js';
+
+export type Dialect = 'A' | 'B' | 'C';
+
+/** What a listing page says about one tour. */
+export type ListEntry =
+  | {
+      kind: 'active';
+      externalId: string;
+      /** Operator's last-updated mark, if the dialect has one. */
+      sourceUpdatedAt: string | null;
+      /** Present when the listing already carries the whole tour (dialects A and B). */
+      tour?: Tour;
+    }
+  | { kind: 'removed'; externalId: string; sourceUpdatedAt: string | null }
+  /** The listing had this entry but it failed validation: recorded, never a crash. */
+  | { kind: 'invalid'; externalId: string; error: string };
+
+export interface ListPage {
+  entries: ListEntry[];
+  /** Opaque, JSON-serialisable position to continue from; undefined when the listing is complete. */
+  next?: string;
+  /**
+   * The delta mark to store once every tour of this listing has been handled
+   * (dialect A: cursor; B: the greatest updatedSince seen). Undefined for C.
+   */
+  deltaMark?: string;
+}
+
+export interface ListOptions {
+  mode: 'delta' | 'full';
+  /** Delta mark stored by the previous completed import (delta mode only). */
+  since?: string;
+  pageSize?: number;
+}
+
+export type FetchResult = { kind: 'found'; tour: Tour } | { kind: 'gone' };
+
+/** One per dialect. Adapters do HTTP through OperatorHttp and map raw payloads with pure functions. */
+export interface OperatorAdapter {
+  readonly dialect: Dialect;
+  /** Whether the dialect can list only what changed since a mark. */
+  readonly supportsDelta: boolean;
+  /** Whether removed tours appear in a delta listing (A: tombstones) or only as absences from a full one. */
+  readonly reportsRemovals: boolean;
+  listPage(position: string | undefined, options: ListOptions): Promise<ListPage>;
+  fetchTour(externalId: string): Promise<FetchResult>;
+}

@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Tiers: `unit` needs nothing running; `system` (workflow, integration, faults) gets a real Temporal
+ * dev server and PostgreSQL from the global setup, which also stops them afterwards.
+ */
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    // One file at a time: the machine has two cores and the system tier shares one Temporal server.
+    fileParallelism: false,
+    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'system',
+          include: ['test/workflow/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
