@@ -11,7 +11,12 @@ export const TourSchema = z.object({
   externalId: z.string().min(1).max(200),
   title: z.string().trim().min(1).max(500),
   description: z.string().max(50_000),
-  durationMinutes: z.number().int().positive().max(60 * 24 * 60).nullable(),
+  durationMinutes: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 24 * 60)
+    .nullable(),
   price: z
     .object({ amount: z.number().nonnegative().finite(), currency: z.string().regex(/^[A-Z]{3}$/) })
     .nullable(),

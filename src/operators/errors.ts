@@ -1,0 +1,154 @@
+/**
+ * Typed operator failures. Each carries a `type` (used verbatim as the Temporal ApplicationFailure
+ * type, so people can search for it) and `retryable`; the activity layer does the conversion.
+ * Messages name the request path and status but never credentials: see redactUrl.
+ */
+
+/** Never wait longer than this on an operator's say-so; a broken header must not park a run for hours. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+const SECRET_PARAM = /^(api[-_]?key|key|token|access[-_]?token|signature|sig|secret|password)$/i;
+
+/** The URL with secret-looking query parameters replaced, safe for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    for (const name of [...u.searchParams.keys()]) {
+      if (SECRET_PARAM.test(name)) u.searchParams.set(name, 'REDACTED');
+    }
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/([?&](?:api[-_]?key|key|token|signature)=)[^&#]*/gi, '$1REDACTED');
+  }
+}
+
+export abstract class OperatorError extends Error {
+  abstract readonly type: string;
+  abstract readonly retryable: boolean;
+  /** Redacted URL of the failing request. */
+  readonly url: string;
+
+  constructor(message: string, url: string) {
+    super(message);
+    this.url = redactUrl(url);
+    this.name = new.target.name;
+  }
+}
+
+/** 429, or a 403 caused by an exhausted quota. Always worth retrying after `retryAfterMs`. */
+export class OperatorThrottledError extends OperatorError {
+  readonly type = 'OperatorThrottled';
+  readonly retryable = true;
+  constructor(
+    url: string,
+    readonly status: number,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    const wait = retryAfterMs === undefined ? '' : `, retry after ${Math.ceil(retryAfterMs / 1000)} s`;
+    super(`operator throttled GET ${redactUrl(url)}: HTTP ${status}${wait}`, url);
+  }
+}
+
+/** Non-2xx status, timeout or network failure. `status` is undefined when no response arrived. */
+export class OperatorHttpError extends OperatorError {
+  readonly type = 'OperatorHttpError';
+  readonly retryable: boolean;
+  constructor(
+    url: string,
+    readonly status: number | undefined,
+    reason: string,
+    /** Present on 503 responses that carry Retry-After. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(
+      `operator request GET ${redactUrl(url)} failed: ${status === undefined ? reason : `HTTP ${status} ${reason}`}`.trim(),
+      url,
+    );
+    this.retryable = status === undefined || status >= 500 || status === 408;
+  }
+}
+
+/** The body cannot be understood: malformed JSON/XML, wrong content type, too large. */
+export class OperatorPayloadError extends OperatorError {
+  readonly type = 'OperatorPayloadInvalid';
+  readonly retryable = false;
+  constructor(url: string, reason: string, body?: string) {
+    super(
+      `operator payload from GET ${redactUrl(url)} is invalid: ${reason}${body === undefined ? '' : ` — body starts: ${excerpt(body)}`}`,
+      url,
+    );
+  }
+}
+
+/** An error reported inside an HTTP 200 (B: success=false, C: <error> other than OK). */
+export class OperatorApplicationError extends OperatorError {
+  readonly type = 'OperatorApplicationError';
+  readonly retryable: boolean;
+  constructor(
+    url: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(
+      `operator reported error ${code} for GET ${redactUrl(url)}${detail ? `: ${excerpt(detail)}` : ''}`,
+      url,
+    );
+    this.retryable = TRANSIENT_CODE.test(code) && !AUTH_CODE.test(code);
+  }
+}
+
+const AUTH_CODE = /AUTH|KEY|SIGNATURE|CREDENTIAL|PERMISSION|FORBIDDEN|DENIED|CHANNEL/i;
+const TRANSIENT_CODE = /TIMEOUT|UNAVAILABLE|INTERNAL|TEMPORAR|BUSY|TRY.?AGAIN|MAINTENANCE/i;
+const THROTTLE_CODE = /RATE.?LIMIT|QUOTA|TOO.?MANY|THROTTL/i;
+
+/** Throttling reported inside a 200 is still throttling: classify it so it gets the right retry. */
+export function applicationError(url: string, code: string, detail: string): OperatorError {
+  if (THROTTLE_CODE.test(code)) return new OperatorThrottledError(url, 200, undefined);
+  return new OperatorApplicationError(url, code, detail);
+}
+
+/** Single line, at most 200 characters, so messages stay readable and bounded. */
+export function excerpt(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+}
+
+type HeaderValue = string | string[] | undefined;
+const first = (v: HeaderValue) => (Array.isArray(v) ? v[0] : v);
+
+/**
+ * How long the operator asks us to wait: Retry-After (delta-seconds or HTTP-date), else
+ * RateLimit-Reset / X-RateLimit-Reset (seconds until reset; large values are read as an epoch).
+ * Capped at MAX_RETRY_AFTER_MS; undefined when no usable header is present.
+ */
+export function parseRetryAfter(headers: Record<string, HeaderValue>, now = Date.now()): number | undefined {
+  const retryAfter = first(headers['retry-after'])?.trim();
+  let ms: number | undefined;
+  if (retryAfter) {
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) ms = Number(retryAfter) * 1000;
+    else {
+      const at = Date.parse(retryAfter);
+      if (!Number.isNaN(at)) ms = Math.max(0, at - now);
+    }
+  }
+  if (ms === undefined) {
+    const reset = first(headers['ratelimit-reset'] ?? headers['x-ratelimit-reset'])?.trim();
+    if (reset && /^\d+(\.\d+)?$/.test(reset)) {
+      const n = Number(reset);
+      ms = n > 1e9 ? Math.max(0, n * 1000 - now) : n * 1000;
+    }
+  }
+  return ms === undefined ? undefined : Math.min(Math.round(ms), MAX_RETRY_AFTER_MS);
+}
+
+/** Operator configuration that cannot work (missing credential, invalid operators file). Permanent. */
+export class OperatorConfigError extends Error {
+  readonly type = 'OperatorConfigInvalid';
+  readonly retryable = false;
+  constructor(message: string) {
+    super(message);
+    this.name = 'OperatorConfigError';
+  }
+}

@@ -1,0 +1,215 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import got, { RequestError, TimeoutError } from 'got';
+import {
+  OperatorError,
+  OperatorHttpError,
+  OperatorPayloadError,
+  OperatorThrottledError,
+  excerpt,
+  parseRetryAfter,
+  redactUrl,
+} from './errors.js';
+
+/**
+ * The only module that talks HTTP to operators. It bounds every request (timeouts, body size,
+ * rate limit), never retries by itself (Temporal retries the activity, with backoff we can see in
+ * the history), and turns every failure into one of the typed errors in ./errors.ts.
+ */
+
+export interface RateLimiter {
+  acquire(): Promise<void>;
+}
+
+export interface OperatorHttpOptions {
+  /** e.g. http://127.0.0.1:4010/ops/alpine-trails — dialect paths are appended to it. */
+  baseUrl: string;
+  rateLimiter?: RateLimiter;
+  /** Whole-request budget (connect + headers + body). */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  maxBodyBytes?: number;
+  userAgent?: string;
+  /** Secret values (API keys) scrubbed from every error message, whatever the operator echoes back. */
+  secrets?: string[];
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  /** Non-2xx statuses returned to the caller instead of thrown (e.g. 404 on a detail fetch). */
+  acceptStatuses?: number[];
+}
+
+export interface OperatorResponse<T> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: T;
+  /** Redacted request URL, for messages. */
+  url: string;
+}
+
+export interface OperatorHttp {
+  readonly baseUrl: string;
+  /** JSON body; for accepted non-2xx statuses the body is the parsed JSON or undefined. */
+  getJson(pathAndQuery: string, options?: RequestOptions): Promise<OperatorResponse<unknown>>;
+  /** Text body whose content type must match `contentType` (when given) on 2xx responses. */
+  getText(
+    pathAndQuery: string,
+    options?: RequestOptions & { contentType?: RegExp },
+  ): Promise<OperatorResponse<string>>;
+  /** Removes configured secrets from text an adapter puts into an error. */
+  redact(text: string): string;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+export const DEFAULT_USER_AGENT = 'tour-import/0.1 (+operator-sync)';
+
+/** Adds a query string; undefined values are left out. Adapters sign exactly what this returns. */
+export function withQuery(path: string, params: Record<string, string | number | undefined>): string {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) qs.set(k, String(v));
+  const s = qs.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  url: string;
+}
+
+export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('REDACTED'), text);
+
+  async function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
+    const url = `${baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+    try {
+      await options.rateLimiter?.acquire();
+      const res = await send(url, opts.headers ?? {});
+      const text = res.body.toString('utf8');
+      const raw = { status: res.statusCode, headers: res.headers, text, url };
+      if ((res.statusCode >= 200 && res.statusCode < 300) || opts.acceptStatuses?.includes(res.statusCode))
+        return raw;
+      throw statusError(raw, redact);
+    } catch (err) {
+      if (err instanceof OperatorError) {
+        // Belt and braces: whatever an adapter or the operator put in the message, scrub it (stack too).
+        err.message = redact(err.message);
+        if (err.stack) err.stack = redact(err.stack);
+        throw err;
+      }
+      throw networkError(url, err, redact);
+    }
+  }
+
+  async function send(url: string, headers: Record<string, string>) {
+    let tooLarge = false;
+    const req = got(url, {
+      method: 'GET',
+      headers: { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
+      timeout: {
+        connect: options.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
+        response: timeoutMs,
+        request: timeoutMs,
+      },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      // A redirect could carry the API key header to another host; operators' APIs do not need it.
+      followRedirect: false,
+      responseType: 'buffer',
+    });
+    const abortIfTooLarge = (bytes: number) => {
+      if (bytes > maxBodyBytes && !tooLarge) {
+        tooLarge = true;
+        req.cancel();
+      }
+    };
+    req.on('response', (res) => abortIfTooLarge(Number(res.headers['content-length'] ?? 0)));
+    req.on('downloadProgress', (p) => abortIfTooLarge(p.transferred));
+    try {
+      const res = await req;
+      abortIfTooLarge(res.body.length);
+      if (!tooLarge) return res;
+    } catch (err) {
+      if (!tooLarge) throw err;
+    }
+    throw new OperatorPayloadError(url, `body larger than ${maxBodyBytes} bytes`);
+  }
+
+  return {
+    baseUrl,
+    redact,
+    async getJson(pathAndQuery, opts = {}) {
+      const raw = await request(pathAndQuery, {
+        ...opts,
+        headers: { accept: 'application/json', ...opts.headers },
+      });
+      const ok = raw.status >= 200 && raw.status < 300;
+      const type = String(raw.headers['content-type'] ?? '');
+      if (ok && !/json/i.test(type)) {
+        throw new OperatorPayloadError(
+          raw.url,
+          `expected JSON, got content type "${type || 'none'}"`,
+          redact(raw.text),
+        );
+      }
+      let body: unknown;
+      try {
+        body = raw.text === '' && !ok ? undefined : JSON.parse(raw.text);
+      } catch (err) {
+        if (ok)
+          throw new OperatorPayloadError(
+            raw.url,
+            `malformed JSON (${(err as Error).message})`,
+            redact(raw.text),
+          );
+      }
+      return { status: raw.status, headers: raw.headers, body, url: redactUrl(raw.url) };
+    },
+    async getText(pathAndQuery, opts = {}) {
+      const raw = await request(pathAndQuery, opts);
+      const type = String(raw.headers['content-type'] ?? '');
+      if (opts.contentType && raw.status < 300 && !opts.contentType.test(type)) {
+        throw new OperatorPayloadError(
+          raw.url,
+          `unexpected content type "${type || 'none'}"`,
+          redact(raw.text),
+        );
+      }
+      return { status: raw.status, headers: raw.headers, body: raw.text, url: redactUrl(raw.url) };
+    },
+  };
+}
+
+const QUOTA_TEXT = /quota|rate.?limit|too many requests/i;
+
+function statusError(raw: RawResponse, redact: (s: string) => string): OperatorError {
+  const { status, headers } = raw;
+  const retryAfterMs = parseRetryAfter(headers);
+  const remaining = headers['x-ratelimit-remaining'] ?? headers['ratelimit-remaining'];
+  // A 403 is usually bad credentials (permanent) — but dialect C answers an exhausted hourly quota with 403 too.
+  const quota403 = status === 403 && (String(remaining) === '0' || QUOTA_TEXT.test(raw.text.slice(0, 2000)));
+  if (status === 429 || quota403) return new OperatorThrottledError(raw.url, status, retryAfterMs);
+  const detail = raw.text ? `— ${excerpt(redact(raw.text))}` : '';
+  return new OperatorHttpError(raw.url, status, detail, status === 503 ? retryAfterMs : undefined);
+}
+
+function networkError(url: string, err: unknown, redact: (s: string) => string): OperatorError {
+  if (err instanceof TimeoutError) {
+    return new OperatorHttpError(url, undefined, `timeout during ${err.event}`);
+  }
+  if (err instanceof RequestError) {
+    return new OperatorHttpError(url, undefined, `network error ${err.code}: ${redact(err.message)}`);
+  }
+  return new OperatorHttpError(
+    url,
+    undefined,
+    `unexpected error: ${redact(err instanceof Error ? err.message : String(err))}`,
+  );
+}

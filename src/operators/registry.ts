@@ -1,0 +1,216 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { createDialectAAdapter } from './dialect-a.js';
+import { DEFAULT_IMAGE_FORMAT_ID, createDialectBAdapter } from './dialect-b.js';
+import { createDialectCAdapter } from './dialect-c.js';
+import { OperatorConfigError } from './errors.js';
+import { createOperatorHttp, type OperatorHttpOptions, type RateLimiter } from './http.js';
+import { sharedRateLimiter } from './rate-limit.js';
+import type { OperatorAdapter } from './types.js';
+
+/**
+ * Operators come from config/operators.yaml. Credentials are referenced by the NAME of an
+ * environment variable, so the file can be committed and the secrets never reach the database,
+ * logs or workflow history.
+ */
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const duration = z
+  .union([
+    z.number().int().nonnegative(),
+    z.string().regex(DURATION, 'must be a duration like "90s", "15m", "1h", "1d"'),
+  ])
+  .transform((v) =>
+    typeof v === 'number' ? v : Number(DURATION.exec(v)![1]) * UNIT_MS[DURATION.exec(v)![2]],
+  );
+const envName = z
+  .string()
+  .regex(
+    /^[A-Z_][A-Z0-9_]*$/,
+    'must be the NAME of an environment variable (A-Z, 0-9, _), not a secret value',
+  );
+const cron = z.string().regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron expression with 5 or 6 fields');
+
+const Schedule = z
+  .strictObject({
+    every: duration.optional(),
+    cron: cron.optional(),
+    jitter: duration.default(0),
+    /** Run a full reconciliation every Nth run (delta dialects), and/or on this cron. */
+    fullEvery: z.number().int().positive().optional(),
+    fullCron: cron.optional(),
+  })
+  .refine((s) => (s.every === undefined) !== (s.cron === undefined), {
+    message: 'set exactly one of "every" or "cron"',
+  })
+  .transform(({ every, jitter, ...rest }) => ({ everyMs: every, jitterMs: jitter, ...rest }));
+
+const common = {
+  id: z
+    .string()
+    .max(63)
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a lowercase slug (a-z, 0-9, single dashes)'),
+  name: z.string().trim().min(1).max(200),
+  baseUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  apiKeyEnv: envName,
+  webhookSecretEnv: envName.optional(),
+  schedule: Schedule.prefault({ every: '1h' }),
+  /** How many tours of this operator are imported concurrently. */
+  window: z.number().int().min(1).max(500).default(20),
+  rateLimit: z
+    .strictObject({ requestsPerSecond: z.number().positive().max(1000).default(10) })
+    .default({ requestsPerSecond: 10 }),
+  circuitBreaker: z
+    .strictObject({
+      consecutiveFailures: z.number().int().positive().default(5),
+      failureRatio: z.number().gt(0).max(1).default(0.5),
+      overLast: z.number().int().positive().default(20),
+    })
+    .default({ consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 }),
+  delta: z.boolean().optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  maxBodyBytes: z.number().int().positive().optional(),
+};
+
+const OperatorSchema = z.discriminatedUnion('dialect', [
+  z.strictObject({ ...common, dialect: z.literal('A') }),
+  z.strictObject({
+    ...common,
+    dialect: z.literal('B'),
+    imageFormatId: z.string().min(1).default(DEFAULT_IMAGE_FORMAT_ID),
+  }),
+  z.strictObject({
+    ...common,
+    dialect: z.literal('C'),
+    channelId: z.number().int().nonnegative(),
+    marketplaceId: z.number().int().nonnegative().default(0),
+    delta: z.literal(false, 'dialect C has no delta listing; remove "delta" or set it to false').optional(),
+  }),
+]);
+
+const FileSchema = z.strictObject({ operators: z.array(OperatorSchema).min(1) }).superRefine((f, ctx) => {
+  const seen = new Set<string>();
+  f.operators.forEach((op, i) => {
+    if (seen.has(op.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operators', i, 'id'],
+        message: `duplicate operator id "${op.id}"`,
+      });
+    seen.add(op.id);
+  });
+});
+
+type ParsedOperator = z.infer<typeof OperatorSchema>;
+/** A validated operator; `delta` resolved from the dialect when not set (A, B: true; C: false). */
+export type OperatorConfig = ParsedOperator & { delta: boolean };
+
+function formatPath(path: PropertyKey[]): string {
+  return path.reduce<string>(
+    (s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)),
+    '',
+  );
+}
+
+/** Pure: YAML text → operator configs. Errors name the file, the field and the operator's id. */
+export function parseOperatorsYaml(text: string, file: string): OperatorConfig[] {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new OperatorConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
+  }
+  const result = FileSchema.safeParse(doc);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const [, index] = issue.path;
+      const ops = (doc as { operators?: { id?: unknown }[] } | null)?.operators;
+      const id = typeof index === 'number' && Array.isArray(ops) ? ops[index]?.id : undefined;
+      return `field "${formatPath(issue.path)}"${typeof id === 'string' ? ` (operator "${id}")` : ''}: ${issue.message}`;
+    });
+    throw new OperatorConfigError(`${file}: ${problems.join('; ')}`);
+  }
+  return result.data.operators.map(
+    (op) => ({ ...op, delta: op.delta ?? op.dialect !== 'C' }) as OperatorConfig,
+  );
+}
+
+export async function loadOperatorsFile(path: string): Promise<OperatorConfig[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new OperatorConfigError(`cannot read operators file ${path}: ${(err as Error).message}`);
+  }
+  return parseOperatorsYaml(text, path);
+}
+
+export interface AdapterDeps {
+  /** Looks a secret up by environment variable name (config().secret). */
+  secret: (envName: string) => string | undefined;
+  /** Defaults to a per-process bucket shared by every adapter of the operator. */
+  rateLimiter?: RateLimiter;
+  http?: Pick<OperatorHttpOptions, 'timeoutMs' | 'connectTimeoutMs' | 'maxBodyBytes' | 'userAgent'>;
+}
+
+function requireSecret(op: OperatorConfig, envName: string, what: string, deps: AdapterDeps): string {
+  const value = deps.secret(envName);
+  if (!value)
+    throw new OperatorConfigError(
+      `operator "${op.id}": environment variable ${envName} (${what}) is not set`,
+    );
+  return value;
+}
+
+export function createAdapter(op: OperatorConfig, deps: AdapterDeps): OperatorAdapter {
+  const apiKey = requireSecret(op, op.apiKeyEnv, `API key for dialect ${op.dialect}`, deps);
+  const http = createOperatorHttp({
+    ...deps.http,
+    baseUrl: op.baseUrl,
+    timeoutMs: op.timeoutMs ?? deps.http?.timeoutMs,
+    maxBodyBytes: op.maxBodyBytes ?? deps.http?.maxBodyBytes,
+    rateLimiter: deps.rateLimiter ?? sharedRateLimiter(op.id, op.rateLimit.requestsPerSecond),
+    secrets: [apiKey],
+  });
+  switch (op.dialect) {
+    case 'A':
+      return createDialectAAdapter({ operatorId: op.id, http, apiKey });
+    case 'B':
+      return createDialectBAdapter({ operatorId: op.id, http, apiKey, imageFormatId: op.imageFormatId });
+    case 'C':
+      return createDialectCAdapter({
+        operatorId: op.id,
+        http,
+        apiKey,
+        channelId: op.channelId,
+        marketplaceId: op.marketplaceId,
+      });
+  }
+}
+
+/** The webhook secret, when the operator has one configured and set. */
+export function operatorWebhookSecret(op: OperatorConfig, secret: AdapterDeps['secret']): string | undefined {
+  return op.webhookSecretEnv === undefined ? undefined : secret(op.webhookSecretEnv);
+}
+
+export interface OperatorRow {
+  id: string;
+  name: string;
+  dialect: 'A' | 'B' | 'C';
+  base_url: string;
+  /** Everything non-secret the pipeline needs; env var names are left out too, they are deployment detail. */
+  settings: Record<string, unknown>;
+}
+
+export function operatorRow(op: OperatorConfig): OperatorRow {
+  const { id, name, dialect, baseUrl, apiKeyEnv: _k, webhookSecretEnv: _w, ...settings } = op;
+  return {
+    id,
+    name,
+    dialect,
+    base_url: baseUrl,
+    settings: { ...settings, hasWebhook: op.webhookSecretEnv !== undefined },
+  };
+}

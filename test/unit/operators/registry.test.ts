@@ -1,0 +1,133 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  createAdapter,
+  loadOperatorsFile,
+  operatorRow,
+  operatorWebhookSecret,
+  parseOperatorsYaml,
+} from '../../../src/operators/registry.js';
+import { OperatorConfigError } from '../../../src/operators/errors.js';
+
+const demoFile = fileURLToPath(new URL('../../../config/operators.yaml', import.meta.url));
+
+const minimal = (extra: string, dialect = 'A') =>
+  `operators:\n  - id: demo-op\n    name: Demo\n    dialect: ${dialect}\n    baseUrl: http://127.0.0.1:4010/ops/demo-op/\n    apiKeyEnv: OP_DEMO_API_KEY\n${extra}`;
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OperatorConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('operators file', () => {
+  it('loads the three demo operators with dialect defaults', async () => {
+    const ops = await loadOperatorsFile(demoFile);
+    expect(ops.map((o) => [o.id, o.dialect, o.delta])).toEqual([
+      ['alpine-trails', 'A', true],
+      ['coastal-walks', 'B', true],
+      ['city-tours', 'C', false],
+    ]);
+    const city = ops[2];
+    expect(city).toMatchObject({
+      baseUrl: 'http://127.0.0.1:4010/ops/city-tours',
+      channelId: 3930,
+      marketplaceId: 0,
+      apiKeyEnv: 'OP_CITY_TOURS_API_KEY',
+    });
+    expect(city.schedule).toMatchObject({ cron: '0 */6 * * *', jitterMs: 600_000 });
+    expect(ops[0].schedule).toMatchObject({ everyMs: 3_600_000, jitterMs: 300_000, fullEvery: 24 });
+  });
+
+  it('fills defaults: window 20, 10 requests/s, circuit breaker 5 / 0.5 over 20, hourly schedule', () => {
+    const [op] = parseOperatorsYaml(minimal(''), 'x.yaml');
+    expect(op).toMatchObject({
+      baseUrl: 'http://127.0.0.1:4010/ops/demo-op',
+      window: 20,
+      rateLimit: { requestsPerSecond: 10 },
+      circuitBreaker: { consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 },
+      schedule: { everyMs: 3_600_000, jitterMs: 0 },
+      delta: true,
+    });
+  });
+
+  it('names the file, the field and the operator in validation errors', () => {
+    expect(configError(() => parseOperatorsYaml(minimal('', 'D'), 'ops.yaml'))).toMatch(
+      /^ops\.yaml: field "operators\[0\]\.dialect" \(operator "demo-op"\)/,
+    );
+    expect(configError(() => parseOperatorsYaml(minimal('    window: 0\n'), 'ops.yaml'))).toContain(
+      'field "operators[0].window"',
+    );
+    expect(
+      configError(() => parseOperatorsYaml(minimal('    schedule: { every: soon }\n'), 'ops.yaml')),
+    ).toContain('field "operators[0].schedule.every"');
+    expect(
+      configError(() =>
+        parseOperatorsYaml(minimal('    schedule: { every: 1h, cron: "0 * * * *" }\n'), 'o.yaml'),
+      ),
+    ).toContain('exactly one of "every" or "cron"');
+    expect(
+      configError(() =>
+        parseOperatorsYaml(
+          minimal('    apiKeyEnv: abc123secret\n').replace('    apiKeyEnv: OP_DEMO_API_KEY\n', ''),
+          'o.yaml',
+        ),
+      ),
+    ).toContain('NAME of an environment variable');
+    expect(
+      configError(() => parseOperatorsYaml(minimal('    channelId: 1\n    delta: true\n', 'C'), 'o.yaml')),
+    ).toContain('dialect C has no delta');
+    expect(configError(() => parseOperatorsYaml(minimal('', 'C'), 'o.yaml'))).toContain(
+      'field "operators[0].channelId"',
+    );
+    expect(configError(() => parseOperatorsYaml(minimal('    apikey: X\n'), 'o.yaml'))).toContain(
+      'Unrecognized key: "apikey"',
+    );
+    const twice = `${minimal('')}\n${minimal('').replace('operators:\n', '')}`;
+    expect(configError(() => parseOperatorsYaml(twice, 'o.yaml'))).toContain(
+      'duplicate operator id "demo-op"',
+    );
+    expect(configError(() => parseOperatorsYaml('operators: [', 'o.yaml'))).toContain('o.yaml: invalid YAML');
+  });
+
+  it('builds adapters from environment variable names and says which one is missing', async () => {
+    const ops = await loadOperatorsFile(demoFile);
+    const env: Record<string, string> = {
+      OP_ALPINE_TRAILS_API_KEY: 'a',
+      OP_COASTAL_WALKS_API_KEY: 'b',
+      OP_CITY_TOURS_WEBHOOK_SECRET: 'w',
+    };
+    const secret = (name: string) => env[name];
+    expect(createAdapter(ops[0], { secret })).toMatchObject({
+      dialect: 'A',
+      supportsDelta: true,
+      reportsRemovals: true,
+    });
+    expect(createAdapter(ops[1], { secret })).toMatchObject({
+      dialect: 'B',
+      supportsDelta: true,
+      reportsRemovals: false,
+    });
+    expect(configError(() => createAdapter(ops[2], { secret }))).toBe(
+      'operator "city-tours": environment variable OP_CITY_TOURS_API_KEY (API key for dialect C) is not set',
+    );
+    expect(operatorWebhookSecret(ops[2], secret)).toBe('w');
+  });
+
+  it('gives the operators table a row without secrets or their variable names', async () => {
+    const [alpine] = await loadOperatorsFile(demoFile);
+    const row = operatorRow(alpine);
+    expect(row).toMatchObject({
+      id: 'alpine-trails',
+      name: 'Alpine Trails',
+      dialect: 'A',
+      base_url: 'http://127.0.0.1:4010/ops/alpine-trails',
+    });
+    expect(row.settings).toMatchObject({ window: 20, delta: true, hasWebhook: true });
+    expect(JSON.stringify(row)).not.toMatch(/Env|OP_ALPINE/);
+  });
+});
