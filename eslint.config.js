@@ -1,7 +1,24 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'crypto', 'http', 'https', 'net', 'dns', 'child_process', 'stream', 'zlib', 'url', 'util', 'worker_threads'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'dns',
+  'child_process',
+  'stream',
+  'zlib',
+  'url',
+  'util',
+  'worker_threads',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'data/**', 'test-artifacts/**'] },
@@ -16,7 +33,10 @@ export default tseslint.config(
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     ignores: ['src/images/**', 'src/simulator/images.ts', 'bench/**', 'test/helpers/images.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'sharp', message: 'Only src/images imports sharp.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'sharp', message: 'Only src/images imports sharp.' }] },
+      ],
     },
   },
   {
@@ -27,9 +47,27 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: nodeBuiltins, message: 'Workflows must be deterministic: no Node built-ins (use an activity).' },
-            { group: ['pg', 'pg-*', 'sharp', 'got', 'undici', 'axios', 'node-fetch', 'fastify', 'pino'], message: 'Workflows must not do I/O: call an activity.' },
-            { group: ['**/activities/**', '**/db/**', '**/storage/**', '**/images/**', '**/operators/**', '**/config.js'], message: 'Workflows import activities as types only (import type) and call them through proxyActivities.', allowTypeImports: true },
+            {
+              group: nodeBuiltins,
+              message: 'Workflows must be deterministic: no Node built-ins (use an activity).',
+            },
+            {
+              group: ['pg', 'pg-*', 'sharp', 'got', 'undici', 'axios', 'node-fetch', 'fastify', 'pino'],
+              message: 'Workflows must not do I/O: call an activity.',
+            },
+            {
+              group: [
+                '**/activities/**',
+                '**/db/**',
+                '**/storage/**',
+                '**/images/**',
+                '**/operators/**',
+                '**/config.js',
+              ],
+              message:
+                'Workflows import activities as types only (import type) and call them through proxyActivities.',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -40,7 +78,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through src/config.ts.' },
+      ],
     },
   },
 );

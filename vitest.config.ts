@@ -23,7 +23,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'system',
-          include: ['test/workflow/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          include: [
+            'test/workflow/**/*.test.ts',
+            'test/integration/**/*.test.ts',
+            'test/faults/**/*.test.ts',
+          ],
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -5,9 +6,12 @@ import { z } from 'zod';
  * The one place that reads process.env. Every default works on a fresh development machine:
  * an embedded Temporal dev server, a local PostgreSQL, blobs in ./data/blobs.
  */
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -15,10 +19,14 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  XDG_CACHE_HOME: z.string().default(path.join(os.homedir(), '.cache')),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
   TEMPORAL_PORT: z.coerce.number().int().default(7233),
   DATABASE_URL: z.string().optional(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default('public'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('public'),
   BLOB_DIR: z.string().optional(),
   OPERATORS_FILE: z.string().default(path.resolve('config/operators.yaml')),
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
@@ -27,7 +35,11 @@ const EnvSchema = z.object({
   TASK_QUEUE_PREFIX: z.string().default(''),
   IMAGE_SIZES: csv.default(['1200', '600', '200']).transform((xs) => xs.map(Number)),
   IMAGE_FORMATS: csv.default(['jpeg', 'webp']),
-  IMAGE_MAX_BYTES: z.coerce.number().int().positive().default(25 * 1024 * 1024),
+  IMAGE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(25 * 1024 * 1024),
   IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(100_000_000),
   /** Hosts (or CIDRs) that image and operator URLs may reach although private; empty in production. */
   ALLOW_PRIVATE_HOSTS: csv.default([]),
@@ -55,6 +67,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       cliPath: e.TEMPORAL_CLI_PATH,
+      /** Where a `temporal` binary built by this project is kept: outside the repository, shared by clones. */
+      cliCacheDir: path.join(e.XDG_CACHE_HOME, 'tour-import', 'bin'),
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },

@@ -1,0 +1,43 @@
+import { ApplicationFailure } from '@temporalio/activity';
+
+/** Errors of the operator, network and image modules carry a searchable `type` and whether to retry. */
+interface TypedError extends Error {
+  type: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+}
+
+function isTyped(err: unknown): err is TypedError {
+  return (
+    err instanceof Error &&
+    typeof (err as TypedError).type === 'string' &&
+    typeof (err as TypedError).retryable === 'boolean'
+  );
+}
+
+/**
+ * Turns a typed domain error into the Temporal failure the retry policy understands: permanent ones
+ * non-retryable, throttling retried after the operator's Retry-After (already capped by the adapter).
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (!isTyped(err)) return err;
+  return ApplicationFailure.create({
+    message: err.message,
+    type: err.type,
+    nonRetryable: !err.retryable,
+    nextRetryDelay: err.retryAfterMs,
+  });
+}
+
+/** Runs an activity body, converting typed errors on the way out. */
+export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}
+
+export function nonRetryable(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}

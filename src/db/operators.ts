@@ -1,0 +1,131 @@
+import type { Queryable } from './pool.js';
+
+export interface OperatorRow {
+  id: string;
+  name: string;
+  dialect: 'A' | 'B' | 'C';
+  baseUrl: string;
+  settings: Record<string, unknown>;
+  paused: boolean;
+  pauseReason: string | null;
+  pausedAt: Date | null;
+  lastErrors: string[];
+  deltaMark: string | null;
+  runningWorkflowId: string | null;
+}
+
+const COLUMNS = `id, name, dialect, base_url, settings, paused, pause_reason, paused_at, last_errors, delta_mark,
+  running_workflow_id`;
+
+function toOperator(r: Record<string, unknown>): OperatorRow {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    dialect: r.dialect as OperatorRow['dialect'],
+    baseUrl: r.base_url as string,
+    settings: r.settings as Record<string, unknown>,
+    paused: r.paused as boolean,
+    pauseReason: r.pause_reason as string | null,
+    pausedAt: r.paused_at as Date | null,
+    lastErrors: r.last_errors as string[],
+    deltaMark: r.delta_mark as string | null,
+    runningWorkflowId: r.running_workflow_id as string | null,
+  };
+}
+
+export async function getOperator(db: Queryable, id: string): Promise<OperatorRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM operators WHERE id = $1`, [id]);
+  return rows[0] ? toOperator(rows[0]) : undefined;
+}
+
+export async function listOperators(db: Queryable): Promise<OperatorRow[]> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM operators ORDER BY id`);
+  return rows.map(toOperator);
+}
+
+/** Inserts or updates the configured (non-secret) part of an operator; pause state and marks are kept. */
+export async function upsertOperator(
+  db: Queryable,
+  o: { id: string; name: string; dialect: string; baseUrl: string; settings: Record<string, unknown> },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO operators (id, name, dialect, base_url, settings) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, dialect = EXCLUDED.dialect,
+       base_url = EXCLUDED.base_url, settings = EXCLUDED.settings, updated_at = now()`,
+    [o.id, o.name, o.dialect, o.baseUrl, JSON.stringify(o.settings)],
+  );
+}
+
+/**
+ * Takes the operator's import lock for `workflowId` if it is free, already ours, or held by `staleHolder`
+ * (a workflow known to be closed). Returns the holder after the attempt.
+ */
+export async function acquireImportLock(
+  db: Queryable,
+  operatorId: string,
+  workflowId: string,
+  staleHolder?: string,
+): Promise<string | null> {
+  const { rows } = await db.query(
+    `UPDATE operators SET running_workflow_id = $2, running_since = now()
+       WHERE id = $1 AND (running_workflow_id IS NULL OR running_workflow_id = $2 OR running_workflow_id = $3)
+       RETURNING running_workflow_id`,
+    [operatorId, workflowId, staleHolder ?? null],
+  );
+  if (rows[0]) return rows[0].running_workflow_id;
+  const current = await db.query('SELECT running_workflow_id FROM operators WHERE id = $1', [operatorId]);
+  return current.rows[0]?.running_workflow_id ?? null;
+}
+
+export async function releaseImportLock(
+  db: Queryable,
+  operatorId: string,
+  workflowId: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE operators SET running_workflow_id = NULL, running_since = NULL
+       WHERE id = $1 AND running_workflow_id = $2`,
+    [operatorId, workflowId],
+  );
+}
+
+export async function setPaused(
+  db: Queryable,
+  operatorId: string,
+  paused: boolean,
+  reason: string | null,
+  lastErrors: string[] = [],
+): Promise<void> {
+  await db.query(
+    `UPDATE operators SET paused = $2, pause_reason = $3, paused_at = CASE WHEN $2 THEN now() END,
+       last_errors = CASE WHEN $2 THEN $4::jsonb ELSE last_errors END, updated_at = now()
+     WHERE id = $1`,
+    [operatorId, paused, paused ? reason : null, JSON.stringify(lastErrors)],
+  );
+}
+
+export async function setDeltaMark(db: Queryable, operatorId: string, mark: string): Promise<void> {
+  await db.query('UPDATE operators SET delta_mark = $2, delta_mark_at = now() WHERE id = $1', [
+    operatorId,
+    mark,
+  ]);
+}
+
+/**
+ * Reserves the operator's next request slot in a shared sliding schedule, so every worker on every host
+ * together stays under `perSecond`. Returns how long to wait before sending.
+ */
+export async function reserveRequestSlot(
+  db: Queryable,
+  operatorId: string,
+  perSecond: number,
+): Promise<number> {
+  const { rows } = await db.query(
+    `UPDATE operators SET rate_next_slot = GREATEST(rate_next_slot, now()) + make_interval(secs => 1.0 / $2)
+       WHERE id = $1
+       RETURNING GREATEST(0, EXTRACT(EPOCH FROM (rate_next_slot - make_interval(secs => 1.0 / $2) - now())) * 1000)
+         AS wait_ms`,
+    [operatorId, perSecond],
+  );
+  return rows[0] ? Number(rows[0].wait_ms) : 0;
+}

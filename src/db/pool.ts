@@ -1,0 +1,37 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/**
+ * A pool whose connections use `schema` (tests give each file its own). Idle-client errors (for example
+ * PostgreSQL restarting) are logged instead of crashing the process; queries retry through Temporal.
+ */
+export function createPool(url: string, schema = 'public', max = 10): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    options: `-c search_path=${schema}`,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', (err) =>
+    console.error(`PostgreSQL idle client error (the pool will reconnect): ${err.message}`),
+  );
+  return pool;
+}
+
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

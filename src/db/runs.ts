@@ -1,0 +1,121 @@
+import type { Queryable } from './pool.js';
+
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped' | 'paused';
+
+export interface ImportCounts {
+  listed: number;
+  done: number;
+  unchanged: number;
+  failed: number;
+  removed: number;
+  invalid: number;
+}
+
+export interface ImportRunRow {
+  id: number;
+  operatorId: string;
+  mode: string;
+  status: RunStatus;
+  workflowId: string;
+  runId: string;
+  counts: Partial<ImportCounts>;
+  message: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** Idempotent: a retried activity finds the row it made before. */
+export async function startRun(
+  db: Queryable,
+  r: {
+    operatorId: string;
+    mode: string;
+    workflowId: string;
+    runId: string;
+    status?: RunStatus;
+    message?: string;
+  },
+): Promise<number> {
+  const { rows } = await db.query(
+    `INSERT INTO import_runs (operator_id, mode, status, workflow_id, run_id, message, finished_at)
+     VALUES ($1, $2, $5, $3, $4, $6, CASE WHEN $5 = 'running' THEN NULL ELSE now() END)
+     ON CONFLICT (workflow_id, run_id) DO UPDATE SET mode = EXCLUDED.mode
+     RETURNING id`,
+    [r.operatorId, r.mode, r.workflowId, r.runId, r.status ?? 'running', r.message ?? null],
+  );
+  return rows[0].id;
+}
+
+export async function updateRun(
+  db: Queryable,
+  id: number,
+  u: { status: RunStatus; counts: Partial<ImportCounts>; message?: string | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE import_runs SET status = $2, counts = $3, message = COALESCE($4, message),
+       finished_at = CASE WHEN $2 IN ('running', 'paused') THEN NULL ELSE now() END
+     WHERE id = $1`,
+    [id, u.status, JSON.stringify(u.counts), u.message ?? null],
+  );
+}
+
+export async function listRuns(db: Queryable, operatorId: string, limit = 20): Promise<ImportRunRow[]> {
+  const { rows } = await db.query(
+    `SELECT id, operator_id, mode, status, workflow_id, run_id, counts, message, started_at, finished_at
+       FROM import_runs WHERE operator_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+    [operatorId, limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    operatorId: r.operator_id,
+    mode: r.mode,
+    status: r.status,
+    workflowId: r.workflow_id,
+    runId: r.run_id,
+    counts: r.counts,
+    message: r.message,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  }));
+}
+
+export async function recordFailure(
+  db: Queryable,
+  f: {
+    operatorId: string;
+    externalId: string;
+    kind: string;
+    message: string;
+    excerpt?: string;
+    workflowId?: string;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO tour_failures (operator_id, external_id, kind, message, excerpt, workflow_id)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      f.operatorId,
+      f.externalId,
+      f.kind,
+      f.message.slice(0, 2000),
+      f.excerpt?.slice(0, 500) ?? null,
+      f.workflowId ?? null,
+    ],
+  );
+}
+
+export async function listFailures(db: Queryable, operatorId: string, limit = 50) {
+  const { rows } = await db.query(
+    `SELECT external_id, kind, message, excerpt, workflow_id, occurred_at FROM tour_failures
+      WHERE operator_id = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2`,
+    [operatorId, limit],
+  );
+  return rows.map((r) => ({
+    externalId: r.external_id as string,
+    kind: r.kind as string,
+    message: r.message as string,
+    excerpt: r.excerpt as string | null,
+    workflowId: r.workflow_id as string | null,
+    occurredAt: r.occurred_at as Date,
+  }));
+}

@@ -1,0 +1,60 @@
+import { createRequire } from 'node:module';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { TASK_QUEUES } from '../constants.js';
+import type { Pool } from '../db/pool.js';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { OperatorAdapter } from '../operators/types.js';
+import { createCatalogActivities } from '../activities/catalog.js';
+import { createTourActivities } from '../activities/tour.js';
+import { createImageActivities } from '../activities/images.js';
+import type { ImageProcessorOptions } from '../images/resize.js';
+
+const require = createRequire(import.meta.url);
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  pool: Pool;
+  store: BlobStore;
+  adapterFor(operatorId: string): Promise<OperatorAdapter>;
+  isWorkflowRunning(workflowId: string): Promise<boolean>;
+  images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
+}
+
+/** Workflows and the I/O activities (operator API, downloads, PostgreSQL) on the `tour-import` queue. */
+export async function createTourImportWorker(
+  deps: WorkerDeps,
+  o: { taskQueue?: string; maxActivities?: number; maxWorkflows?: number; bundlePath?: string } = {},
+): Promise<Worker> {
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = o.bundlePath
+    ? { workflowBundle: { codePath: o.bundlePath } }
+    : { workflowsPath: require.resolve('../workflows/index.ts') };
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: o.taskQueue ?? TASK_QUEUES.tourImport,
+    ...workflows,
+    activities: {
+      ...createCatalogActivities(deps),
+      ...createTourActivities(deps),
+    },
+    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 50,
+    maxConcurrentWorkflowTaskExecutions: o.maxWorkflows ?? 100,
+    shutdownGraceTime: '30 seconds',
+  });
+}
+
+/** CPU-heavy resizing on its own `image-processing` queue, scaled separately. */
+export async function createImageWorker(
+  deps: Pick<WorkerDeps, 'connection' | 'namespace' | 'pool' | 'store' | 'images'>,
+  o: { taskQueue?: string; maxActivities?: number } = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: o.taskQueue ?? TASK_QUEUES.imageProcessing,
+    activities: createImageActivities(deps),
+    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 4,
+    shutdownGraceTime: '30 seconds',
+  });
+}

@@ -1,0 +1,91 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { TourActivities } from '../activities/tour.js';
+import type { ImageActivities } from '../activities/images.js';
+import type { TourAssetInput } from '../db/tours.js';
+import { SIGNALS, TASK_QUEUES } from '../constants.js';
+import { activityProfiles, DEFAULT_RETRY } from './retry.js';
+import type { ImportTourInput, ImportTourResult } from './types.js';
+
+/** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
+export const refreshSignal = defineSignal(SIGNALS.refresh);
+
+const IMAGES_AT_ONCE = 4;
+const MAX_PASSES = 5;
+
+/** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
+export async function ImportTour(input: ImportTourInput): Promise<ImportTourResult> {
+  const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
+  const tour = proxyActivities<TourActivities>(p.http);
+  const store = proxyActivities<TourActivities>(p.db);
+  const download = proxyActivities<TourActivities>(p.image);
+  const images = proxyActivities<ImageActivities>({
+    ...p.image,
+    taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing,
+  });
+
+  // A burst of pushes for one tour coalesces: one running import plus at most one more pass.
+  let again = false;
+  setHandler(refreshSignal, () => void (again = true));
+
+  let result: ImportTourResult = { outcome: 'unchanged', images: 0, failedImages: 0, passes: 0 };
+  do {
+    again = false;
+    const fetched = await tour.fetchTour({
+      operatorId: input.operatorId,
+      externalId: input.externalId,
+      force: input.force,
+    });
+    if (fetched.outcome !== 'changed') {
+      result = {
+        ...result,
+        outcome: fetched.outcome === 'gone' ? 'removed' : 'unchanged',
+        passes: result.passes + 1,
+      };
+      continue;
+    }
+    const assets: TourAssetInput[] = [];
+    for (let i = 0; i < fetched.images.length; i += IMAGES_AT_ONCE) {
+      const batch = fetched.images
+        .slice(i, i + IMAGES_AT_ONCE)
+        .map(async (img, j): Promise<TourAssetInput> => {
+          const base = { position: i + j, sourceUrl: img.url, caption: img.caption };
+          try {
+            const blob = await download.downloadImage({ operatorId: input.operatorId, url: img.url });
+            await images.resizeImage({ sha256: blob.sha256, storageKey: blob.storageKey });
+            return { ...base, sha256: blob.sha256, status: 'ready', failureReason: null };
+          } catch (err) {
+            // One bad image does not fail the tour: it is stored as failed, with the reason.
+            if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+            return { ...base, sha256: null, status: 'failed', failureReason: failureReason(err) };
+          }
+        });
+      assets.push(...(await Promise.all(batch)));
+    }
+    const persisted = await store.persistTour({
+      operatorId: input.operatorId,
+      externalId: input.externalId,
+      contentHash: fetched.contentHash,
+      images: assets,
+    });
+    result = {
+      outcome: persisted.outcome,
+      images: assets.length,
+      failedImages: assets.filter((a) => a.status === 'failed').length,
+      passes: result.passes + 1,
+    };
+  } while (again && result.passes < MAX_PASSES);
+  return result;
+}
+
+function failureReason(err: ActivityFailure): string {
+  const cause = err.cause;
+  const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
+  return `${type}${cause?.message ?? err.message}`.slice(0, 500);
+}

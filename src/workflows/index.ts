@@ -1,0 +1,2 @@
+export { ImportOperator } from './import-operator.js';
+export { ImportTour } from './import-tour.js';

@@ -1,0 +1,44 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/** Failure types that retrying cannot fix; activities throw them as non-retryable too. */
+export const NON_RETRYABLE_TYPES = [
+  'TourValidationFailed',
+  'OperatorPayloadInvalid',
+  'OperatorApplicationError',
+  'OperatorHttpError4xx',
+  'UnknownOperator',
+  'CorruptImage',
+  'ImageTooLarge',
+  'UnsupportedImage',
+  'UnsafeUrl',
+];
+
+/** Activity option profiles, grouped by what the activities wait on. */
+export function activityProfiles(retry: { initialIntervalMs: number; maximumAttempts: number }) {
+  const policy = {
+    initialInterval: retry.initialIntervalMs,
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: retry.maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+  } as const;
+  return {
+    /** Operator API calls: listing pages and single-tour fetches. */
+    http: { startToCloseTimeout: '2 minutes', retry: policy },
+    /** Image downloads and resizes stream and heartbeat: a dead worker is noticed in seconds. */
+    image: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '15 seconds', retry: policy },
+    /** PostgreSQL bookkeeping: quick, retried until the database is back. */
+    db: {
+      startToCloseTimeout: '30 seconds',
+      // No attempt limit: bookkeeping must land once the database is back.
+      retry: {
+        initialInterval: retry.initialIntervalMs,
+        backoffCoefficient: 2,
+        maximumInterval: '10 seconds',
+        nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
+      },
+    },
+  } satisfies Record<string, ActivityOptions>;
+}
+
+export const DEFAULT_RETRY = { initialIntervalMs: 1_000, maximumAttempts: 6 };

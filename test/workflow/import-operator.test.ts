@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ImportOperator } from '../../src/workflows/import-operator.js';
+import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
+import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
+import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+
+/**
+ * Orchestration only: the activities are in-memory stand-ins, the workflows and server are real.
+ * The integration tier runs the same workflows on the real activities.
+ */
+function fakeCatalog(o: { tours: number; pageSize: number; failing?: (id: string) => boolean }) {
+  const imported = new Map<string, number>();
+  const finished: { status: string; progress: Progress }[] = [];
+  const pauses: (string | null)[] = [];
+  const ids = Array.from({ length: o.tours }, (_, i) => `t${i}`);
+  const activities = {
+    async beginImport(a: { settings?: Partial<ResolvedSettings> }) {
+      const settings: ResolvedSettings = {
+        window: 3,
+        pageSize: o.pageSize,
+        toursPerRun: 7,
+        imageTaskQueue: 'unused',
+        force: false,
+        breaker: { consecutiveFailures: 3, failureRatio: 0.9, overLast: 20 },
+        retry: { initialIntervalMs: 50, maximumAttempts: 1 },
+        fullListing: true,
+        ...a.settings,
+      };
+      const progress: Progress = {
+        listed: 0,
+        queued: 0,
+        running: 0,
+        done: 0,
+        unchanged: 0,
+        failed: 0,
+        removed: 0,
+        invalid: 0,
+        paused: false,
+        pauseReason: null,
+        status: 'running',
+      };
+      return {
+        outcome: 'started',
+        state: {
+          importRunId: 1,
+          pending: [],
+          listingDone: false,
+          progress,
+          recent: [],
+          consecutiveFailures: 0,
+          settings,
+        },
+      };
+    },
+    async listPage(a: { position?: string; settings: ResolvedSettings }) {
+      const start = Number(a.position ?? 0);
+      const page = ids.slice(start, start + a.settings.pageSize);
+      const next = start + page.length < ids.length ? String(start + page.length) : undefined;
+      return { toImport: page, unchanged: 0, removed: 0, invalid: 0, listed: page.length, next };
+    },
+    async fetchTour(a: { externalId: string }) {
+      if (o.failing?.(a.externalId))
+        throw ApplicationFailure.nonRetryable(`tour ${a.externalId} is invalid`, 'TourValidationFailed');
+      return { outcome: 'changed', contentHash: 'h', images: [] };
+    },
+    async persistTour(a: { externalId: string }) {
+      imported.set(a.externalId, (imported.get(a.externalId) ?? 0) + 1);
+      return { outcome: 'imported' };
+    },
+    async completeListing() {
+      return { removed: 0 };
+    },
+    async setOperatorPaused(a: { paused: boolean; reason: string | null }) {
+      pauses.push(a.paused ? a.reason : null);
+    },
+    async recordTourFailure() {},
+    async finishImport(a: { status: string; progress: Progress }) {
+      finished.push(a);
+    },
+  };
+  return { activities, imported, finished, pauses };
+}
+
+describe('ImportOperator orchestration', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => void (env = await connectTestEnv()));
+  afterAll(async () => env?.teardown());
+
+  async function run<T>(activities: object, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    const taskQueue = uniqueName('wf');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath,
+      activities,
+    });
+    return worker.runUntil(fn(taskQueue));
+  }
+
+  it('imports every listed tour exactly once across pages and continue-as-new', async () => {
+    const fake = fakeCatalog({ tours: 25, pageSize: 4 });
+    const result = await run(fake.activities, (taskQueue) =>
+      env.client.workflow.execute(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op1', mode: 'full' }],
+      }),
+    );
+    expect(result.status).toBe('completed');
+    expect(result.progress.done).toBe(25);
+    expect(fake.imported.size).toBe(25);
+    expect([...fake.imported.values()].every((n) => n === 1)).toBe(true);
+    expect(fake.finished.map((f) => f.status)).toEqual(['completed']);
+  });
+
+  it('trips the circuit breaker, waits paused, and finishes after resume', async () => {
+    let broken = true;
+    const fake = fakeCatalog({
+      tours: 12,
+      pageSize: 12,
+      failing: (id) => broken && Number(id.slice(1)) >= 2,
+    });
+    const result = await run(fake.activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op2', mode: 'full' }],
+      });
+      await waitFor(async () => (await handle.query(progressQuery)).paused);
+      const paused = await handle.query(progressQuery);
+      expect(paused.pauseReason).toMatch(/circuit breaker: 3 tours failed in a row/);
+      broken = false;
+      await handle.signal(resumeSignal);
+      return handle.result();
+    });
+    expect(fake.pauses[0]).toMatch(/circuit breaker/);
+    expect(fake.pauses).toContain(null);
+    expect(result.status).toBe('completed');
+    expect(result.progress.failed).toBeGreaterThanOrEqual(3);
+    expect(result.progress.done + result.progress.failed).toBe(12);
+  });
+
+  it('pauses on a signal without starting new children, and resumes', async () => {
+    const fake = fakeCatalog({ tours: 10, pageSize: 10 });
+    await run(fake.activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op3', mode: 'full' }],
+      });
+      await handle.signal(pauseSignal, { reason: 'maintenance' });
+      await waitFor(async () => (await handle.query(progressQuery)).status === 'paused');
+      const before = fake.imported.size;
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(fake.imported.size - before).toBeLessThanOrEqual(3); // only children already in flight finish
+      expect(fake.pauses).toEqual(['maintenance']);
+      await handle.signal(resumeSignal);
+      const result = await handle.result();
+      expect(result.progress.done).toBe(10);
+    });
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
