@@ -239,7 +239,7 @@ function resolveSettings(
   return {
     window: given?.window ?? num(stored['window']) ?? 20,
     pageSize: given?.pageSize ?? num(stored['pageSize']) ?? 100,
-    breaker: { ...DEFAULT_BREAKER, ...(stored['breaker'] as object | undefined), ...given?.breaker },
+    breaker: { ...DEFAULT_BREAKER, ...(stored['circuitBreaker'] as object | undefined), ...given?.breaker },
     toursPerRun: given?.toursPerRun ?? 1_000,
     imageTaskQueue: given?.imageTaskQueue ?? TASK_QUEUES.imageProcessing,
     force: given?.force ?? false,

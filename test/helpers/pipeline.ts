@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import { parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
+import { createAdapterResolver, syncOperators } from '../../src/operators/resolver.js';
+import { createLocalBlobStore, type BlobStore } from '../../src/storage/index.js';
+import { createImageWorker, createTourImportWorker } from '../../src/workers/create.js';
+import { ImportOperator } from '../../src/workflows/import-operator.js';
+import type { ImportMode, ImportSettings } from '../../src/workflows/types.js';
+import { createTestDb, type TestDb } from './db.js';
+import { connectTestEnv, uniqueName } from './temporal.js';
+
+export interface Pipeline {
+  sim: Simulator;
+  db: TestDb;
+  store: BlobStore;
+  blobDir: string;
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  imageTaskQueue: string;
+  configs: OperatorConfig[];
+  /** Starts an import the way a user would, with this test's task queues. */
+  startImport(
+    operatorId: string,
+    mode: ImportMode,
+    settings?: ImportSettings,
+    workflowId?: string,
+  ): ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole product for one test file: the simulator with the given operators, a migrated schema, a
+ * blob folder, and both worker kinds running the real activities against the real Temporal server.
+ */
+export async function startPipeline(label: string, operators: OperatorSpecInput[]): Promise<Pipeline> {
+  const sim = await startSimulator({ port: 0, operators });
+  const db = await createTestDb(label);
+  const blobDir = mkdtempSync(path.join(os.tmpdir(), `blobs-${label}-`));
+  const store = createLocalBlobStore(blobDir);
+  const secrets: Record<string, string> = {};
+  const yaml = sim.operators().map((o) => {
+    const env = `OP_${o.id.replace(/-/g, '_').toUpperCase()}_API_KEY`;
+    secrets[env] = o.dialect === 'C' ? o.credentials.apiKey : o.credentials.apiKey;
+    const c =
+      o.dialect === 'C'
+        ? `channelId: ${o.credentials.channelId}\n    marketplaceId: ${o.credentials.marketplaceId}\n    `
+        : '';
+    return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8`;
+  });
+  const configs = parseOperatorsYaml(`operators:\n${yaml.join('\n')}\n`, `${label}.yaml`);
+  await syncOperators(db.pool, configs);
+  const env = await connectTestEnv();
+  const taskQueue = uniqueName(`${label}-tours`);
+  const imageTaskQueue = uniqueName(`${label}-images`);
+  const images = {
+    widths: [1200, 600, 200],
+    formats: ['jpeg', 'webp'] as const,
+    maxPixels: 100_000_000,
+    maxBytes: 20 * 1024 * 1024,
+    allowPrivateHosts: ['127.0.0.1'],
+  };
+  const deps = {
+    connection: env.nativeConnection,
+    namespace: 'default',
+    pool: db.pool,
+    store,
+    images: { ...images, formats: [...images.formats] },
+    adapterFor: createAdapterResolver(configs, { pool: db.pool, secret: (n) => secrets[n] }),
+    isWorkflowRunning: async (workflowId: string) => {
+      try {
+        return (await env.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+      } catch {
+        return false;
+      }
+    },
+  };
+  const workers = [
+    await createTourImportWorker(deps, { taskQueue }),
+    await createImageWorker(deps, { taskQueue: imageTaskQueue }),
+  ];
+  const running = workers.map((w) => w.run());
+  return {
+    sim,
+    db,
+    store,
+    blobDir,
+    env,
+    taskQueue,
+    imageTaskQueue,
+    configs,
+    startImport(operatorId, mode, settings = {}, workflowId = uniqueName(`import-${operatorId}`)) {
+      return env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            operatorId,
+            mode,
+            settings: { imageTaskQueue, retry: { initialIntervalMs: 200, maximumAttempts: 3 }, ...settings },
+          },
+        ],
+      });
+    },
+    async close() {
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(running);
+      await env.teardown();
+      await sim.close();
+      await db.drop();
+      rmSync(blobDir, { recursive: true, force: true });
+    },
+  };
+}
