@@ -38,3 +38,17 @@ export async function ensureTemporal(log: (line: string) => void = console.error
   });
   return { address: server.address, uiUrl: server.uiUrl, server };
 }
+
+/** Where clients and workers connect: TEMPORAL_ADDRESS, else the local dev server's port. */
+export function temporalAddress(): string {
+  return config().temporal.address ?? `127.0.0.1:${config().temporal.port}`;
+}
+
+/** Fails with a sentence that says how to get a server, instead of a gRPC stack trace. */
+export async function assertTemporalReachable(address = temporalAddress()): Promise<string> {
+  if (await isTemporalUp(address)) return address;
+  throw new Error(
+    `Temporal is not reachable at ${address}. Start a dev server with \`npm run temporal\` (or ` +
+      '`docker compose up temporal`), or set TEMPORAL_ADDRESS to a running server.',
+  );
+}

@@ -1,0 +1,17 @@
+/**
+ * Worker for the `image-processing` task queue: sharp resizes only, scaled apart from the I/O worker.
+ * Set UV_THREADPOOL_SIZE and MALLOC_ARENA_MAX before Node starts (see README).
+ */
+import { config } from '../config.js';
+import { configureSharp } from '../images/resize.js';
+import { logger } from '../logging.js';
+import { createImageWorker } from './create.js';
+import { buildWorkerDeps } from './runtime.js';
+
+const sharpInfo = configureSharp({ concurrency: config().workers.sharpConcurrency });
+const deps = await buildWorkerDeps();
+const worker = await createImageWorker(deps, { maxActivities: config().workers.imageMaxActivities });
+logger.info({ taskQueue: worker.options.taskQueue, sharp: sharpInfo }, 'image-processing worker started');
+await worker.run();
+await deps.close();
+logger.info('image-processing worker drained and stopped');
