@@ -92,7 +92,6 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
     if (!progress.paused) return;
     if (!pauseRecorded) {
       pauseRecorded = true;
-      setStatus(input, (progress.status = 'paused'));
       await db.setOperatorPaused({
         operatorId: input.operatorId,
         paused: true,
@@ -101,6 +100,8 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
         importRunId: state.importRunId,
         progress,
       });
+      // Reported as paused only once the pause is durable in PostgreSQL.
+      setStatus(input, (progress.status = 'paused'));
     }
     await condition(() => !progress.paused);
     await db.setOperatorPaused({
