@@ -42,7 +42,7 @@ const operators = await loadOperatorsFile(cfg.operatorsFile);
 await syncOperators(pool, operators);
 
 const env: NodeJS.ProcessEnv = {
-  ...process.env, // eslint-disable-line no-restricted-properties -- the children's environment
+  ...process.env,
   DATABASE_URL: databaseUrl,
   DATABASE_SCHEMA: SCHEMA,
   TEMPORAL_ADDRESS: temporal.address,

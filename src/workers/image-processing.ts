@@ -2,11 +2,15 @@
  * Worker for the `image-processing` task queue: sharp resizes only, scaled apart from the I/O worker.
  * Set UV_THREADPOOL_SIZE and MALLOC_ARENA_MAX before Node starts (see README).
  */
+import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
 import { configureSharp } from '../images/resize.js';
-import { logger } from '../logging.js';
+import { logger, temporalRuntimeOptions } from '../logging.js';
 import { createImageWorker } from './create.js';
 import { buildWorkerDeps } from './runtime.js';
+
+// Before any connection: SDK and activity logs become pino JSON with workflowId, activityType and operatorId.
+Runtime.install(temporalRuntimeOptions());
 
 const sharpInfo = configureSharp({ concurrency: config().workers.sharpConcurrency });
 const deps = await buildWorkerDeps();

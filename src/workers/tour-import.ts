@@ -2,10 +2,14 @@
  * Worker for the `tour-import` task queue: both workflows plus the I/O activities (operator APIs,
  * downloads, PostgreSQL). Run any number on any host. SIGTERM/SIGINT drain in-flight work, then exit.
  */
+import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
-import { logger } from '../logging.js';
+import { logger, temporalRuntimeOptions } from '../logging.js';
 import { createTourImportWorker } from './create.js';
 import { buildWorkerDeps } from './runtime.js';
+
+// Before any connection: SDK, workflow and activity logs become pino JSON with workflowId and operatorId.
+Runtime.install(temporalRuntimeOptions());
 
 const deps = await buildWorkerDeps();
 const worker = await createTourImportWorker(deps, {
