@@ -31,6 +31,8 @@ export const progressQuery = defineQuery<Progress>(QUERIES.progress);
 export const pauseSignal = defineSignal<[{ reason?: string }?]>(SIGNALS.pause);
 export const resumeSignal = defineSignal(SIGNALS.resume);
 
+const MAX_HISTORY_EVENTS = 10_000;
+
 const EMPTY_PROGRESS: Progress = {
   listed: 0,
   queued: 0,
@@ -175,6 +177,11 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
     const pending = [...state.pending];
     while (pending.length || !state.listingDone) {
       await holdWhilePaused(lastErrors);
+      if (historyIsLarge()) {
+        // Children cannot move to the new run: let the window drain, then carry the position over.
+        await condition(() => progress.running === 0);
+        await continueAsNew<typeof ImportOperator>({ ...input, carried: { ...state, pending } });
+      }
       if (!pending.length) {
         const page = await listNextPage();
         if (!page) continue; // listing failed: the operator is paused; try again after resume
@@ -186,10 +193,6 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       startedThisRun++;
       // Failures are counted inside; a cancellation surfaces through the main loop's own awaits.
       void importTour(pending.shift()!).catch(() => undefined);
-      if (startedThisRun >= settings.toursPerRun || workflowInfo().continueAsNewSuggested) {
-        await condition(() => progress.running === 0);
-        await continueAsNew<typeof ImportOperator>({ ...input, carried: { ...state, pending } });
-      }
     }
     await condition(() => progress.running === 0);
     await holdWhilePaused(lastErrors);
@@ -208,6 +211,16 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       });
     }
     throw err;
+  }
+
+  /** Long runs continue as new well before Temporal's history limits (also when every tour is unchanged). */
+  function historyIsLarge(): boolean {
+    const info = workflowInfo();
+    return (
+      startedThisRun >= settings.toursPerRun ||
+      info.historyLength > MAX_HISTORY_EVENTS ||
+      info.continueAsNewSuggested
+    );
   }
 
   async function listNextPage(): Promise<string[] | undefined> {

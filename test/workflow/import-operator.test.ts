@@ -129,7 +129,8 @@ describe('ImportOperator orchestration', () => {
         workflowId: uniqueName('op'),
         args: [{ operatorId: 'op2', mode: 'full' }],
       });
-      await waitFor(async () => (await handle.query(progressQuery)).paused);
+      // 'paused' status means the pause is durable, not just requested.
+      await waitFor(async () => (await handle.query(progressQuery)).status === 'paused');
       const paused = await handle.query(progressQuery);
       expect(paused.pauseReason).toMatch(/circuit breaker: 3 tours failed in a row/);
       broken = false;
