@@ -95,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     },
     /** Secrets are looked up by the *name* of their environment variable, never stored elsewhere. */
     secret(name: string): string | undefined {
-      return env[name];
+      return env[name] || undefined; // an empty value (compose's ${VAR:-}) is no secret
     },
   };
 }

@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
+
+/**
+ * docker-compose.yml is for users (no docker engine runs here), so it is checked the way compose
+ * itself reads it: `docker compose config` validates the schema, interpolation and anchors.
+ */
+const root = path.resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+const HOW_TO_GET_DOCKER =
+  'This test needs the docker client with its compose plugin (`docker compose`); no docker engine. ' +
+  'Debian: `apt-get install docker.io` (or docker-ce-cli) for the client, and for the plugin either ' +
+  '`docker-compose-plugin` from the Docker apt repository or a build with Go: ' +
+  '`GOBIN=/tmp/compose go install github.com/docker/compose/v2/cmd@v2.29.7 && ' +
+  'install -D /tmp/compose/cmd ~/.docker/cli-plugins/docker-compose`.';
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  container_name?: string;
+  ports?: { target: number; published?: string; host_ip?: string }[];
+  environment?: Record<string, string | null>;
+  volumes?: { type: string; source?: string; target: string }[];
+  depends_on?: Record<string, { condition: string }>;
+}
+
+async function compose(...args: string[]): Promise<string> {
+  try {
+    // Interpolation must work from a clean environment: only PATH, HOME and DOCKER_CONFIG (where the plugin lives) pass.
+    const env = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '',
+      DOCKER_CONFIG: process.env['DOCKER_CONFIG'],
+    };
+    const { stdout } = await run('docker', ['compose', ...args], { cwd: root, env, timeout: 30_000 });
+    return stdout;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new Error(`The docker CLI is not installed. ${HOW_TO_GET_DOCKER}`);
+    if (/unknown command|is not a docker command|unknown (shorthand )?flag/i.test(e.stderr ?? ''))
+      throw new Error(`The docker compose plugin is missing. ${HOW_TO_GET_DOCKER}\n${e.stderr}`);
+    throw new Error(`docker compose ${args.join(' ')} failed:\n${e.stderr ?? e.message}`);
+  }
+}
+
+let resolved: Promise<Record<string, ComposeService>> | undefined;
+/** The file as compose resolves it (anchors merged, variables interpolated), read once. */
+function services(): Promise<Record<string, ComposeService>> {
+  return (resolved ??= compose('config').then(
+    (out) => (parse(out) as { services: Record<string, ComposeService> }).services,
+  ));
+}
+
+describe('docker-compose.yml', () => {
+  it('is valid for docker compose', async () => {
+    await compose('config', '--quiet');
+  });
+
+  it('runs the whole stack, with scalable workers', async () => {
+    const all = await services();
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker-tours', 'worker-images', 'api'])
+      expect(Object.keys(all), name).toContain(name);
+
+    for (const name of ['worker-tours', 'worker-images']) {
+      const s = all[name]!;
+      // --scale needs containers without fixed names and host ports.
+      expect(s.container_name, name).toBeUndefined();
+      expect(s.ports ?? [], name).toEqual([]);
+      expect(s.environment?.['TEMPORAL_ADDRESS'], name).toBe('temporal:7233');
+      expect(s.environment?.['DATABASE_URL'], name).toMatch(/^postgres:\/\/.+@postgresql:5432\//);
+      expect(s.volumes?.find((v) => v.target === s.environment?.['BLOB_DIR'])?.source, name).toBe('blobs');
+    }
+    expect(all['worker-tours']!.environment?.['WORKFLOW_BUNDLE_PATH']).toBe('/app/dist/workflow-bundle.js');
+    expect(all['worker-images']!.environment).toMatchObject({ MALLOC_ARENA_MAX: '2' });
+    expect(all['worker-images']!.environment?.['UV_THREADPOOL_SIZE']).toMatch(/^\d+$/);
+    expect(all['api']!.ports?.map((p) => p.target)).toContain(3000);
+    expect(all['temporal-ui']!.ports?.map((p) => p.target)).toContain(8080);
+  });
+
+  it('pins every image tag', async () => {
+    const all = await services();
+    for (const [name, s] of Object.entries(all)) {
+      if (s.build) continue; // the project's own image
+      expect(s.image, name).toMatch(/:\d[\w.-]*$/);
+    }
+  });
+
+  it('registers every search attribute the workflows set', async () => {
+    const all = await services();
+    const setup = (all['temporal-setup']!.command ?? []).join('\n');
+    for (const name of Object.values(SEARCH_ATTRIBUTES)) expect(setup).toContain(name);
+    expect(setup).toContain('--type Keyword');
+  });
+});
