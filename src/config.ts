@@ -32,7 +32,6 @@ const EnvSchema = z.object({
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
   API_PORT: z.coerce.number().int().default(3000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TASK_QUEUE_PREFIX: z.string().default(''),
   IMAGE_SIZES: csv.default(['1200', '600', '200']).transform((xs) => xs.map(Number)),
   IMAGE_FORMATS: csv.default(['jpeg', 'webp']),
   IMAGE_MAX_BYTES: z.coerce
@@ -78,7 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     simulatorPort: e.SIMULATOR_PORT,
     apiPort: e.API_PORT,
     logLevel: e.LOG_LEVEL,
-    taskQueuePrefix: e.TASK_QUEUE_PREFIX,
     images: {
       widths: e.IMAGE_SIZES,
       formats: e.IMAGE_FORMATS as ('jpeg' | 'webp')[],

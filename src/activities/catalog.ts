@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { OperatorAdapter, ListEntry } from '../operators/types.js';
 import type { Pool } from '../db/pool.js';
 import * as operators from '../db/operators.js';
@@ -108,6 +109,12 @@ export function createCatalogActivities(deps: CatalogDeps) {
           pageSize: a.settings.pageSize,
         });
         const decided = await decide(pool, a.operatorId, a.importRunId, page.entries, a.settings);
+        log.info('page listed', {
+          operatorId: a.operatorId,
+          listed: page.entries.length,
+          toImport: decided.toImport.length,
+          unchanged: decided.unchanged,
+        });
         return { ...decided, listed: page.entries.length, next: page.next, deltaMark: page.deltaMark };
       });
     },

@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
@@ -27,6 +27,10 @@ export function createTourActivities(deps: TourDeps) {
         const fetchedAt = new Date();
         const result = await (await deps.adapterFor(a.operatorId)).fetchTour(a.externalId);
         if (result.kind === 'gone') {
+          log.info('tour gone at the operator: marked removed', {
+            operatorId: a.operatorId,
+            externalId: a.externalId,
+          });
           await tours.markRemoved(pool, a.operatorId, a.externalId);
           return { outcome: 'gone' as const };
         }
@@ -98,7 +102,14 @@ export function createTourActivities(deps: TourDeps) {
         const tourId = await tours.upsertTour(tx, staged.tour, a.contentHash, staged.fetchedAt);
         if (tourId !== undefined) await tours.replaceTourAssets(tx, tourId, a.images);
         await tours.dropStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
-        return { outcome: tourId === undefined ? ('stale' as const) : ('imported' as const) };
+        const outcome = tourId === undefined ? ('stale' as const) : ('imported' as const);
+        log.info('tour persisted', {
+          operatorId: a.operatorId,
+          externalId: a.externalId,
+          contentHash: a.contentHash,
+          outcome,
+        });
+        return { outcome };
       });
     },
   };
