@@ -1,0 +1,25 @@
+import type { Client } from '@temporalio/client';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Pool } from '../db/pool.js';
+import type { OperatorConfig } from '../operators/registry.js';
+import type { BlobStore } from '../storage/blob-store.js';
+
+/** Everything the HTTP API needs, built by main.ts in production and by tests with their own pieces. */
+export interface ApiOptions {
+  pool: Pool;
+  client: Client;
+  store: BlobStore;
+  operators: OperatorConfig[];
+  /** Looks a secret up by environment variable name (config().secret). */
+  secret: (envName: string) => string | undefined;
+  /** Where push imports run (defaults: the standard task queues). */
+  taskQueue?: string;
+  imageTaskQueue?: string;
+  /** Base URL of the Temporal Web UI, for links from the catalog page. */
+  temporalUiUrl: string;
+  namespace?: string;
+  /** A pino logger for request logs; none by default (tests). */
+  logger?: FastifyBaseLogger;
+}
+
+export type ApiDeps = Required<Omit<ApiOptions, 'logger'>>;

@@ -1,0 +1,60 @@
+import { config } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { createPool } from '../db/pool.js';
+import { ensurePostgres } from '../infra/postgres.js';
+import { connectClient } from '../infra/temporal-client.js';
+import { logger } from '../logging.js';
+import { loadOperatorsFile } from '../operators/registry.js';
+import { syncOperators } from '../operators/resolver.js';
+import { createLocalBlobStore } from '../storage/index.js';
+import { createApi } from './app.js';
+
+/** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob folder. */
+const cfg = config();
+const url = await ensurePostgres((line) => logger.info(line));
+await migrate(url, cfg.database.schema);
+const pool = createPool(url, cfg.database.schema);
+const operators = await loadOperatorsFile(cfg.operatorsFile);
+// Webhook deliveries reference the operator row; registering the configured operators here means a
+// push never fails just because no worker or CLI synced them yet.
+await syncOperators(pool, operators);
+const client = await connectClient().catch((err: Error) => {
+  // One sentence saying how to start Temporal beats a stack trace.
+  logger.fatal(err.message);
+  process.exit(1);
+});
+
+const app = await createApi({
+  pool,
+  client,
+  store: createLocalBlobStore(cfg.blobDir),
+  operators,
+  secret: cfg.secret,
+  // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).
+  temporalUiUrl: `http://localhost:${cfg.temporal.uiPort}`,
+  namespace: cfg.temporal.namespace,
+  logger,
+});
+await app.listen({ port: cfg.apiPort, host: '0.0.0.0' });
+logger.info(
+  { port: cfg.apiPort },
+  `API listening: http://localhost:${cfg.apiPort}/ (catalog), /metrics, /readyz`,
+);
+
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'API shutting down');
+    // Finish in-flight requests, then release connections so the process exits on its own.
+    void app
+      .close()
+      .then(() => Promise.all([pool.end(), client.connection.close()]))
+      .then(() => process.exit(0))
+      .catch((err) => {
+        logger.error({ err }, 'API shutdown failed');
+        process.exit(1);
+      });
+  });
+}

@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../src/api/app.js';
+import { signWebhook } from '../../src/api/signature.js';
+import { importTourWorkflowId } from '../../src/constants.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+
+/** The HTTP API on the real pipeline: signed push imports, probes and metrics. */
+const OP = `hook${randomBytes(3).toString('hex')}`;
+const SILENT = `mute${randomBytes(3).toString('hex')}`; // configured without a webhook secret
+const KEY = randomBytes(24);
+const SECRET = `whsec_${KEY.toString('base64')}`;
+const small = { tourCount: 10, imagesPerTour: { min: 1, max: 1 }, imageWidth: 400, imageHeight: 267 };
+
+describe('HTTP API: push-import webhook, probes, metrics', () => {
+  let p: Pipeline;
+  let app: FastifyInstance;
+  const statuses: number[] = [];
+
+  beforeAll(async () => {
+    p = await startPipeline('api', [
+      { id: OP, dialect: 'A', seed: 5, ...small },
+      { id: SILENT, dialect: 'B', seed: 6, ...small },
+    ]);
+    app = await createApi({
+      pool: p.db.pool,
+      client: p.env.client,
+      store: p.store,
+      operators: p.configs.map((c) => (c.id === OP ? { ...c, webhookSecretEnv: 'OP_WEBHOOK_SECRET' } : c)),
+      secret: (name) => (name === 'OP_WEBHOOK_SECRET' ? SECRET : undefined),
+      taskQueue: p.taskQueue,
+      imageTaskQueue: p.imageTaskQueue,
+      temporalUiUrl: 'http://localhost:8233',
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await p?.close();
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  async function call(opts: InjectOptions): Promise<LightMyRequestResponse> {
+    const res = await app.inject(opts);
+    statuses.push(res.statusCode);
+    return res;
+  }
+  function push(
+    body: unknown,
+    o: {
+      id?: string;
+      ts?: number | string;
+      secret?: string;
+      signature?: string;
+      op?: string;
+      raw?: string;
+    } = {},
+  ) {
+    const raw = o.raw ?? JSON.stringify(body);
+    const id = o.id ?? `msg_${randomBytes(8).toString('hex')}`;
+    const ts = String(o.ts ?? now());
+    return call({
+      method: 'POST',
+      url: `/webhooks/operators/${o.op ?? OP}/tours`,
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': id,
+        'webhook-timestamp': ts,
+        'webhook-signature': o.signature ?? signWebhook(o.secret ?? SECRET, id, ts, raw),
+      },
+      payload: raw,
+    });
+  }
+  const code = (i: number) => p.sim.operator(OP).activeCodes()[i];
+  const detailRequests = () => p.sim.operator(OP).state().requests.detail;
+  const tourRow = async (ext: string) =>
+    (
+      await p.db.pool.query(`SELECT title, status FROM tours WHERE operator_id = $1 AND external_id = $2`, [
+        OP,
+        ext,
+      ])
+    ).rows[0];
+  async function exists(workflowId: string) {
+    try {
+      await p.env.client.workflow.getHandle(workflowId).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  it('answers /healthz and /readyz when Temporal and PostgreSQL are up', async () => {
+    expect((await call({ url: '/healthz' })).statusCode).toBe(200);
+    const ready = await call({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', temporal: 'ok', postgres: 'ok' });
+  });
+
+  it('a signed push imports the tour, and a replayed webhook-id imports nothing more', async () => {
+    const ext = code(0);
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    const res = await push({ externalId: ext }, { id });
+    expect(res.statusCode).toBe(202);
+    const [started] = res.json().imports;
+    expect(started.workflowId).toBe(importTourWorkflowId(OP, ext));
+    const result = await p.env.client.workflow.getHandle(started.workflowId).result();
+    expect(result).toMatchObject({ outcome: 'imported', images: 1, failedImages: 0 });
+    expect(await tourRow(ext)).toMatchObject({ status: 'active' });
+
+    const fetches = detailRequests();
+    const replay = await push({ externalId: ext }, { id });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toMatchObject({ status: 'duplicate' });
+    await sleep(1_500); // a second import, had one started, would have fetched by now
+    expect(detailRequests()).toBe(fetches);
+    const latest = await p.env.client.workflow.getHandle(started.workflowId).describe();
+    expect(latest.runId).toBe(started.runId);
+  });
+
+  it.each([
+    ['missing signature', { signature: '' }],
+    ['malformed signature', { signature: 'v1,not*base64!' }],
+    ['no v1 entry', { signature: 'v2,abc' }],
+    ['wrong-length signature', { signature: `v1,${randomBytes(16).toString('base64')}` }],
+    ['signature by another secret', { secret: 'someone-else' }],
+    ['stale timestamp', { ts: Math.floor(Date.now() / 1000) - 6 * 60 }],
+    ['future timestamp', { ts: Math.floor(Date.now() / 1000) + 6 * 60 }],
+    ['malformed timestamp', { ts: '17e8' }],
+  ])('%s → 401 and no import', async (_name, o) => {
+    const ext = code(1);
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    const res = await push({ externalId: ext }, { id, ...o });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error).toMatch(/invalid webhook signature/);
+    expect(await exists(importTourWorkflowId(OP, ext))).toBe(false);
+    const rows = await p.db.pool.query(`SELECT 1 FROM webhook_deliveries WHERE webhook_id = $1`, [id]);
+    expect(rows.rowCount).toBe(0);
+  });
+
+  it('rejects a body changed after signing, missing headers, and pushes to other operators', async () => {
+    const id = 'msg_tampered';
+    const ts = String(now());
+    const signature = signWebhook(SECRET, id, ts, JSON.stringify({ externalId: code(1) }));
+    expect(
+      (await push(null, { id, ts, signature, raw: JSON.stringify({ externalId: code(2) }) })).statusCode,
+    ).toBe(401);
+    const bare = await call({
+      method: 'POST',
+      url: `/webhooks/operators/${OP}/tours`,
+      headers: { 'content-type': 'application/json' },
+      payload: { externalId: code(1) },
+    });
+    expect(bare.statusCode).toBe(401);
+    expect((await push({ externalId: 'x' }, { op: 'nobody' })).statusCode).toBe(404);
+    expect((await push({ externalId: 'x' }, { op: SILENT })).statusCode).toBe(401);
+  });
+
+  it('refuses an oversized body with 413 and a bad body with 400', async () => {
+    const big = await push({ externalId: 'x'.repeat(70 * 1024) });
+    expect(big.statusCode).toBe(413);
+    const notJson = await push(null, { raw: '{"externalId": ' });
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json().error).toMatch(/not valid JSON/);
+    const wrongShape = await push({ tourId: 5 });
+    expect(wrongShape.statusCode).toBe(400);
+    expect(wrongShape.json().error).toMatch(/externalId/);
+  });
+
+  it('a burst for one tour coalesces into one run with at most one extra pass, ending on the latest data', async () => {
+    const ext = code(3);
+    const sim = p.sim.operator(OP);
+    sim.addFaults('detail', [{ type: 'latency', ms: 700 }]);
+    const fetches = detailRequests();
+    const first = await push({ externalId: ext });
+    sim.change(ext);
+    const rest = await Promise.all([1, 2, 3, 4].map(() => push({ externalId: ext })));
+    sim.clearFaults();
+    const runIds = new Set([first, ...rest].map((r) => r.json().imports[0].runId));
+    expect([first, ...rest].map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
+    expect(runIds.size).toBe(1);
+    const result = await p.env.client.workflow.getHandle(importTourWorkflowId(OP, ext)).result();
+    expect(result.passes).toBeLessThanOrEqual(2);
+    expect(detailRequests() - fetches).toBeLessThanOrEqual(2);
+    expect((await tourRow(ext)).title).toMatch(/\(rev 1\)$/);
+  });
+
+  it('exposes Prometheus metrics whose values match the tables', async () => {
+    const run = await (await p.startImport(OP, 'full')).result();
+    expect(run.status).toBe('completed');
+    const res = await call({ url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const metric = (name: string, labels: Record<string, string>) => {
+      const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+      const line = res.body
+        .split('\n')
+        .find((l) => l.startsWith(`${name}{`) && want.every((w) => l.includes(w)));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    const q = async (sql: string) => Number((await p.db.pool.query(sql, [OP])).rows[0].n);
+
+    expect(metric('tour_import_tours', { operator: OP, status: 'active' })).toBe(
+      await q(`SELECT count(*) AS n FROM tours WHERE operator_id = $1 AND status = 'active'`),
+    );
+    expect(metric('tour_import_images', { operator: OP, status: 'ready' })).toBe(
+      await q(`SELECT count(*) AS n FROM tour_assets a JOIN tours t ON t.id = a.tour_id
+                WHERE t.operator_id = $1 AND a.status = 'ready'`),
+    );
+    expect(metric('tour_import_import_runs', { operator: OP, mode: 'full', status: 'completed' })).toBe(1);
+    expect(metric('tour_import_import_duration_seconds_count', { mode: 'full', status: 'completed' })).toBe(
+      1,
+    );
+    expect(metric('tour_import_import_duration_seconds_bucket', { mode: 'full', le: '+Inf' })).toBe(1);
+    expect(metric('tour_import_operator_paused', { operator: OP })).toBe(0);
+    expect(metric('tour_import_webhook_deliveries_total', { outcome: 'accepted' })).toBeGreaterThanOrEqual(6);
+    expect(metric('tour_import_webhook_deliveries_total', { outcome: 'duplicate' })).toBe(1);
+    expect(res.body).toMatch(/^# TYPE tour_import_tour_failures gauge$/m);
+    expect(res.body).toMatch(/^process_cpu_user_seconds_total \d/m);
+  });
+
+  it('answered no request with a 5xx', () => {
+    expect(statuses.length).toBeGreaterThan(20);
+    expect(statuses.filter((s) => s >= 500)).toEqual([]);
+  });
+});

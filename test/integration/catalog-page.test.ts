@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../src/api/app.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+
+/** The catalog page in headless Chromium, against a real import. */
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const UI = 'http://temporal-ui.test:8233';
+const tag = randomBytes(3).toString('hex');
+const [IDLE, PAUSED, BUSY] = [`cat${tag}a`, `cat${tag}b`, `cat${tag}c`];
+const small = { imageWidth: 400, imageHeight: 267 };
+
+describe('catalog page in headless Chromium', () => {
+  let p: Pipeline;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+  const background: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\``);
+    p = await startPipeline('catalog', [
+      { id: IDLE, dialect: 'A', seed: 7, tourCount: 14, imagesPerTour: { min: 1, max: 2 }, ...small },
+      { id: PAUSED, dialect: 'B', seed: 8, tourCount: 10, imagesPerTour: { min: 0, max: 1 }, ...small },
+      { id: BUSY, dialect: 'A', seed: 9, tourCount: 10, imagesPerTour: { min: 0, max: 1 }, ...small },
+    ]);
+    expect((await (await p.startImport(IDLE, 'full')).result()).status).toBe('completed');
+    // A broken listing trips the breaker: the import pauses itself with the reason.
+    p.sim.operator(PAUSED).addFaults('list', [{ type: 'error', status: 500 }]);
+    background.push((await p.startImport(PAUSED, 'full')).workflowId);
+    await until(async () => (await operatorRow(PAUSED)).paused === true);
+
+    app = await createApi({
+      pool: p.db.pool,
+      client: p.env.client,
+      store: p.store,
+      operators: p.configs,
+      secret: () => undefined,
+      taskQueue: p.taskQueue,
+      imageTaskQueue: p.imageTaskQueue,
+      temporalUiUrl: UI,
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    mkdirSync('test-artifacts', { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    for (const id of background)
+      await p.env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    await p?.close();
+  });
+
+  const operatorRow = async (id: string) =>
+    (await p.db.pool.query(`SELECT paused, running_workflow_id FROM operators WHERE id = $1`, [id])).rows[0];
+  async function until(check: () => Promise<boolean>, timeoutMs = 60_000) {
+    const end = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error('condition not reached in time');
+      await sleep(200);
+    }
+  }
+  // A string expression: the test compiles without the DOM lib. Waits for every image to decode.
+  const allImagesRendered = () =>
+    page.evaluate<number[]>(
+      `Promise.all([...document.images].map((i) => i.decode().catch(() => undefined)))
+         .then(() => [...document.images].map((i) => i.naturalWidth))`,
+    );
+
+  it('lists the operators with their states and links to their runs in the Temporal Web UI', async () => {
+    // A slow listing keeps this import running while the page is looked at (short: workers drain it at the end).
+    p.sim.operator(BUSY).addFaults('list', [{ type: 'latency', ms: 8_000 }]);
+    background.push((await p.startImport(BUSY, 'full')).workflowId);
+    await until(async () => (await operatorRow(BUSY)).running_workflow_id !== null);
+    const res = await page.goto(`${base}/`);
+    expect(res?.status()).toBe(200);
+    const state = (id: string) => page.locator(`tr[data-operator="${id}"] td.state`).innerText();
+    expect(await state(IDLE)).toMatch(/^idle/);
+    expect(await state(PAUSED)).toMatch(/paused[\s\S]*listing failed/);
+    expect(await state(BUSY)).toMatch(/importing/);
+    expect(await page.locator(`tr[data-operator="${BUSY}"] progress`).count()).toBe(1);
+    const runLink = page.locator(`tr[data-operator="${IDLE}"] a.run-link`).first();
+    expect(await runLink.getAttribute('href')).toMatch(
+      new RegExp(`^${UI}/namespaces/default/workflows/import-${IDLE}-[0-9a-f]+/[0-9a-f-]+/history$`),
+    );
+    expect(await page.locator(`tr[data-operator="${IDLE}"]`).innerText()).toMatch(/imported 14/);
+    await page.screenshot({ path: 'test-artifacts/catalog.png', fullPage: true });
+  });
+
+  it('shows every tour with a rendered thumbnail and its title as imported (non-ASCII intact)', async () => {
+    await page.goto(`${base}/tours`);
+    const { rows } = await p.db.pool.query(
+      `SELECT title FROM tours WHERE status = 'active' ORDER BY lower(title), id`,
+    );
+    const titles = await page.locator('.card .title').allInnerTexts();
+    expect(titles).toEqual(rows.map((r) => r.title));
+    const widths = await allImagesRendered();
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.every((w) => w > 0)).toBe(true);
+    await page.screenshot({ path: 'test-artifacts/catalog-tours.png', fullPage: true });
+  });
+
+  it('search narrows the list to matching titles', async () => {
+    await page.goto(`${base}/tours`);
+    const before = await page.locator('.card').count();
+    const word = (await page.locator('.card .title').first().innerText()).split(/\s+/)[0];
+    await page.fill('input[name=q]', word.toUpperCase());
+    await Promise.all([page.waitForURL(/\/tours\?q=/), page.click('form.search button')]);
+    const titles = await page.locator('.card .title').allInnerTexts();
+    expect(titles.length).toBeGreaterThan(0);
+    expect(titles.length).toBeLessThan(before);
+    for (const t of titles) expect(t.toLowerCase()).toContain(word.toLowerCase());
+    expect(await page.inputValue('input[name=q]')).toBe(word.toUpperCase());
+  });
+
+  it('a tour page shows every size of every image', async () => {
+    const { rows } = await p.db.pool.query(
+      `SELECT t.id, count(*) AS images FROM tours t JOIN tour_assets a ON a.tour_id = t.id
+        WHERE a.status = 'ready' GROUP BY t.id ORDER BY count(*) DESC, t.id LIMIT 1`,
+    );
+    const res = await page.goto(`${base}/tours/${rows[0].id}`);
+    expect(res?.status()).toBe(200);
+    const widths = await allImagesRendered();
+    expect(widths.length).toBe(Number(rows[0].images) * 6); // 3 widths x 2 formats
+    expect(widths.every((w) => w > 0)).toBe(true);
+    expect((await page.goto(`${base}/tours/999999999`))?.status()).toBe(404);
+  });
+
+  it('serves blobs with their content type and refuses keys outside the store', async () => {
+    const { rows } = await p.db.pool.query(
+      `SELECT storage_key FROM asset_variants WHERE format = 'webp' LIMIT 1`,
+    );
+    const ok = await fetch(`${base}/blobs/${rows[0].storage_key}`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('image/webp');
+    expect(ok.headers.get('cache-control')).toMatch(/immutable/);
+    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '.tmp/x', 'a//b', 'originals/%5C..%5Cx']) {
+      const res = await app.inject({ url: `/blobs/${bad}` });
+      expect(res.statusCode, bad).toBe(400);
+    }
+    // Dot segments are resolved by the URL parser before routing: what remains is an unknown key.
+    expect((await app.inject({ url: '/blobs/variants/%2e%2e/%2e%2e/etc/passwd' })).statusCode).toBe(404);
+    expect((await fetch(`${base}/blobs/variants/nope.webp`)).status).toBe(404);
+  });
+});
