@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 
 /** Errors of the operator, network and image modules carry a searchable `type` and whether to retry. */
 interface TypedError extends Error {
@@ -32,7 +32,7 @@ export function toActivityFailure(err: unknown): unknown {
 /** Runs an activity body, converting typed errors on the way out. */
 export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await heartbeating(fn);
   } catch (err) {
     throw toActivityFailure(err);
   }
@@ -40,4 +40,18 @@ export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
 
 export function nonRetryable(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/**
+ * Heartbeats while `fn` runs (operator calls can wait on the shared rate limiter or a slow API), so a
+ * crashed worker is noticed within the heartbeat timeout instead of the start-to-close timeout.
+ */
+export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
 }

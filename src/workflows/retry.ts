@@ -24,7 +24,7 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
   } as const;
   return {
     /** Operator API calls: listing pages and single-tour fetches. */
-    http: { startToCloseTimeout: '2 minutes', retry: policy },
+    http: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: policy },
     /** Image downloads and resizes stream and heartbeat: a dead worker is noticed in seconds. */
     image: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '15 seconds', retry: policy },
     /** PostgreSQL bookkeeping: quick, retried until the database is back. */
