@@ -1,0 +1,67 @@
+import type { Client } from '@temporalio/client';
+import { listOperators } from '../../db/operators.js';
+import type { Pool } from '../../db/pool.js';
+import type { OperatorConfig } from '../../operators/registry.js';
+import {
+  applySchedules,
+  pauseOperatorSchedules,
+  triggerOperatorSchedule,
+  unpauseOperatorSchedules,
+  type ApplyResult,
+  type ScheduleTarget,
+} from '../../schedules/apply.js';
+import { scheduleId } from '../../schedules/spec.js';
+import type { ImportMode } from '../../workflows/types.js';
+import { CliError, EXIT, unknownOperator } from '../errors.js';
+
+/** Applies the operators file; operators paused in PostgreSQL get their new schedules paused too. */
+export async function applySchedulesCommand(
+  deps: { client: Client; pool: Pool },
+  configs: OperatorConfig[],
+  o: ScheduleTarget = {},
+): Promise<ApplyResult> {
+  const paused = new Map(
+    (await listOperators(deps.pool)).filter((op) => op.paused).map((op) => [op.id, op.pauseReason ?? '']),
+  );
+  return applySchedules(deps.client, configs, { ...o, paused });
+}
+
+/** Pauses or unpauses only the schedules (the operator itself stays as it is). */
+export async function setSchedulesPaused(
+  deps: { client: Client },
+  configs: OperatorConfig[],
+  operatorId: string,
+  paused: boolean,
+  note?: string,
+): Promise<{ operatorId: string; paused: boolean; schedules: string[] }> {
+  requireConfigured(configs, operatorId);
+  const schedules = paused
+    ? await pauseOperatorSchedules(deps.client, operatorId, note ?? 'paused from the CLI')
+    : await unpauseOperatorSchedules(deps.client, operatorId, note ?? 'unpaused from the CLI');
+  if (!schedules.length) throw noSchedule(scheduleId(operatorId));
+  return { operatorId, paused, schedules };
+}
+
+export async function triggerSchedule(
+  deps: { client: Client },
+  configs: OperatorConfig[],
+  operatorId: string,
+  mode: ImportMode,
+): Promise<{ scheduleId: string; triggered: true }> {
+  requireConfigured(configs, operatorId);
+  const id = scheduleId(operatorId, mode);
+  if (!(await triggerOperatorSchedule(deps.client, operatorId, mode))) throw noSchedule(id);
+  return { scheduleId: id, triggered: true };
+}
+
+function requireConfigured(configs: OperatorConfig[], operatorId: string): void {
+  if (!configs.some((c) => c.id === operatorId))
+    throw unknownOperator(
+      operatorId,
+      configs.map((c) => c.id),
+    );
+}
+
+function noSchedule(id: string): CliError {
+  return new CliError(`no schedule ${id} exists; run \`tour-import schedules apply\` first`, EXIT.usage);
+}

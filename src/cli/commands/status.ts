@@ -1,0 +1,73 @@
+import type { Client } from '@temporalio/client';
+import { listOperators, type OperatorRow } from '../../db/operators.js';
+import type { Pool } from '../../db/pool.js';
+import { listFailures, listRuns, type ImportRunRow } from '../../db/runs.js';
+import type { Progress } from '../../workflows/types.js';
+import { queryProgress } from './import.js';
+import { operatorState, requireOperator, type OperatorSummary } from './operators.js';
+
+export interface OperatorStatus {
+  id: string;
+  name: string;
+  dialect: string;
+  state: OperatorSummary['state'];
+  pauseReason: string | null;
+  pausedAt: Date | null;
+  lastErrors: string[];
+  runningWorkflowId: string | null;
+  /** Live progress of the running import; null when none runs or Temporal could not be asked. */
+  progress: Progress | null;
+  lastRuns: ImportRunRow[];
+}
+
+/**
+ * What an operator is doing now and did lately. `client` may be the reason Temporal is unreachable:
+ * everything PostgreSQL knows is still shown, without live progress.
+ */
+export async function operatorStatus(
+  deps: { pool: Pool; client: Client | string },
+  operatorId?: string,
+  runsPerOperator = 5,
+): Promise<{ operators: OperatorStatus[]; warning: string | null }> {
+  const rows = operatorId ? [await requireOperator(deps.pool, operatorId)] : await listOperators(deps.pool);
+  const warning =
+    typeof deps.client === 'string' && rows.some((r) => r.runningWorkflowId)
+      ? `live progress unavailable: ${deps.client}`
+      : null;
+  const operators = await Promise.all(
+    rows.map(async (op) => ({
+      ...describe(op),
+      progress: await liveProgress(deps.client, op.runningWorkflowId),
+      lastRuns: await listRuns(deps.pool, op.id, runsPerOperator),
+    })),
+  );
+  return { operators, warning };
+}
+
+function describe(op: OperatorRow) {
+  return {
+    id: op.id,
+    name: op.name,
+    dialect: op.dialect,
+    state: operatorState(op),
+    pauseReason: op.pauseReason,
+    pausedAt: op.pausedAt,
+    lastErrors: op.lastErrors,
+    runningWorkflowId: op.runningWorkflowId,
+  };
+}
+
+async function liveProgress(client: Client | string, workflowId: string | null): Promise<Progress | null> {
+  if (!workflowId || typeof client === 'string') return null;
+  return queryProgress(client, workflowId);
+}
+
+export async function runsCommand(deps: { pool: Pool }, operatorId: string, limit = 20) {
+  await requireOperator(deps.pool, operatorId);
+  return listRuns(deps.pool, operatorId, limit);
+}
+
+export async function failuresCommand(deps: { pool: Pool }, operatorId: string, limit = 50) {
+  await requireOperator(deps.pool, operatorId);
+  return listFailures(deps.pool, operatorId, limit);
+}

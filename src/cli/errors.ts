@@ -1,0 +1,38 @@
+/** Exit codes scripts can rely on. Documented in the README's CLI section; change them only there too. */
+export const EXIT = {
+  ok: 0,
+  /** Anything unexpected (the message is still one sentence; a stack trace only with DEBUG output). */
+  error: 1,
+  /** Bad usage: unknown command or option, unknown operator, unknown schedule. */
+  usage: 2,
+  /** `import --wait`: the import was skipped (another import of the operator runs, or it is paused). */
+  skipped: 3,
+  /** `import --wait`: the import paused itself (circuit breaker, listing failed) or was paused. */
+  paused: 4,
+  /** `import --wait` / `import-tour --wait`: the workflow failed, was cancelled or terminated. */
+  failed: 5,
+  /** Temporal is not reachable at the address tried. */
+  temporalUnreachable: 6,
+  /** PostgreSQL is not reachable. */
+  databaseUnreachable: 7,
+  /** The operators file is missing or invalid. */
+  config: 8,
+} as const;
+
+/** An error whose message is meant for the user as is, with the exit code it maps to. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.error,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export function unknownOperator(id: string, known: string[]): CliError {
+  const configured = known.length
+    ? `configured: ${known.join(', ')}`
+    : 'none configured; run `tour-import operators sync`';
+  return new CliError(`unknown operator "${id}" (${configured})`, EXIT.usage);
+}

@@ -1,0 +1,60 @@
+import type { ImportRunRow } from '../db/runs.js';
+import type { Progress } from '../workflows/types.js';
+import type { OperatorStatus } from './commands/status.js';
+
+/** Plain aligned columns: readable in a terminal, and greppable. */
+export function table(header: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+export function when(d: Date | string | null | undefined): string {
+  if (!d) return '-';
+  return new Date(d)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+export function countsText(c: Partial<ImportRunRow['counts']>): string {
+  return `listed ${c.listed ?? 0}, imported ${c.done ?? 0}, unchanged ${c.unchanged ?? 0}, removed ${c.removed ?? 0}, failed ${c.failed ?? 0}`;
+}
+
+export function progressText(p: Progress): string {
+  return `${p.status}: ${countsText(p)}, running ${p.running}, queued ${p.queued}`;
+}
+
+export function runsTable(runs: ImportRunRow[]): string {
+  if (!runs.length) return '(no import runs yet)';
+  return table(
+    ['started', 'mode', 'status', 'counts', 'workflow'],
+    runs.map((r) => [when(r.startedAt), r.mode, r.status, countsText(r.counts), r.workflowId]),
+  );
+}
+
+export function statusText(s: OperatorStatus): string {
+  const lines = [`${s.id} (${s.name}, dialect ${s.dialect}): ${s.state}`];
+  if (s.state === 'paused')
+    lines.push(`  paused since ${when(s.pausedAt)}: ${s.pauseReason ?? 'no reason given'}`);
+  for (const e of s.state === 'paused' ? s.lastErrors : []) lines.push(`  last error: ${e}`);
+  if (s.runningWorkflowId) {
+    lines.push(`  running import: ${s.runningWorkflowId}`);
+    lines.push(
+      `  progress: ${s.progress ? progressText(s.progress) : 'unknown (no answer from its workflow)'}`,
+    );
+  }
+  lines.push(
+    ...runsTable(s.lastRuns)
+      .split('\n')
+      .map((l) => `  ${l}`),
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,200 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  startImport,
+  startTourImport,
+  waitForImport,
+  waitForTourImport,
+} from '../../src/cli/commands/import.js';
+import { listOperatorsCommand } from '../../src/cli/commands/operators.js';
+import { pauseOperator, resumeOperator } from '../../src/cli/commands/pause.js';
+import { failuresCommand, operatorStatus, runsCommand } from '../../src/cli/commands/status.js';
+import { EXIT } from '../../src/cli/errors.js';
+import type { Pool } from '../../src/db/pool.js';
+import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
+import { applySchedules, listSchedules, SCHEDULE_PREFIX } from '../../src/schedules/apply.js';
+import type { Progress } from '../../src/workflows/types.js';
+import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { uniqueName } from '../helpers/temporal.js';
+
+const run = promisify(execFile);
+const tour = { imagesPerTour: { min: 0, max: 1 }, imageWidth: 320, imageHeight: 200 };
+const OPERATORS = [
+  { id: 'cli-alpha', dialect: 'A' as const, seed: 5, tourCount: 10, ...tour },
+  { id: 'cli-bravo', dialect: 'B' as const, seed: 6, tourCount: 10, ...tour },
+  { id: 'cli-delta', dialect: 'A' as const, seed: 7, tourCount: 10, ...tour },
+];
+
+/** The CLI's commands against real Temporal, PostgreSQL and the simulator, through the same functions. */
+describe('tour-import CLI', () => {
+  let p: Pipeline;
+  let deps: { pool: Pool; client: Client };
+  let queues: { taskQueue: string; imageTaskQueue: string };
+  beforeAll(async () => {
+    p = await startPipeline('cli', OPERATORS);
+    deps = { pool: p.db.pool, client: p.env.client };
+    queues = { taskQueue: p.taskQueue, imageTaskQueue: p.imageTaskQueue };
+  });
+  afterAll(async () => {
+    for (const s of p ? await listSchedules(p.env.client) : [])
+      await p.env.client.schedule.getHandle(s.scheduleId).delete();
+    await p?.close();
+  });
+
+  it('imports with live progress, then status, runs and failures show the rows of that import', async () => {
+    p.sim.operator('cli-bravo').addFaults('detail', [{ type: 'malformed', times: 1 }]);
+    const started = await startImport(deps, 'cli-bravo', { full: true, ...queues });
+    expect(started.workflowId).toMatch(/^import:cli-bravo:\d{4}-/);
+    const seen: Progress[] = [];
+    const outcome = await waitForImport(deps.client, started.workflowId, (x) => seen.push(x), 100);
+    expect(outcome.status).toBe('completed');
+    expect(seen.length).toBeGreaterThan(0);
+    expect(outcome.progress).toMatchObject({ listed: 10, done: 9, failed: 1 });
+
+    const status = JSON.parse(JSON.stringify(await operatorStatus(deps, 'cli-bravo')));
+    expect(status.operators).toHaveLength(1);
+    expect(status.operators[0]).toMatchObject({ id: 'cli-bravo', state: 'idle', runningWorkflowId: null });
+    expect(status.operators[0].lastRuns[0]).toMatchObject({
+      workflowId: started.workflowId,
+      mode: 'full',
+      status: 'completed',
+      counts: { listed: 10, done: 9, failed: 1 },
+    });
+    const runs = await runsCommand(deps, 'cli-bravo');
+    expect(runs.map((r) => r.workflowId)).toEqual([started.workflowId]);
+    const failures = await failuresCommand(deps, 'cli-bravo');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ workflowId: started.workflowId, kind: expect.any(String) });
+    const { rows } = await p.db.pool.query(
+      `SELECT count(*)::int AS n FROM tours WHERE operator_id = 'cli-bravo' AND status = 'active'`,
+    );
+    expect(rows[0].n).toBe(9);
+  });
+
+  it('pause flags the operator, pauses its schedule and the running import; resume reverses all three', async () => {
+    await applySchedules(deps.client, p.configs, queues);
+    p.sim.operator('cli-alpha').addFaults('detail', [{ type: 'latency', ms: 400 }]);
+    const started = await startImport(deps, 'cli-alpha', { full: true, ...queues });
+    await waitUntil(async () => (await listOperatorsCommand(deps)).some((o) => o.state === 'importing'));
+
+    const paused = await pauseOperator(deps, 'cli-alpha', 'maintenance window');
+    expect(paused).toMatchObject({
+      signalled: started.workflowId,
+      schedules: [`${SCHEDULE_PREFIX}cli-alpha`],
+    });
+    const row = await p.db.pool.query(`SELECT paused, pause_reason FROM operators WHERE id = 'cli-alpha'`);
+    expect(row.rows[0]).toEqual({ paused: true, pause_reason: 'maintenance window' });
+    const schedule = await deps.client.schedule.getHandle(`${SCHEDULE_PREFIX}cli-alpha`).describe();
+    expect(schedule.state).toMatchObject({ paused: true, note: 'operator paused: maintenance window' });
+    const whilePaused = await waitForImport(deps.client, started.workflowId, undefined, 100);
+    expect(whilePaused).toMatchObject({ status: 'paused', message: 'paused: maintenance window' });
+    const status = await operatorStatus(deps, 'cli-alpha');
+    expect(status.operators[0]).toMatchObject({ state: 'paused', pauseReason: 'maintenance window' });
+
+    p.sim.operator('cli-alpha').clearFaults();
+    const resumed = await resumeOperator(deps, 'cli-alpha');
+    expect(resumed).toMatchObject({ paused: false, signalled: started.workflowId });
+    const after = await deps.client.schedule.getHandle(`${SCHEDULE_PREFIX}cli-alpha`).describe();
+    expect(after.state.paused).toBe(false);
+    const done = await waitForImport(deps.client, started.workflowId, undefined, 100);
+    expect(done.status).toBe('completed');
+    const final = await p.db.pool.query(`SELECT paused, pause_reason FROM operators WHERE id = 'cli-alpha'`);
+    expect(final.rows[0]).toEqual({ paused: false, pause_reason: null });
+  });
+
+  it('imports one tour by signal-with-start; a change pushed while it runs gets another pass', async () => {
+    const sim = p.sim.operator('cli-delta');
+    const code = sim.activeCodes()[0];
+    const externalId = String(code);
+    sim.addFaults('detail', [{ type: 'latency', ms: 500, times: 1 }]);
+    const detailsBefore = sim.state().requests.detail;
+    const first = await startTourImport(deps, 'cli-delta', externalId, queues);
+    // The second request must arrive while the first pass is fetching, not before the workflow began.
+    await waitUntil(async () => sim.state().requests.detail > detailsBefore);
+    sim.change(code);
+    const second = await startTourImport(deps, 'cli-delta', externalId, queues);
+    expect(second).toEqual(first);
+    const r = await waitForTourImport(deps.client, first.workflowId);
+    // The outcome is that of the last pass; what matters is that the stored tour has the newest data.
+    expect(r).toMatchObject({ status: 'completed', result: { passes: 2 } });
+    const { rows } = await p.db.pool.query(
+      `SELECT status, title FROM tours WHERE operator_id = 'cli-delta' AND external_id = $1`,
+      [externalId],
+    );
+    expect(rows).toEqual([{ status: 'active', title: expect.stringMatching(/\(rev 1\)$/) }]);
+  });
+
+  it('an ad hoc start with the real temporal CLI runs the whole import', async () => {
+    const workflowId = uniqueName('adhoc-cli-delta');
+    const input = { operatorId: 'cli-delta', mode: 'full', settings: { imageTaskQueue: p.imageTaskQueue } };
+    await run(await resolveTemporalCli(), [
+      'workflow',
+      'start',
+      '--address',
+      inject('temporalAddress'),
+      '--type',
+      'ImportOperator',
+      '--task-queue',
+      p.taskQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify(input),
+    ]);
+    const outcome = await waitForImport(deps.client, workflowId, undefined, 200);
+    expect(outcome).toMatchObject({ status: 'completed', progress: { listed: 10, failed: 0 } });
+    const { rows } = await p.db.pool.query(
+      `SELECT count(*)::int AS n FROM tours WHERE operator_id = 'cli-delta' AND status = 'active'`,
+    );
+    expect(rows[0].n).toBe(10);
+  });
+
+  it('the binary answers with one sentence and a distinct exit code, and --json for reads', async () => {
+    const env = {
+      ...process.env,
+      DATABASE_URL: p.db.url,
+      DATABASE_SCHEMA: p.db.schema,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    };
+    const cli = (args: string[], extra: Record<string, string> = {}) =>
+      run('npx', ['tsx', 'src/cli/main.ts', ...args], { env: { ...env, ...extra } }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const [unknown, runs, unreachable, imported] = await Promise.all([
+      cli(['status', 'nope']),
+      cli(['runs', 'cli-bravo', '--json']),
+      cli(['pause', 'cli-bravo'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
+      cli([
+        'import',
+        'cli-delta',
+        '--wait',
+        '--json',
+        '--task-queue',
+        p.taskQueue,
+        '--image-task-queue',
+        p.imageTaskQueue,
+      ]),
+    ]);
+    expect(imported.code).toBe(EXIT.ok);
+    expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'completed', progress: { failed: 0 } });
+    expect(unknown.code).toBe(EXIT.usage);
+    expect(unknown.stderr).toContain('unknown operator "nope" (configured: cli-alpha, cli-bravo, cli-delta)');
+    expect(runs.code).toBe(EXIT.ok);
+    expect(JSON.parse(runs.stdout)).toEqual([
+      expect.objectContaining({ operatorId: 'cli-bravo', status: 'completed' }),
+    ]);
+    expect(unreachable.code).toBe(EXIT.temporalUnreachable);
+    expect(unreachable.stderr).toContain('Temporal is not reachable at 127.0.0.1:1');
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
