@@ -1,4 +1,5 @@
 import type { Queryable } from './pool.js';
+import { storableText } from './text.js';
 
 export interface OperatorRow {
   id: string;
@@ -100,7 +101,12 @@ export async function setPaused(
     `UPDATE operators SET paused = $2, pause_reason = $3, paused_at = CASE WHEN $2 THEN now() END,
        last_errors = CASE WHEN $2 THEN $4::jsonb ELSE last_errors END, updated_at = now()
      WHERE id = $1`,
-    [operatorId, paused, paused ? reason : null, JSON.stringify(lastErrors)],
+    [
+      operatorId,
+      paused,
+      paused && reason !== null ? storableText(reason) : null,
+      JSON.stringify(lastErrors.map(storableText)),
+    ],
   );
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from './pool.js';
+import { storableText } from './text.js';
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'skipped' | 'paused';
 
@@ -55,7 +56,7 @@ export async function updateRun(
     `UPDATE import_runs SET status = $2, counts = $3, message = COALESCE($4, message),
        finished_at = CASE WHEN $2 IN ('running', 'paused') THEN NULL ELSE now() END
      WHERE id = $1`,
-    [id, u.status, JSON.stringify(u.counts), u.message ?? null],
+    [id, u.status, JSON.stringify(u.counts), u.message == null ? null : storableText(u.message)],
   );
 }
 
@@ -97,8 +98,8 @@ export async function recordFailure(
       f.operatorId,
       f.externalId,
       f.kind,
-      f.message.slice(0, 2000),
-      f.excerpt?.slice(0, 500) ?? null,
+      storableText(f.message.slice(0, 2000)),
+      f.excerpt === undefined ? null : storableText(f.excerpt.slice(0, 500)),
       f.workflowId ?? null,
     ],
   );

@@ -5,11 +5,14 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
+import type { CatalogActivities } from '../activities/catalog.js';
 import type { TourActivities } from '../activities/tour.js';
 import type { ImageActivities } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
 import { SIGNALS, TASK_QUEUES } from '../constants.js';
+import { rootFailure } from './failure.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
 
@@ -21,6 +24,26 @@ const MAX_PASSES = 5;
 
 /** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
 export async function ImportTour(input: ImportTourInput): Promise<ImportTourResult> {
+  try {
+    return await importTour(input);
+  } catch (err) {
+    // A parent ImportOperator records its children's failures; a pushed import records its own.
+    if (!workflowInfo().parent && !isCancellation(err)) {
+      const { type, message } = rootFailure(err);
+      const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
+      await db.recordTourFailure({
+        operatorId: input.operatorId,
+        externalId: input.externalId,
+        kind: type,
+        message,
+        workflowId: workflowInfo().workflowId,
+      });
+    }
+    throw err;
+  }
+}
+
+async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
   const tour = proxyActivities<TourActivities>(p.http);
   const store = proxyActivities<TourActivities>(p.db);

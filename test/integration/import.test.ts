@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importTourWorkflowId } from '../../src/constants.js';
+import { ImportTour } from '../../src/workflows/import-tour.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 /** Real Temporal, PostgreSQL, simulator, sharp and blob folder: the whole import of each dialect. */
@@ -136,5 +139,31 @@ describe('full and delta imports against the simulator', () => {
     expect(second.message).toMatch(new RegExp(`skipped: import ${first.workflowId} already running`));
     expect((await first.result()).status).toBe('completed');
     p.sim.operator('charlie').clearFaults();
+  });
+
+  it('a pushed single-tour import that fails records its failure with a searchable type', async () => {
+    const code = p.sim.operator('charlie').activeCodes()[1];
+    p.sim.operator('charlie').addFaults('detail', [{ type: 'malformed' }]);
+    const failure = await p.env.client.workflow
+      .execute(ImportTour, {
+        taskQueue: p.taskQueue,
+        workflowId: importTourWorkflowId('charlie', code),
+        args: [{ operatorId: 'charlie', externalId: code, imageTaskQueue: p.imageTaskQueue, force: true }],
+      })
+      .catch((err) => err);
+    p.sim.operator('charlie').clearFaults();
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const rows = await p.db.pool.query(
+      `SELECT kind, message FROM tour_failures WHERE operator_id = 'charlie' AND external_id = $1`,
+      [code],
+    );
+    expect(rows.rows).toEqual([
+      { kind: 'OperatorPayloadInvalid', message: expect.stringContaining('show.xml') },
+    ]);
+    const tour = await p.db.pool.query(
+      `SELECT status, title FROM tours WHERE operator_id = 'charlie' AND external_id = $1`,
+      [code],
+    );
+    expect(tour.rows[0]).toMatchObject({ status: 'active', title: expect.any(String) }); // imported data kept
   });
 });
