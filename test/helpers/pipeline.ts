@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { OperatorSpecInput } from '../../src/simulator/types.js';
@@ -73,8 +74,9 @@ export async function startPipeline(label: string, operators: OperatorSpecInput[
     isWorkflowRunning: async (workflowId: string) => {
       try {
         return (await env.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
-      } catch {
-        return false;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err; // unsure: never take over a lock on a transient error
       }
     },
   };

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api/app.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 /** The catalog page in headless Chromium, against a real import. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -76,13 +76,6 @@ describe('catalog page in headless Chromium', () => {
 
   const operatorRow = async (id: string) =>
     (await p.db.pool.query(`SELECT paused, running_workflow_id FROM operators WHERE id = $1`, [id])).rows[0];
-  async function until(check: () => Promise<boolean>, timeoutMs = 60_000) {
-    const end = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > end) throw new Error('condition not reached in time');
-      await sleep(200);
-    }
-  }
   // A string expression: the test compiles without the DOM lib. Waits for every image to decode.
   const allImagesRendered = () =>
     page.evaluate<number[]>(

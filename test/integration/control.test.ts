@@ -3,6 +3,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 /** Pause, resume and cancel an import while it runs, on the real pipeline. */
 const SLOW = { tourCount: 16, imagesPerTour: { min: 1, max: 2 }, imageWidth: 400, imageHeight: 267 };
@@ -77,11 +78,3 @@ describe('operating a running import', () => {
     expect(next.status).toBe('completed');
   });
 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { ImportTour } from '../../src/workflows/import-tour.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 /** Real Temporal, PostgreSQL, simulator, sharp and blob folder: the whole import of each dialect. */
 const OPERATORS = [
@@ -134,6 +135,12 @@ describe('full and delta imports against the simulator', () => {
   it('a second import of the same operator started meanwhile ends as skipped', async () => {
     p.sim.operator('charlie').addFaults('detail', [{ type: 'latency', ms: 300 }]);
     const first = await p.startImport('charlie', 'full', { force: true });
+    await until(async () => {
+      const { rows } = await p.db.pool.query(
+        `SELECT running_workflow_id FROM operators WHERE id = 'charlie'`,
+      );
+      return rows[0].running_workflow_id === first.workflowId;
+    });
     const second = await (await p.startImport('charlie', 'full')).result();
     expect(second.status).toBe('skipped');
     expect(second.message).toMatch(new RegExp(`skipped: import ${first.workflowId} already running`));

@@ -6,6 +6,7 @@ import { ImportOperator } from '../../src/workflows/import-operator.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
 import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
 import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+import { until } from '../helpers/wait.js';
 
 /**
  * Orchestration only: the activities are in-memory stand-ins, the workflows and server are real.
@@ -130,7 +131,7 @@ describe('ImportOperator orchestration', () => {
         args: [{ operatorId: 'op2', mode: 'full' }],
       });
       // 'paused' status means the pause is durable, not just requested.
-      await waitFor(async () => (await handle.query(progressQuery)).status === 'paused');
+      await until(async () => (await handle.query(progressQuery)).status === 'paused');
       const paused = await handle.query(progressQuery);
       expect(paused.pauseReason).toMatch(/circuit breaker: 3 tours failed in a row/);
       broken = false;
@@ -153,7 +154,7 @@ describe('ImportOperator orchestration', () => {
         args: [{ operatorId: 'op3', mode: 'full' }],
       });
       await handle.signal(pauseSignal, { reason: 'maintenance' });
-      await waitFor(async () => (await handle.query(progressQuery)).status === 'paused');
+      await until(async () => (await handle.query(progressQuery)).status === 'paused');
       const before = fake.imported.size;
       await new Promise((r) => setTimeout(r, 1_000));
       expect(fake.imported.size - before).toBeLessThanOrEqual(3); // only children already in flight finish
@@ -164,11 +165,3 @@ describe('ImportOperator orchestration', () => {
     });
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
