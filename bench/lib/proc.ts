@@ -1,0 +1,75 @@
+/** Process statistics from /proc (Linux): CPU time and peak RSS of a process and its descendants. */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+
+const CLK_TCK = 100;
+
+interface Stat {
+  pid: number;
+  ppid: number;
+  comm: string;
+  cpuMs: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = s.lastIndexOf(')');
+    const comm = s.slice(s.indexOf('(') + 1, close);
+    const f = s.slice(close + 2).split(' ');
+    // fields after comm: state(0) ppid(1) … utime(11) stime(12)
+    return { pid, ppid: Number(f[1]), comm, cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK };
+  } catch {
+    return undefined;
+  }
+}
+
+function allStats(): Stat[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map((d) => readStat(Number(d)))
+    .filter((s): s is Stat => s !== undefined);
+}
+
+/** The pid and all its descendants. */
+export function tree(root: number): number[] {
+  const stats = allStats();
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const s of stats) if (s.ppid === out[i]) out.push(s.pid);
+  return out;
+}
+
+export function treeCpuMs(root: number): number {
+  return tree(root).reduce((sum, pid) => sum + (readStat(pid)?.cpuMs ?? 0), 0);
+}
+
+/** CPU of every process with this command name (e.g. all PostgreSQL backends). */
+export function commCpuMs(comm: string): number {
+  return allStats()
+    .filter((s) => s.comm === comm)
+    .reduce((sum, s) => sum + s.cpuMs, 0);
+}
+
+function statusKb(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Largest peak RSS (VmHWM) of any one process in the tree, in MB. */
+export function treePeakRssMb(root: number): number {
+  return Math.max(0, ...tree(root).map((pid) => statusKb(pid, 'VmHWM'))) / 1024;
+}
+
+/** Resets VmHWM of every process in the tree (writes 5 to clear_refs), so the peak covers one scenario. */
+export function resetPeakRss(root: number): void {
+  for (const pid of tree(root)) {
+    try {
+      writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    } catch {
+      // not ours or gone: the peak then includes start-up
+    }
+  }
+}
