@@ -12,7 +12,12 @@ export interface TourDeps {
   pool: Pool;
   store: BlobStore;
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
-  images: { maxBytes: number; allowPrivateHosts: readonly string[] };
+  images: {
+    maxBytes: number;
+    allowPrivateHosts: readonly string[];
+    widths: readonly number[];
+    formats: readonly string[];
+  };
 }
 
 export function createTourActivities(deps: TourDeps) {
@@ -48,7 +53,10 @@ export function createTourActivities(deps: TourDeps) {
       });
     },
 
-    /** Streams one image into the blob store (conditional GET on its stored ETag); returns its hash and key. */
+    /**
+     * Streams one image into the blob store (conditional GET on its stored ETag); returns its hash, key,
+     * and whether its variants already exist (then the workflow skips the resize step altogether).
+     */
     async downloadImage(a: { operatorId: string; url: string }) {
       return withFailureMapping(async () => {
         const known = await assets.findSource(pool, a.url);
@@ -64,7 +72,12 @@ export function createTourActivities(deps: TourDeps) {
         });
         if (result.kind === 'not-modified' && known && (await deps.store.has(known.storageKey))) {
           await assets.touchSource(pool, a.url);
-          return { sha256: known.sha256, storageKey: known.storageKey, downloaded: false };
+          return {
+            sha256: known.sha256,
+            storageKey: known.storageKey,
+            downloaded: false,
+            variantsReady: await variantsReady(known.sha256),
+          };
         }
         if (result.kind === 'not-modified') {
           // The ETag matched but our blob is gone: fetch it again unconditionally.
@@ -126,7 +139,18 @@ export function createTourActivities(deps: TourDeps) {
       url,
       etag: r.etag,
     });
-    return { sha256: r.sha256, storageKey: r.key, downloaded: true };
+    return {
+      sha256: r.sha256,
+      storageKey: r.key,
+      downloaded: true,
+      variantsReady: await variantsReady(r.sha256),
+    };
+  }
+
+  /** A photo shared by many tours (or seen before) is resized once: skip when every variant is recorded. */
+  async function variantsReady(sha256: string): Promise<boolean> {
+    const wanted = deps.images.widths.length * deps.images.formats.length;
+    return (await assets.listVariants(pool, sha256)).length >= wanted;
   }
 }
 

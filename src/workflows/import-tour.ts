@@ -81,7 +81,8 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
           const base = { position: i + j, sourceUrl: img.url, caption: img.caption };
           try {
             const blob = await download.downloadImage({ operatorId: input.operatorId, url: img.url });
-            await images.resizeImage({ sha256: blob.sha256, storageKey: blob.storageKey });
+            if (!blob.variantsReady)
+              await images.resizeImage({ sha256: blob.sha256, storageKey: blob.storageKey });
             return { ...base, sha256: blob.sha256, status: 'ready', failureReason: null };
           } catch (err) {
             // One bad image does not fail the tour: it is stored as failed, with the reason.
