@@ -102,9 +102,12 @@ function run(bin: string, args: string[]): Promise<void> {
   });
 }
 
-async function startPrivateCluster(log: (line: string) => void): Promise<string> {
+export async function startPrivateCluster(
+  log: (line: string) => void,
+  dir = path.join(config().dataDir, 'pg'),
+): Promise<string> {
   const bin = postgresBinDir();
-  const dir = path.join(config().dataDir, 'pg');
+
   const dataDir = path.join(dir, 'data');
   const portFile = path.join(dir, 'port');
   const asRoot = process.getuid?.() === 0;
@@ -143,3 +146,15 @@ function passwdEntry(user: string): string[] {
 }
 const uidOf = (u: string) => Number(passwdEntry(u)[2]);
 const gidOf = (u: string) => Number(passwdEntry(u)[3]);
+
+/** Stops a private cluster started by startPrivateCluster (tests; the demo leaves it running). */
+export async function stopPrivateCluster(dir = path.join(config().dataDir, 'pg')): Promise<void> {
+  await run(path.join(postgresBinDir(), 'pg_ctl'), [
+    '-D',
+    path.join(dir, 'data'),
+    '-m',
+    'fast',
+    '-w',
+    'stop',
+  ]);
+}
