@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(4),
   SHARP_CONCURRENCY: z.coerce.number().int().nonnegative().default(0),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: none. */
+  WORKER_METRICS_BIND: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
       sharpConcurrency: e.SHARP_CONCURRENCY,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+      metricsBind: e.WORKER_METRICS_BIND,
     },
     /** Secrets are looked up by the *name* of their environment variable, never stored elsewhere. */
     secret(name: string): string | undefined {

@@ -69,6 +69,7 @@ export function temporalLogger(base: PinoLogger = logger): TemporalLogger {
  * and the native core's warnings, all come out as pino JSON.
  */
 export function temporalRuntimeOptions(base: PinoLogger = logger): RuntimeOptions {
+  const metricsBind = config().workers.metricsBind;
   const verbose = base.level === 'debug' || base.level === 'trace';
   return {
     logger: temporalLogger(base),
@@ -78,6 +79,8 @@ export function temporalRuntimeOptions(base: PinoLogger = logger): RuntimeOption
         filter: { core: verbose ? 'DEBUG' : 'WARN', other: verbose ? 'INFO' : 'ERROR' },
         forward: {},
       },
+      // The SDK's runtime metrics (task latencies, slots, polls), scraped from each worker.
+      ...(metricsBind ? { metrics: { prometheus: { bindAddress: metricsBind } } } : {}),
     },
   };
 }
