@@ -123,7 +123,12 @@ const first = (v: HeaderValue) => (Array.isArray(v) ? v[0] : v);
  * RateLimit-Reset / X-RateLimit-Reset (seconds until reset; large values are read as an epoch).
  * Capped at MAX_RETRY_AFTER_MS; undefined when no usable header is present.
  */
-export function parseRetryAfter(headers: Record<string, HeaderValue>, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: Record<string, HeaderValue>,
+  now = Date.now(),
+  /** RateLimit-Reset tells when the quota window resets: meaningful for a 429, not for a 503. */
+  useQuotaReset = true,
+): number | undefined {
   const retryAfter = first(headers['retry-after'])?.trim();
   let ms: number | undefined;
   if (retryAfter) {
@@ -133,7 +138,7 @@ export function parseRetryAfter(headers: Record<string, HeaderValue>, now = Date
       if (!Number.isNaN(at)) ms = Math.max(0, at - now);
     }
   }
-  if (ms === undefined) {
+  if (ms === undefined && useQuotaReset) {
     const reset = first(headers['ratelimit-reset'] ?? headers['x-ratelimit-reset'])?.trim();
     if (reset && /^\d+(\.\d+)?$/.test(reset)) {
       const n = Number(reset);

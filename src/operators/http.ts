@@ -197,7 +197,9 @@ function statusError(raw: RawResponse, redact: (s: string) => string): OperatorE
   const quota403 = status === 403 && (String(remaining) === '0' || QUOTA_TEXT.test(raw.text.slice(0, 2000)));
   if (status === 429 || quota403) return new OperatorThrottledError(raw.url, status, retryAfterMs);
   const detail = raw.text ? `— ${excerpt(redact(raw.text))}` : '';
-  return new OperatorHttpError(raw.url, status, detail, status === 503 ? retryAfterMs : undefined);
+  // A 503 waits only for its own Retry-After: dialect A sends RateLimit-Reset on every response.
+  const unavailableFor = status === 503 ? parseRetryAfter(headers, Date.now(), false) : undefined;
+  return new OperatorHttpError(raw.url, status, detail, unavailableFor);
 }
 
 function networkError(url: string, err: unknown, redact: (s: string) => string): OperatorError {

@@ -30,6 +30,8 @@ const routes: Record<string, Handler> = {
   '/ops/x/auth403': (_req, res) => res.writeHead(403).end('forbidden'),
   '/ops/x/boom': (_req, res) => res.writeHead(500).end('internal'),
   '/ops/x/maintenance': (_req, res) => res.writeHead(503, { 'retry-after': '3' }).end(),
+  // Dialect A sends its quota window's reset on every response; it says nothing about a 503.
+  '/ops/x/unavailable': (_req, res) => res.writeHead(503, { 'ratelimit-reset': '240' }).end(),
   '/ops/x/echo-key': (req, res) => res.writeHead(400).end(`bad request ${req.url} with key ${KEY}`),
   '/ops/x/malformed': (_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(`{"products": [${'x'.repeat(500)}`),
@@ -132,6 +134,10 @@ describe('operator HTTP', () => {
       status: 503,
       retryable: true,
       retryAfterMs: 3000,
+    });
+    expect(await failure(http.getJson('/unavailable'))).toMatchObject({
+      status: 503,
+      retryAfterMs: undefined,
     });
   });
 
