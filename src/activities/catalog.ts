@@ -7,6 +7,7 @@ import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
 import { TASK_QUEUES } from '../constants.js';
 import { DEFAULT_BREAKER } from '../workflows/breaker.js';
+import { emptyProgress } from '../workflows/progress.js';
 import { DEFAULT_RETRY } from '../workflows/retry.js';
 import type {
   CarriedState,
@@ -24,20 +25,6 @@ export interface CatalogDeps {
   /** Whether a workflow holding an operator's import lock is still running (stale locks are taken over). */
   isWorkflowRunning(workflowId: string): Promise<boolean>;
 }
-
-const EMPTY_PROGRESS: Progress = {
-  listed: 0,
-  queued: 0,
-  running: 0,
-  done: 0,
-  unchanged: 0,
-  failed: 0,
-  removed: 0,
-  invalid: 0,
-  paused: false,
-  pauseReason: null,
-  status: 'running',
-};
 
 export function createCatalogActivities(deps: CatalogDeps) {
   const { pool } = deps;
@@ -68,7 +55,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
         return {
           outcome: 'skipped' as const,
           message,
-          progress: { ...EMPTY_PROGRESS, status: 'skipped' as const },
+          progress: emptyProgress('skipped'),
         };
       };
       if (op.paused)
@@ -85,7 +72,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
         importRunId,
         pending: [],
         listingDone: false,
-        progress: { ...EMPTY_PROGRESS },
+        progress: emptyProgress(),
         recent: [],
         consecutiveFailures: 0,
         settings,

@@ -66,18 +66,22 @@ export async function listRuns(db: Queryable, operatorId: string, limit = 20): P
        FROM import_runs WHERE operator_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
     [operatorId, limit],
   );
-  return rows.map((r) => ({
+  return rows.map(toImportRun);
+}
+
+export function toImportRun(r: Record<string, unknown>): ImportRunRow {
+  return {
     id: Number(r.id),
-    operatorId: r.operator_id,
-    mode: r.mode,
-    status: r.status,
-    workflowId: r.workflow_id,
-    runId: r.run_id,
-    counts: r.counts,
-    message: r.message,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-  }));
+    operatorId: r.operator_id as string,
+    mode: r.mode as string,
+    status: r.status as RunStatus,
+    workflowId: r.workflow_id as string,
+    runId: r.run_id as string,
+    counts: r.counts as Partial<ImportCounts>,
+    message: r.message as string | null,
+    startedAt: r.started_at as Date,
+    finishedAt: r.finished_at as Date | null,
+  };
 }
 
 export async function recordFailure(

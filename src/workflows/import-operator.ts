@@ -16,6 +16,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
 import { QUERIES, SEARCH_ATTRIBUTES, SIGNALS, importTourWorkflowId } from '../constants.js';
 import { breakerTrip, recordOutcome } from './breaker.js';
+import { emptyProgress } from './progress.js';
 import { rootFailure } from './failure.js';
 import { ImportTour } from './import-tour.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
@@ -33,20 +34,6 @@ export const resumeSignal = defineSignal(SIGNALS.resume);
 
 const MAX_HISTORY_EVENTS = 10_000;
 
-const EMPTY_PROGRESS: Progress = {
-  listed: 0,
-  queued: 0,
-  running: 0,
-  done: 0,
-  unchanged: 0,
-  failed: 0,
-  removed: 0,
-  invalid: 0,
-  paused: false,
-  pauseReason: null,
-  status: 'running',
-};
-
 /**
  * Imports one operator's catalog: lists it page by page, starts one ImportTour child per new or changed
  * tour in a bounded window, pauses on request or when its circuit breaker trips, and continues as new
@@ -56,7 +43,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   const { workflowId, runId } = workflowInfo();
   const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
   // Handlers first, so a query or pause that arrives while the import begins is answered.
-  let progress: Progress = input.carried?.progress ?? { ...EMPTY_PROGRESS };
+  let progress: Progress = input.carried?.progress ?? emptyProgress();
   let pauseRecorded = false;
   function requestPause(reason: string) {
     progress.paused = true;

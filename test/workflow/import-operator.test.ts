@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportOperator } from '../../src/workflows/import-operator.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
+import { emptyProgress } from '../../src/workflows/progress.js';
 import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
 import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
 import { until } from '../helpers/wait.js';
@@ -30,19 +31,7 @@ function fakeCatalog(o: { tours: number; pageSize: number; failing?: (id: string
         fullListing: true,
         ...a.settings,
       };
-      const progress: Progress = {
-        listed: 0,
-        queued: 0,
-        running: 0,
-        done: 0,
-        unchanged: 0,
-        failed: 0,
-        removed: 0,
-        invalid: 0,
-        paused: false,
-        pauseReason: null,
-        status: 'running',
-      };
+      const progress = emptyProgress();
       return {
         outcome: 'started',
         state: {

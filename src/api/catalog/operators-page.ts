@@ -6,7 +6,7 @@ import type { ImportRunRow } from '../../db/runs.js';
 import type { Progress } from '../../workflows/types.js';
 import { withTimeout } from '../timeout.js';
 import { html, page, when, type Html } from './html.js';
-import { recentRuns, tourCounts } from './queries.js';
+import { recentRuns, tourCounts } from '../../db/catalog.js';
 
 const QUERY_TIMEOUT_MS = 2_000;
 /** While anything imports, the page reloads itself: live enough, and no script to maintain. */

@@ -4,7 +4,7 @@ import { assertValidKey } from '../../storage/keys.js';
 import type { ApiDeps } from '../deps.js';
 import { html, page } from './html.js';
 import { renderOperatorsPage } from './operators-page.js';
-import { originalContentType } from './queries.js';
+import { originalContentType } from '../../db/catalog.js';
 import { renderToursPage, renderTourPage } from './tours-page.js';
 
 const VARIANT_TYPES: Record<string, string> = {

@@ -1,9 +1,9 @@
-import type { Queryable } from '../../db/pool.js';
-import type { ImportRunRow } from '../../db/runs.js';
+import type { VariantRow } from './assets.js';
+import type { Queryable } from './pool.js';
+import { toImportRun, type ImportRunRow } from './runs.js';
 
 /**
- * Read-only queries of the catalog page. They live with the page because nothing else reads these
- * shapes; writes stay in src/db. Every query is parameterized and maps rows at this boundary.
+ * Read-only queries of the catalog page. Every query is parameterized and maps rows at this boundary.
  */
 
 export const THUMB = { width: 200, format: 'webp' } as const;
@@ -19,18 +19,7 @@ export async function recentRuns(db: Queryable, perOperator = 3): Promise<Map<st
   );
   const byOperator = new Map<string, ImportRunRow[]>();
   for (const r of rows) {
-    const run: ImportRunRow = {
-      id: Number(r.id),
-      operatorId: r.operator_id,
-      mode: r.mode,
-      status: r.status,
-      workflowId: r.workflow_id,
-      runId: r.run_id,
-      counts: r.counts,
-      message: r.message,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-    };
+    const run = toImportRun(r);
     byOperator.set(run.operatorId, [...(byOperator.get(run.operatorId) ?? []), run]);
   }
   return byOperator;
@@ -107,14 +96,7 @@ export interface TourDetail {
     failureReason: string | null;
     originalKey: string | null;
     original: { width: number | null; height: number | null; format: string | null } | null;
-    variants: {
-      width: number;
-      format: string;
-      storageKey: string;
-      actualWidth: number;
-      actualHeight: number;
-      bytes: number;
-    }[];
+    variants: VariantRow[];
   }[];
 }
 
