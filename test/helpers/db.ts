@@ -12,8 +12,7 @@ export interface TestDb {
 }
 
 /** A migrated schema of its own for one test file, so files can run in any order. */
-export async function createTestDb(label: string): Promise<TestDb> {
-  const url = inject('databaseUrl');
+export async function createTestDb(label: string, url = inject('databaseUrl')): Promise<TestDb> {
   const schema = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
   await migrate(url, schema);
   const pool = createPool(url, schema);

@@ -37,9 +37,20 @@ export interface Pipeline {
  * The whole product for one test file: the simulator with the given operators, a migrated schema, a
  * blob folder, and both worker kinds running the real activities against the real Temporal server.
  */
-export async function startPipeline(label: string, operators: OperatorSpecInput[]): Promise<Pipeline> {
+export interface PipelineOptions {
+  /** Extra YAML lines per operator id in the operators file, e.g. `timeoutMs: 2000`. */
+  operatorYaml?: Record<string, string>;
+  /** Another PostgreSQL than the suite's (e.g. a private cluster a test restarts). */
+  databaseUrl?: string;
+}
+
+export async function startPipeline(
+  label: string,
+  operators: OperatorSpecInput[],
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
   const sim = await startSimulator({ port: 0, operators });
-  const db = await createTestDb(label);
+  const db = await createTestDb(label, options.databaseUrl);
   const blobDir = mkdtempSync(path.join(os.tmpdir(), `blobs-${label}-`));
   const store = createLocalBlobStore(blobDir);
   const secrets: Record<string, string> = {};
@@ -50,7 +61,7 @@ export async function startPipeline(label: string, operators: OperatorSpecInput[
       o.dialect === 'C'
         ? `channelId: ${o.credentials.channelId}\n    marketplaceId: ${o.credentials.marketplaceId}\n    `
         : '';
-    return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8`;
+    return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8${options.operatorYaml?.[o.id] ? `\n    ${options.operatorYaml[o.id]}` : ''}`;
   });
   const configs = parseOperatorsYaml(`operators:\n${yaml.join('\n')}\n`, `${label}.yaml`);
   await syncOperators(db.pool, configs);
