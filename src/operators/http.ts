@@ -89,8 +89,9 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
 
   async function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
     const url = `${baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+    // Outside the mapping below: a failing limiter (its database) is not the operator's error.
+    await options.rateLimiter?.acquire();
     try {
-      await options.rateLimiter?.acquire();
       const res = await send(url, opts.headers ?? {});
       const text = res.body.toString('utf8');
       const raw = { status: res.statusCode, headers: res.headers, text, url };
