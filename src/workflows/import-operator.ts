@@ -1,24 +1,20 @@
 import {
   CancellationScope,
-  ParentClosePolicy,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
-  executeChild,
   isCancellation,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
-import { QUERIES, SEARCH_ATTRIBUTES, SIGNALS, importTourWorkflowId } from '../constants.js';
-import { breakerTrip, recordOutcome } from './breaker.js';
-import { emptyProgress } from './progress.js';
+import { QUERIES, SEARCH_ATTRIBUTES, SIGNALS } from '../constants.js';
 import { rootFailure } from './failure.js';
-import { ImportTour } from './import-tour.js';
+import { tourFanOut } from './fan-out.js';
+import { countPage, emptyProgress, summary } from './progress.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
 import type {
   CarriedState,
@@ -104,66 +100,14 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
     setStatus(input, (progress.status = 'running'));
   }
 
-  const lastErrors: string[] = [];
+  const tours = tourFanOut({ operatorId: input.operatorId, workflowId, state, db, onTrip: requestPause });
   let startedThisRun = 0;
-  async function importTour(externalId: string) {
-    progress.queued--;
-    progress.running++;
-    try {
-      const r = await executeChild(ImportTour, {
-        workflowId: importTourWorkflowId(input.operatorId, externalId),
-        args: [
-          {
-            operatorId: input.operatorId,
-            externalId,
-            force: settings.force,
-            imageTaskQueue: settings.imageTaskQueue,
-            retry: settings.retry,
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-      });
-      if (r.outcome === 'removed') progress.removed++;
-      else if (r.outcome === 'unchanged') progress.unchanged++;
-      else progress.done++;
-      tally(true);
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      // A push import of the same tour is already running: it imports the newest data.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return void progress.done++;
-      progress.failed++;
-      const { type, message } = rootFailure(err);
-      lastErrors.push(`${externalId}: ${type}: ${message}`.slice(0, 300));
-      lastErrors.splice(0, Math.max(0, lastErrors.length - 5));
-      await db.recordTourFailure({
-        operatorId: input.operatorId,
-        externalId,
-        kind: type,
-        message,
-        workflowId,
-      });
-      tally(false);
-    } finally {
-      progress.running--;
-    }
-  }
-  function tally(ok: boolean) {
-    const next = recordOutcome(state, ok, settings.breaker);
-    state.recent = next.recent;
-    state.consecutiveFailures = next.consecutiveFailures;
-    const trip = breakerTrip(next, settings.breaker);
-    if (trip && !progress.paused) {
-      requestPause(trip);
-      state.consecutiveFailures = 0;
-      state.recent = [];
-    }
-  }
 
   try {
     setStatus(input, progress.status);
     const pending = [...state.pending];
     while (pending.length || !state.listingDone) {
-      await holdWhilePaused(lastErrors);
+      await holdWhilePaused(tours.lastErrors);
       if (historyIsLarge()) {
         // Children cannot move to the new run: let the window drain, then carry the position over.
         await condition(() => progress.running === 0);
@@ -178,11 +122,10 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       await condition(() => progress.running < settings.window || progress.paused);
       if (progress.paused) continue;
       startedThisRun++;
-      // Failures are counted inside; a cancellation surfaces through the main loop's own awaits.
-      void importTour(pending.shift()!).catch(() => undefined);
+      tours.start(pending.shift()!);
     }
     await condition(() => progress.running === 0);
-    await holdWhilePaused(lastErrors);
+    await holdWhilePaused(tours.lastErrors);
     if (settings.fullListing)
       progress.removed += (
         await db.completeListing({ operatorId: input.operatorId, importRunId: state.importRunId })
@@ -221,12 +164,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       state.position = page.next;
       state.listingDone = page.next === undefined;
       state.deltaMark = page.deltaMark ?? state.deltaMark;
-      progress.listed += page.listed;
-      progress.unchanged += page.unchanged;
-      progress.removed += page.removed;
-      progress.invalid += page.invalid;
-      progress.failed += page.invalid;
-      progress.queued += page.toImport.length;
+      countPage(progress, page);
       return page.toImport;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -258,8 +196,4 @@ function setStatus(input: ImportOperatorInput, status: ImportStatus) {
     [SEARCH_ATTRIBUTES.importMode]: [input.mode],
     [SEARCH_ATTRIBUTES.importStatus]: [status],
   });
-}
-
-function summary(p: Progress): string {
-  return `listed ${p.listed}, imported ${p.done}, unchanged ${p.unchanged}, removed ${p.removed}, failed ${p.failed}`;
 }

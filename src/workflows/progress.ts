@@ -16,3 +16,20 @@ export function emptyProgress(status: ImportStatus = 'running'): Progress {
     status,
   };
 }
+
+/** Adds what one listing page decided to the progress. */
+export function countPage(
+  progress: Progress,
+  page: { listed: number; unchanged: number; removed: number; invalid: number; toImport: string[] },
+): void {
+  progress.listed += page.listed;
+  progress.unchanged += page.unchanged;
+  progress.removed += page.removed;
+  progress.invalid += page.invalid;
+  progress.failed += page.invalid; // an invalid listing entry is a failed tour too
+  progress.queued += page.toImport.length;
+}
+
+export function summary(p: Progress): string {
+  return `listed ${p.listed}, imported ${p.done}, unchanged ${p.unchanged}, removed ${p.removed}, failed ${p.failed}`;
+}
