@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().optional(),
   XDG_CACHE_HOME: z.string().default(path.join(os.homedir(), '.cache')),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
+  /** Where people open the Temporal Web UI (catalog page links); defaults to the dev server's UI. */
+  TEMPORAL_UI_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
   TEMPORAL_PORT: z.coerce.number().int().default(7233),
   DATABASE_URL: z.string().optional(),
   DATABASE_SCHEMA: z
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       cliCacheDir: path.join(e.XDG_CACHE_HOME, 'tour-import', 'bin'),
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
     },
     database: { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     blobDir: e.BLOB_DIR ?? path.join(e.TOUR_IMPORT_DATA_DIR, 'blobs'),

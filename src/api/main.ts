@@ -31,7 +31,7 @@ const app = await createApi({
   operators,
   secret: cfg.secret,
   // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).
-  temporalUiUrl: `http://localhost:${cfg.temporal.uiPort}`,
+  temporalUiUrl: cfg.temporal.uiUrl,
   namespace: cfg.temporal.namespace,
   logger,
 });
