@@ -144,7 +144,9 @@ export function createDialectBAdapter(options: DialectBOptions): OperatorAdapter
       withQuery(B_PRODUCTS_PATH, { limit, offset: start, updatedSince, apiKey }),
     );
     const { data, notFound } = readBEnvelope(res.body, res.url);
-    if (notFound) return [];
+    // Not-found means something for one product, never for a listing: an empty page here would end the
+    // listing early and the removal sweep would mark the rest of the catalog removed.
+    if (notFound) throw new OperatorPayloadError(res.url, 'listing answered NOT_FOUND instead of a page');
     if (!Array.isArray(data.products))
       throw new OperatorPayloadError(res.url, 'response has no "products" array');
     return data.products;

@@ -174,20 +174,45 @@ export function createAdapter(op: OperatorConfig, deps: AdapterDeps): OperatorAd
     rateLimiter: deps.rateLimiter ?? sharedRateLimiter(op.id, op.rateLimit.requestsPerSecond),
     secrets: [apiKey],
   });
-  switch (op.dialect) {
-    case 'A':
-      return createDialectAAdapter({ operatorId: op.id, http, apiKey });
-    case 'B':
-      return createDialectBAdapter({ operatorId: op.id, http, apiKey, imageFormatId: op.imageFormatId });
-    case 'C':
-      return createDialectCAdapter({
-        operatorId: op.id,
-        http,
-        apiKey,
-        channelId: op.channelId,
-        marketplaceId: op.marketplaceId,
-      });
+  return scrubbingSecrets(dialectAdapter(), http.redact);
+
+  function dialectAdapter(): OperatorAdapter {
+    switch (op.dialect) {
+      case 'A':
+        return createDialectAAdapter({ operatorId: op.id, http, apiKey });
+      case 'B':
+        return createDialectBAdapter({ operatorId: op.id, http, apiKey, imageFormatId: op.imageFormatId });
+      case 'C':
+        return createDialectCAdapter({
+          operatorId: op.id,
+          http,
+          apiKey,
+          channelId: op.channelId,
+          marketplaceId: op.marketplaceId,
+        });
+    }
   }
+}
+
+/**
+ * Operators echo credentials back in error bodies (B's errorMessage, C's XML). Every error leaving an
+ * adapter has them removed here, before it can reach a history, a failure row or a log.
+ */
+function scrubbingSecrets(adapter: OperatorAdapter, redact: (text: string) => string): OperatorAdapter {
+  const scrub = (err: unknown): never => {
+    if (err instanceof Error) {
+      err.message = redact(err.message);
+      if (err.stack) err.stack = redact(err.stack);
+    }
+    throw err;
+  };
+  return {
+    dialect: adapter.dialect,
+    supportsDelta: adapter.supportsDelta,
+    reportsRemovals: adapter.reportsRemovals,
+    listPage: (position, options) => adapter.listPage(position, options).catch(scrub),
+    fetchTour: (externalId) => adapter.fetchTour(externalId).catch(scrub),
+  };
 }
 
 /** The webhook secret, when the operator has one configured and set. */
