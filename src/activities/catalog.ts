@@ -62,7 +62,9 @@ export function createCatalogActivities(deps: CatalogDeps) {
         return skip(`skipped: operator ${a.operatorId} is paused (${op.pauseReason ?? 'no reason given'})`);
       let holder = await operators.acquireImportLock(pool, a.operatorId, a.workflowId);
       if (holder && holder !== a.workflowId && !(await deps.isWorkflowRunning(holder))) {
-        holder = await operators.acquireImportLock(pool, a.operatorId, a.workflowId, holder);
+        const stale = holder;
+        holder = await operators.acquireImportLock(pool, a.operatorId, a.workflowId, stale);
+        if (holder === a.workflowId) await runs.closeAbandonedRuns(pool, stale);
       }
       if (holder !== a.workflowId)
         return skip(`skipped: import ${holder} already running for operator ${a.operatorId}`);

@@ -124,3 +124,17 @@ export async function listFailures(db: Queryable, operatorId: string, limit = 50
     occurredAt: r.occurred_at as Date,
   }));
 }
+
+/**
+ * Closes the open runs of an import workflow that ended without its cleanup (terminated, timed out):
+ * found when its lock is taken over, so status pages stop showing it as importing.
+ */
+export async function closeAbandonedRuns(db: Queryable, workflowId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE import_runs SET status = 'failed', finished_at = now(),
+       message = 'the import workflow closed without finishing (terminated or timed out)'
+     WHERE workflow_id = $1 AND finished_at IS NULL`,
+    [workflowId],
+  );
+  return rowCount ?? 0;
+}

@@ -77,4 +77,21 @@ describe('operating a running import', () => {
     const next = await (await p.startImport('cancellable', 'full')).result();
     expect(next.status).toBe('completed');
   });
+
+  it('an import terminated without cleanup is closed as failed when the next import takes its lock', async () => {
+    const stuck = await p.startImport('pausable', 'full', { force: true, window: 1 });
+    await until(async () => (await stuck.query(progressQuery)).running > 0, 'terminated import running');
+    await stuck.terminate('simulating a workflow killed from the Web UI');
+    const next = await (await p.startImport('pausable', 'full')).result();
+    expect(next.status).toBe('completed');
+    const { rows } = await p.db.pool.query(
+      `SELECT status, finished_at, message FROM import_runs WHERE workflow_id = $1`,
+      [stuck.workflowId],
+    );
+    expect(rows[0]).toMatchObject({
+      status: 'failed',
+      message: expect.stringMatching(/closed without finishing/),
+    });
+    expect(rows[0].finished_at).not.toBeNull();
+  });
 });
