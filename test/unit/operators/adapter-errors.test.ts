@@ -35,9 +35,7 @@ describe('adapter errors', () => {
         error: { errorCode: 'INVALID_API_KEY', errorMessage: `The apiKey ${KEY} is not valid` },
       },
     });
-    const err = await adapter()
-      .listPage(undefined, { mode: 'full' })
-      .catch((e: Error) => e);
+    const err = await failure(adapter().listPage(undefined, { mode: 'full' }));
     expect(err).toMatchObject({ type: 'OperatorApplicationError', retryable: false });
     expect(err.message).toContain('REDACTED');
     expect(`${err.message}\n${err.stack}`).not.toContain(KEY);
@@ -47,10 +45,17 @@ describe('adapter errors', () => {
     body = JSON.stringify({
       requestStatus: { success: false, error: { errorCode: 'NOT_FOUND', errorMessage: 'no products' } },
     });
-    const err = await adapter()
-      .listPage(undefined, { mode: 'full' })
-      .catch((e: Error) => e);
+    const err = await failure(adapter().listPage(undefined, { mode: 'full' }));
     expect(err).toMatchObject({ type: 'OperatorPayloadInvalid' });
     expect(err.message).toMatch(/NOT_FOUND instead of a page/);
   });
 });
+
+async function failure(p: Promise<unknown>): Promise<Error> {
+  const outcome = await p.then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  if (!outcome) throw new Error('expected the call to fail');
+  return outcome;
+}
