@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
+import { variantsComplete } from './variants.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreSink, createImageProcessor, type ImageProcessorOptions } from '../images/resize.js';
 
@@ -19,13 +20,7 @@ export function createImageActivities(deps: ImageDeps) {
      * hash already exist, so a photo shared by many tours, or a retried activity, is resized once.
      */
     async resizeImage(a: { sha256: string; storageKey: string }) {
-      const existing = await assets.listVariants(deps.pool, a.sha256);
-      if (
-        existing.length >= wanted &&
-        (await Promise.all(existing.map((v) => deps.store.has(v.storageKey)))).every(Boolean)
-      ) {
-        return { variants: existing.length, skipped: true };
-      }
+      if (await variantsComplete(deps, a.sha256)) return { variants: wanted, skipped: true };
       const ctx = Context.current();
       const input = deps.store.path?.(a.storageKey) ?? deps.store.open(a.storageKey);
       const result = await processor.makeVariants({

@@ -7,6 +7,7 @@ import { tourContentHash } from '../domain/hash.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { downloadToBlobStore } from '../net/download.js';
 import { withFailureMapping } from './failures.js';
+import { variantsComplete } from './variants.js';
 
 export interface TourDeps {
   pool: Pool;
@@ -76,7 +77,7 @@ export function createTourActivities(deps: TourDeps) {
             sha256: known.sha256,
             storageKey: known.storageKey,
             downloaded: false,
-            variantsReady: await variantsReady(known.sha256),
+            variantsReady: await variantsComplete(deps, known.sha256),
           };
         }
         if (result.kind === 'not-modified') {
@@ -143,14 +144,8 @@ export function createTourActivities(deps: TourDeps) {
       sha256: r.sha256,
       storageKey: r.key,
       downloaded: true,
-      variantsReady: await variantsReady(r.sha256),
+      variantsReady: await variantsComplete(deps, r.sha256),
     };
-  }
-
-  /** A photo shared by many tours (or seen before) is resized once: skip when every variant is recorded. */
-  async function variantsReady(sha256: string): Promise<boolean> {
-    const wanted = deps.images.widths.length * deps.images.formats.length;
-    return (await assets.listVariants(pool, sha256)).length >= wanted;
   }
 }
 
