@@ -1,10 +1,16 @@
-import { ParentClosePolicy, executeChild, isCancellation } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
 import { importTourWorkflowId } from '../constants.js';
 import { breakerTrip, recordOutcome } from './breaker.js';
 import { rootFailure } from './failure.js';
-import { ImportTour } from './import-tour.js';
+import { ImportTour, refreshSignal } from './import-tour.js';
+import { NON_RETRYABLE_TYPES } from './retry.js';
 import type { CarriedState } from './types.js';
 
 export interface TourFanOut {
@@ -45,6 +51,9 @@ export function tourFanOut(o: {
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // One fairness key per operator: with `matching.enableFairness` on the server, a big catalog
+        // cannot starve a small one's tasks; without it the key is ignored.
+        priority: { fairnessKey: o.operatorId },
       });
       if (r.outcome === 'removed') progress.removed++;
       else if (r.outcome === 'unchanged') progress.unchanged++;
@@ -52,10 +61,17 @@ export function tourFanOut(o: {
       tally(true);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      // A push import of the same tour is already running: it imports the newest data.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return void progress.done++;
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        // A push import of this tour is running; it may have fetched before the change this listing
+        // saw, so ask it for one more pass (if it has just ended, it fetched after the listing anyway).
+        await getExternalWorkflowHandle(importTourWorkflowId(o.operatorId, externalId))
+          .signal(refreshSignal)
+          .catch(() => undefined);
+        return void progress.done++;
+      }
       progress.failed++;
       const { type, message } = rootFailure(err);
+      if (!NON_RETRYABLE_TYPES.includes(type)) state.transientFailures = (state.transientFailures ?? 0) + 1;
       lastErrors.push(`${externalId}: ${type}: ${message}`.slice(0, 300));
       lastErrors.splice(0, Math.max(0, lastErrors.length - 5));
       await o.db.recordTourFailure({

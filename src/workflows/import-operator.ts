@@ -184,7 +184,8 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       status,
       progress,
       message,
-      deltaMark: status === 'completed' ? state.deltaMark : undefined,
+      // Tours that failed for a transient reason are retried by the next delta only if the mark stays.
+      deltaMark: status === 'completed' && !state.transientFailures ? state.deltaMark : undefined,
     });
     return { status, message, progress };
   }

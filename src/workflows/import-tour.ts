@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  ContinueAsNew,
+  continueAsNew,
   defineSignal,
   isCancellation,
   proxyActivities,
@@ -28,7 +30,7 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
     return await importTour(input);
   } catch (err) {
     // A parent ImportOperator records its children's failures; a pushed import records its own.
-    if (!workflowInfo().parent && !isCancellation(err)) {
+    if (!workflowInfo().parent && !isCancellation(err) && !(err instanceof ContinueAsNew)) {
       const { type, message } = rootFailure(err);
       const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
       await db.recordTourFailure({
@@ -45,11 +47,14 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
 
 async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
-  const tour = proxyActivities<TourActivities>(p.http);
-  const store = proxyActivities<TourActivities>(p.db);
-  const download = proxyActivities<TourActivities>(p.image);
+  // Per-operator fairness key on every activity (see fan-out.ts).
+  const priority = { fairnessKey: input.operatorId };
+  const tour = proxyActivities<TourActivities>({ ...p.http, priority });
+  const store = proxyActivities<TourActivities>({ ...p.db, priority });
+  const download = proxyActivities<TourActivities>({ ...p.image, priority });
   const images = proxyActivities<ImageActivities>({
     ...p.image,
+    priority,
     taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing,
   });
 
@@ -105,6 +110,8 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       passes: result.passes + 1,
     };
   } while (again && result.passes < MAX_PASSES);
+  // Still being pushed to: carry on in a fresh run so the last pass sees the newest data.
+  if (again) await continueAsNew<typeof ImportTour>(input);
   return result;
 }
 

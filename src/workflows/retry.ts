@@ -5,7 +5,6 @@ export const NON_RETRYABLE_TYPES = [
   'TourValidationFailed',
   'OperatorPayloadInvalid',
   'OperatorApplicationError',
-  'OperatorHttpError4xx',
   'UnknownOperator',
   'CorruptImage',
   'ImageTooLarge',

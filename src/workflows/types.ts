@@ -58,6 +58,8 @@ export interface CarriedState {
   progress: Progress;
   recent: boolean[];
   consecutiveFailures: number;
+  /** Tours that failed for a reason a later run can fix (operator down…): the delta mark must not pass them. */
+  transientFailures?: number;
   settings: ResolvedSettings;
 }
 

@@ -13,9 +13,14 @@ import { until } from '../helpers/wait.js';
  * Orchestration only: the activities are in-memory stand-ins, the workflows and server are real.
  * The integration tier runs the same workflows on the real activities.
  */
-function fakeCatalog(o: { tours: number; pageSize: number; failing?: (id: string) => boolean }) {
+function fakeCatalog(o: {
+  tours: number;
+  pageSize: number;
+  failing?: (id: string) => boolean;
+  transient?: boolean;
+}) {
   const imported = new Map<string, number>();
-  const finished: { status: string; progress: Progress }[] = [];
+  const finished: { status: string; progress: Progress; deltaMark?: string }[] = [];
   const pauses: (string | null)[] = [];
   const ids = Array.from({ length: o.tours }, (_, i) => `t${i}`);
   const activities = {
@@ -49,9 +54,19 @@ function fakeCatalog(o: { tours: number; pageSize: number; failing?: (id: string
       const start = Number(a.position ?? 0);
       const page = ids.slice(start, start + a.settings.pageSize);
       const next = start + page.length < ids.length ? String(start + page.length) : undefined;
-      return { toImport: page, unchanged: 0, removed: 0, invalid: 0, listed: page.length, next };
+      return {
+        toImport: page,
+        unchanged: 0,
+        removed: 0,
+        invalid: 0,
+        listed: page.length,
+        next,
+        deltaMark: 'mark-1',
+      };
     },
     async fetchTour(a: { externalId: string }) {
+      if (o.failing?.(a.externalId) && o.transient)
+        throw ApplicationFailure.retryable(`operator down for ${a.externalId}`, 'OperatorHttpError');
       if (o.failing?.(a.externalId))
         throw ApplicationFailure.nonRetryable(`tour ${a.externalId} is invalid`, 'TourValidationFailed');
       return { outcome: 'changed', contentHash: 'h', images: [] };
@@ -67,7 +82,7 @@ function fakeCatalog(o: { tours: number; pageSize: number; failing?: (id: string
       pauses.push(a.paused ? a.reason : null);
     },
     async recordTourFailure() {},
-    async finishImport(a: { status: string; progress: Progress }) {
+    async finishImport(a: { status: string; progress: Progress; deltaMark?: string }) {
       finished.push(a);
     },
   };
@@ -152,5 +167,31 @@ describe('ImportOperator orchestration', () => {
       const result = await handle.result();
       expect(result.progress.done).toBe(10);
     });
+  });
+
+  it('advances the delta mark past permanently invalid tours, but not past transient failures', async () => {
+    const invalid = fakeCatalog({ tours: 4, pageSize: 4, failing: (id) => id === 't1' });
+    await run(invalid.activities, (taskQueue) =>
+      env.client.workflow.execute(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op4', mode: 'delta' }],
+      }),
+    );
+    expect(invalid.finished[0]).toMatchObject({ status: 'completed', deltaMark: 'mark-1' });
+
+    const transient = fakeCatalog({ tours: 4, pageSize: 4, failing: (id) => id === 't1', transient: true });
+    await run(transient.activities, (taskQueue) =>
+      env.client.workflow.execute(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op5', mode: 'delta' }],
+      }),
+    );
+    expect(transient.finished[0]).toMatchObject({
+      status: 'completed',
+      progress: expect.objectContaining({ failed: 1 }),
+    });
+    expect(transient.finished[0].deltaMark).toBeUndefined(); // the next delta lists from the old mark again
   });
 });
