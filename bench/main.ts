@@ -5,7 +5,7 @@
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -23,7 +23,7 @@ import { resolveTemporalCli, temporalCliVersion } from '../src/infra/temporal-cl
 import { syncOperators } from '../src/operators/resolver.js';
 import type { OperatorInfo } from '../src/simulator/operator.js';
 import type { OperatorSpecInput } from '../src/simulator/types.js';
-import type { ImportOperatorResult } from '../src/workflows/types.js';
+import type { ImportOperatorResult, Progress } from '../src/workflows/types.js';
 import type { CeilingProbe } from './ceiling.js';
 import {
   ROOT,
@@ -38,8 +38,14 @@ import {
 import { commCpuMs, treeCpuMs } from './lib/proc.js';
 import type { Counters, SimRequest } from './lib/sim-child.js';
 import { percentile } from './lib/stats.js';
-import { startWorker, type WorkerProcess } from './lib/workers.js';
-import { writeResults, type BenchReport, type PipelineFigures } from './report.js';
+import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
+import {
+  mergeReports,
+  writeResults,
+  type BenchReport,
+  type FairnessPhase,
+  type PipelineFigures,
+} from './report.js';
 
 const program = new Command()
   .name('bench')
@@ -57,7 +63,18 @@ const program = new Command()
   .option('--uv-threads <n>', 'UV_THREADPOOL_SIZE for the image worker')
   .option('--sharp-concurrency <n>', 'SHARP_CONCURRENCY for the image worker')
   .option('--malloc-arena-max <n>', 'MALLOC_ARENA_MAX for the workers')
-  .option('--skip <list>', 'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale)', '')
+  .option('--fair-big <n>', 'tours of the big operator in the fairness scenario', Number)
+  .option('--fair-small <n>', 'tours of the small operator in the fairness scenario', Number)
+  .option('--fair-images <n>', 'images per tour in the fairness scenario', Number, 0)
+  .option(
+    '--skip <list>',
+    'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness)',
+    '',
+  )
+  .option(
+    '--merge-from <report.json>',
+    "keep scenarios 1-6 of an earlier run's report.json in the results; this run adds scale-out and fairness",
+  )
   .option('--out <file>', 'results file (default bench/RESULTS.md; smoke: data/bench/RESULTS-smoke.md)')
   .parse();
 const o = program.opts<{
@@ -75,7 +92,11 @@ const o = program.opts<{
   uvThreads?: string;
   sharpConcurrency?: string;
   mallocArenaMax?: string;
+  fairBig?: number;
+  fairSmall?: number;
+  fairImages: number;
   skip: string;
+  mergeFrom?: string;
   out?: string;
 }>();
 
@@ -90,6 +111,9 @@ const size = {
   imageWidth,
   imageHeight,
   window: o.window,
+  fairBig: o.fairBig ?? (smoke ? 200 : 10_000),
+  fairSmall: o.fairSmall ?? (smoke ? 10 : 100),
+  fairImages: o.fairImages,
 };
 const legacyTours = Math.min(size.tours, o.legacyTours ?? (smoke ? 20 : 60));
 const skip = new Set(o.skip.split(',').filter(Boolean));
@@ -99,6 +123,7 @@ mkdirSync(dataDir, { recursive: true });
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 const cleanups: (() => Promise<unknown>)[] = [];
+const failures: string[] = [];
 async function cleanup() {
   for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e}`));
   cleanups.length = 0;
@@ -159,6 +184,25 @@ async function main() {
       latency: { apiMs: size.apiMs, imageMs: 0, jitterMs: 0 },
     },
   ];
+  // Fairness: one big and one small operator per server setting (fairness off / on); the small one
+  // twice (alone, then together with the big one), so each measurement imports a fresh catalog.
+  const fairSpec = (id: string, seed: string, tourCount: number): OperatorSpecInput => ({
+    id,
+    dialect: 'A',
+    seed,
+    tourCount,
+    imagesPerTour: { min: size.fairImages, max: size.fairImages },
+    imageWidth,
+    imageHeight,
+    latency: { apiMs: size.apiMs, imageMs: size.imageMs, jitterMs: 0 },
+  });
+  if (!skip.has('fairness'))
+    for (const f of ['off', 'on'])
+      specs.push(
+        fairSpec(`big-${f}`, 'big', size.fairBig),
+        fairSpec(`small-${f}-alone`, 'small', size.fairSmall),
+        fairSpec(`small-${f}-together`, 'small', size.fairSmall),
+      );
   const sim = await startSim(specs);
   cleanups.push(() => sim.close());
   const yaml = operatorsYaml(sim.operators, size.window);
@@ -335,13 +379,22 @@ async function main() {
   const connection = await Connection.connect({ address: server.address });
   cleanups.push(() => connection.close());
   const client = new Client({ connection });
+  const single: ImportContext = {
+    workers,
+    names: workers.map((w) => w.kind),
+    pool,
+    client,
+    serverPid,
+  };
 
   const measureImport = async (
     name: string,
     operatorId: string,
     mode: 'full' | 'delta',
     settings: Record<string, unknown>,
+    ctx: ImportContext = single,
   ) => {
+    const { workers, pool, client, serverPid } = ctx;
     for (const w of workers) w.resetPeak();
     await sim.counters(true);
     const resized0 = await countResized(pool);
@@ -373,10 +426,14 @@ async function main() {
     const latenciesMs: number[] = [];
     let children = 0;
     let childImages = 0;
+    const childIds = new Set<string>();
     for await (const wf of client.workflow.list({
       query: `WorkflowType = 'ImportTour' AND StartTime >= '${startedAt.toISOString()}'`,
     })) {
+      // Only this operator's children (the fairness scenario runs two operators at once).
+      if (!wf.workflowId.startsWith(`tour:${operatorId}:`)) continue;
       children++;
+      childIds.add(wf.workflowId);
       if (wf.closeTime) latenciesMs.push(wf.closeTime.getTime() - wf.startTime.getTime());
     }
     const runs: { runId: string; events: number; bytes: number }[] = [];
@@ -398,6 +455,8 @@ async function main() {
     return {
       result,
       runs,
+      startedAt,
+      childIds,
       figures: figures(
         name,
         {
@@ -410,8 +469,8 @@ async function main() {
           latenciesMs,
         },
         {
-          processCpuMs: Object.fromEntries(workers.map((w, i) => [w.kind, cpu.w[i]])),
-          peakRssMb: Object.fromEntries(workers.map((w) => [w.kind, w.peakRssMb()])),
+          processCpuMs: Object.fromEntries(ctx.names.map((n, i) => [n, cpu.w[i]])),
+          peakRssMb: Object.fromEntries(workers.map((w, i) => [ctx.names[i], w.peakRssMb()])),
           serverCpuMs: cpu.server,
           pgCpuMs: cpu.pg,
           simCpuMs: cpu.sim,
@@ -475,6 +534,232 @@ async function main() {
     );
   }
 
+  // --- 8a. fairness on the server as configured by default (no fairness): the single workers ----------
+  const fairness: FairnessPhase[] = [];
+  if (!skip.has('fairness')) fairness.push(await fairnessPhase('off', single));
+  await Promise.all(workers.map((w) => w.stop()));
+
+  // --- 7. scale-out: two processes of each worker kind on a fresh schema and blob folder ----------------
+  if (!skip.has('scale-out')) {
+    const soSchema = `${schema}_so`;
+    await migrate(databaseUrl, soSchema);
+    const soPool = createPool(databaseUrl, soSchema, 4);
+    cleanups.push(async () => {
+      await soPool.query(`DROP SCHEMA ${pg.escapeIdentifier(soSchema)} CASCADE`);
+      await soPool.end();
+    });
+    await syncOperators(soPool, configs);
+    const soBlobDir = path.join(dataDir, 'blobs-scale-out');
+    const soEnv = (e: Record<string, string>) => ({ ...e, DATABASE_SCHEMA: soSchema, BLOB_DIR: soBlobDir });
+    const plan: [WorkerKind, Record<string, string>][] = [
+      ['tour-import', soEnv(workerEnv)],
+      ['tour-import', soEnv(workerEnv)],
+      ['image-processing', soEnv(imageEnv)],
+      ['image-processing', soEnv(imageEnv)],
+    ];
+    const names = plan.map(([k], i) => `${k}#${(i % 2) + 1}`);
+    log(`scale-out: starting ${names.join(', ')}`);
+    const soWorkers = await Promise.all(
+      plan.map(([k, e], i) =>
+        startWorker(k, e, path.join(dataDir, `worker-${names[i].replace('#', '-')}.log`)),
+      ),
+    );
+    cleanups.push(() => Promise.all(soWorkers.map((w) => w.stop())));
+    log(`scale-out: full import of ${size.tours} tours`);
+    const so = await measureImport(
+      'scale-out (2 + 2 processes)',
+      'bench',
+      'full',
+      {},
+      {
+        workers: soWorkers,
+        names,
+        pool: soPool,
+        client,
+        serverPid,
+      },
+    );
+    await Promise.all(soWorkers.map((w) => w.stop()));
+    const q = async (sql: string) => (await soPool.query(sql)).rows[0] as Record<string, number>;
+    const tours = await q(`SELECT count(*)::int AS n FROM tours WHERE operator_id = 'bench'`);
+    const variants = await q(
+      'SELECT count(*)::int AS n, count(DISTINCT sha256)::int AS shas FROM asset_variants',
+    );
+    const assets = await q(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'ready')::int AS ready,
+              count(DISTINCT sha256)::int AS shas FROM tour_assets`,
+    );
+    const originalsDir = path.join(soBlobDir, 'originals');
+    const originals = (existsSync(originalsDir) ? readdirSync(originalsDir, { recursive: true }) : []).filter(
+      (f) => /[0-9a-f]{64}$/.test(String(f)),
+    ).length;
+    const persistedBy: Record<string, number> = Object.fromEntries(
+      soWorkers.flatMap((w, i) =>
+        w.kind === 'tour-import'
+          ? [[names[i], readFileSync(w.logFile, 'utf8').split('tour persisted').length - 1]]
+          : [],
+      ),
+    );
+    const check = {
+      catalogTours,
+      tourRows: tours.n,
+      done: so.result.progress.done,
+      failed: so.result.progress.failed,
+      childExecutions: so.figures.children ?? 0,
+      distinctChildIds: so.childIds.size,
+      imageSlots,
+      assetRows: assets.n,
+      readyAssets: assets.ready,
+      distinctSha: assets.shas,
+      variantRows: variants.n,
+      variantShas: variants.shas,
+      originals,
+      downloads: so.figures.downloads,
+      distinctImages: urls.size,
+      persistedBy,
+    };
+    const problems = [
+      check.tourRows !== catalogTours && `tours rows ${check.tourRows} ≠ ${catalogTours} tours`,
+      check.done !== catalogTours && `${check.done} tours done of ${catalogTours}`,
+      check.failed > 0 && `${check.failed} tours failed`,
+      check.childExecutions !== check.distinctChildIds &&
+        `${check.childExecutions} ImportTour executions for ${check.distinctChildIds} workflow ids`,
+      check.distinctChildIds !== catalogTours && `${check.distinctChildIds} ImportTour ids ≠ ${catalogTours}`,
+      check.assetRows !== imageSlots && `tour_assets rows ${check.assetRows} ≠ ${imageSlots} image slots`,
+      check.readyAssets !== imageSlots && `${imageSlots - check.readyAssets} images not ready`,
+      check.variantRows !== check.distinctSha * 6 &&
+        `asset_variants rows ${check.variantRows} ≠ 6 × ${check.distinctSha} distinct sha256`,
+      check.originals !== check.distinctSha &&
+        `${check.originals} original blobs ≠ ${check.distinctSha} sha256`,
+      Object.values(persistedBy).reduce((a, b) => a + b, 0) !== catalogTours &&
+        `tour workers logged ${JSON.stringify(persistedBy)} persisted tours, not ${catalogTours} in all`,
+    ].filter((p): p is string => typeof p === 'string');
+    report.scaleOut = { ...so.figures, runs: so.runs, check, problems, single: full.figures };
+    problems.forEach((p) => failures.push(`scale-out: ${p}`));
+    log(
+      `scale-out: ${so.figures.toursPerSec.toFixed(2)} tours/s (single ${full.figures.toursPerSec.toFixed(2)}); ` +
+        `${problems.length ? `PROBLEMS: ${problems.join('; ')}` : 'nothing done twice, nothing lost'}`,
+    );
+  }
+
+  // --- 8b. fairness with `matching.enableFairness=true` on a second dev server ---------------------------
+  if (!skip.has('fairness')) {
+    const fairServer = await startDevServer({
+      cli,
+      port: await freePort(),
+      logFile: path.join(dataDir, 'temporal-fairness.log'),
+      readyTimeoutMs: 120_000,
+      dynamicConfig: ['matching.enableFairness=true'],
+    });
+    cleanups.push(() => fairServer.stop());
+    const env = (e: Record<string, string>) => ({ ...e, TEMPORAL_ADDRESS: fairServer.address });
+    const fw = await Promise.all([
+      startWorker('tour-import', env(workerEnv), path.join(dataDir, 'worker-tour-import-fair.log')),
+      startWorker('image-processing', env(imageEnv), path.join(dataDir, 'worker-image-processing-fair.log')),
+    ]);
+    cleanups.push(() => Promise.all(fw.map((w) => w.stop())));
+    const fc = await Connection.connect({ address: fairServer.address });
+    cleanups.push(() => fc.close());
+    fairness.push(
+      await fairnessPhase('on', {
+        workers: fw,
+        names: fw.map((w) => w.kind),
+        pool,
+        client: new Client({ connection: fc }),
+        serverPid: fairServer.child.pid!,
+      }),
+    );
+    await Promise.all(fw.map((w) => w.stop()));
+  }
+  if (fairness.length)
+    report.fairness = {
+      bigTours: size.fairBig,
+      smallTours: size.fairSmall,
+      images: size.fairImages,
+      phases: fairness,
+    };
+
+  /**
+   * The small operator alone, then again (a fresh copy of its catalog) while the big one imports:
+   * the big import is started first and given one window's worth of finished tours to reach its
+   * steady state; it is terminated (children cancelled) once the small one is done.
+   */
+  async function fairnessPhase(setting: 'off' | 'on', ctx: ImportContext): Promise<FairnessPhase> {
+    const ok = (r: ImportOperatorResult, what: string) => {
+      if (r.status !== 'completed' || r.progress.failed > 0)
+        throw new Error(`fairness ${what}: ${JSON.stringify(r)}`);
+    };
+    log(`fairness (${setting}): small operator alone, ${size.fairSmall} tours`);
+    const alone = await measureImport(
+      `fairness ${setting}: small alone`,
+      `small-${setting}-alone`,
+      'full',
+      {},
+      ctx,
+    );
+    ok(alone.result, 'alone');
+    log(`fairness (${setting}): big operator (${size.fairBig} tours) first, then the small one`);
+    const big = await ctx.client.workflow.start('ImportOperator', {
+      taskQueue: 'tour-import',
+      workflowId: `bench-fair-big-${setting}-${randomBytes(3).toString('hex')}`,
+      args: [{ operatorId: `big-${setting}`, mode: 'full', settings: { window: size.window } }],
+    });
+    const finished = (p: Progress) => p.done + p.unchanged + p.failed + p.removed;
+    const progress = () => big.query<Progress>('progress');
+    const deadline = Date.now() + 120_000;
+    while (finished(await progress()) < size.window) {
+      if (Date.now() > deadline) throw new Error('fairness: the big import made no progress in 120 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const b0 = { p: await progress(), t: performance.now() };
+    const together = await measureImport(
+      `fairness ${setting}: small with big`,
+      `small-${setting}-together`,
+      'full',
+      {},
+      ctx,
+    );
+    ok(together.result, 'together');
+    const b1 = { p: await progress(), t: performance.now() };
+    const bigStillRunning = finished(b1.p) < size.fairBig;
+    await big.terminate('fairness measured').catch(() => undefined);
+    // Let the cancelled children drain before anything else is measured.
+    const drainBy = Date.now() + 60_000;
+    for (;;) {
+      let running = 0;
+      for await (const wf of ctx.client.workflow.list({
+        query: `WorkflowType = 'ImportTour' AND ExecutionStatus = 'Running'`,
+      })) {
+        running++;
+        if (Date.now() > drainBy)
+          await ctx.client.workflow
+            .getHandle(wf.workflowId)
+            .terminate()
+            .catch(() => 0);
+      }
+      if (!running) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const phase: FairnessPhase = {
+      setting,
+      aloneMs: alone.figures.wallMs,
+      togetherMs: together.figures.wallMs,
+      ratio: together.figures.wallMs / alone.figures.wallMs,
+      aloneP95Ms: alone.figures.p95Ms,
+      togetherP95Ms: together.figures.p95Ms,
+      bigToursPerSecDuring: (finished(b1.p) - finished(b0.p)) / ((b1.t - b0.t) / 1000),
+      bigStillRunning,
+      alone: alone.figures,
+      together: together.figures,
+    };
+    log(
+      `fairness (${setting}): small alone ${(phase.aloneMs / 1000).toFixed(1)} s, with big ` +
+        `${(phase.togetherMs / 1000).toFixed(1)} s → ×${phase.ratio.toFixed(2)}; big ran at ` +
+        `${phase.bigToursPerSecDuring.toFixed(1)} tours/s meanwhile${bigStillRunning ? '' : ' (and FINISHED first)'}`,
+    );
+    return phase;
+  }
+
   const out =
     o.out ??
     (smoke ? path.join(ROOT, 'data', 'bench', 'RESULTS-smoke.md') : path.join(ROOT, 'bench', 'RESULTS.md'));
@@ -483,8 +768,12 @@ async function main() {
     .map((x) => x.toFixed(1))
     .join(' / ')} at end`;
   writeFileSync(path.join(dataDir, 'report.json'), JSON.stringify(report, null, 2));
-  await writeResults(out, report);
+  const merged = o.mergeFrom
+    ? mergeReports(JSON.parse(readFileSync(o.mergeFrom, 'utf8')) as BenchReport, report)
+    : report;
+  await writeResults(out, merged);
   log(`results written to ${out} (raw figures: ${path.join(dataDir, 'report.json')})`);
+  if (failures.length) throw new Error(`benchmark checks failed:\n${failures.join('\n')}`);
 }
 
 function figures(
@@ -519,6 +808,15 @@ function figures(
     serverCpuMsPerTour: r.tours ? extra.serverCpuMs / r.tours : NaN,
     pgCpuMsPerTour: r.tours ? extra.pgCpuMs / r.tours : NaN,
   };
+}
+
+interface ImportContext {
+  workers: WorkerProcess[];
+  /** Report label per worker process (its kind, or kind#n when several run). */
+  names: string[];
+  pool: pg.Pool;
+  client: Client;
+  serverPid: number;
 }
 
 async function countResized(pool: pg.Pool): Promise<number> {

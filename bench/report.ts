@@ -46,6 +46,63 @@ export interface BenchReport {
   tourImport?: PipelineFigures;
   delta?: PipelineFigures & { changedTours: number; changedImages: number };
   scale?: PipelineFigures & { pageSize: number };
+  /** `single` is the one-process-per-kind full import of the same run, the scale-out's baseline. */
+  scaleOut?: PipelineFigures & { check: ScaleOutCheck; problems: string[]; single: PipelineFigures };
+  /** Set when scenarios 1-6 come from an earlier run (`--merge-from`). */
+  merged?: { from: string; scenarios: string[]; runId: string; loadavg: string };
+  fairness?: { bigTours: number; smallTours: number; images: number; phases: FairnessPhase[] };
+}
+
+/** What the scale-out scenario counted to show that no tour or image was done twice and none was lost. */
+export interface ScaleOutCheck {
+  catalogTours: number;
+  tourRows: number;
+  done: number;
+  failed: number;
+  childExecutions: number;
+  distinctChildIds: number;
+  imageSlots: number;
+  assetRows: number;
+  readyAssets: number;
+  distinctSha: number;
+  variantRows: number;
+  variantShas: number;
+  originals: number;
+  downloads: number;
+  distinctImages: number;
+  /** "tour persisted" log lines per tour-import worker process. */
+  persistedBy: Record<string, number>;
+}
+
+/** The small operator's import alone and while the big one runs, on a server with fairness off or on. */
+export interface FairnessPhase {
+  setting: 'off' | 'on';
+  aloneMs: number;
+  togetherMs: number;
+  ratio: number;
+  aloneP95Ms: number;
+  togetherP95Ms: number;
+  bigToursPerSecDuring: number;
+  bigStillRunning: boolean;
+  alone: PipelineFigures;
+  together: PipelineFigures;
+}
+
+/** An earlier run's scenarios 1-6 with this run's scale-out and fairness (each compared within its own run). */
+export function mergeReports(old: BenchReport, now: BenchReport): BenchReport {
+  const added = (['scaleOut', 'fairness'] as const).filter((k) => now[k]);
+  const label = { scaleOut: 'scale-out', fairness: 'fairness' };
+  return {
+    ...old,
+    scaleOut: now.scaleOut,
+    fairness: now.fairness,
+    merged: {
+      from: old.runId,
+      scenarios: added.map((k) => label[k]),
+      runId: now.runId,
+      loadavg: String(now.machine.loadavg),
+    },
+  };
 }
 
 export const NOTES_MARKER =
@@ -67,6 +124,12 @@ function render(r: BenchReport): string {
   const m = r.machine;
   L.push(`# Benchmark results${r.smoke ? ' (smoke run — sizes too small to judge)' : ''}`, '');
   L.push(`Run \`${r.runId}\` of \`npm run bench${r.smoke ? ' -- --smoke' : ''}\`.`, '');
+  if (r.merged)
+    L.push(
+      `Scenarios ${r.merged.scenarios.join(' and ')} from run \`${r.merged.runId}\` (same machine; load average ` +
+        `${r.merged.loadavg}), merged with \`--merge-from\`; each compares only with figures of its own run.`,
+      '',
+    );
   L.push('## Machine', '');
   L.push(`- CPU: ${m.cpu}, nproc ${m.nproc}; RAM ${fmt(Number(m.ramGb), 1)} GB; kernel ${m.kernel}`);
   L.push(`- Node ${m.node}; sharp ${m.sharp}; ${m.temporal} (dev server, SQLite in memory)`);
@@ -110,7 +173,7 @@ function render(r: BenchReport): string {
         `${fmt(b.cpuMsPerImage, 0)} ms / image | – | – | – |`,
     );
   }
-  for (const f of [r.legacy, r.plain, r.tourImport, r.delta, r.scale]) {
+  for (const f of [r.legacy, r.plain, r.tourImport, r.delta, r.scale, r.scaleOut]) {
     if (!f) continue;
     const rss = Object.entries(f.peakRssMb)
       .map(([k, v]) => `${k} ${fmt(v, 0)} MB`)
@@ -192,7 +255,31 @@ function render(r: BenchReport): string {
     ? (sc.processCpuMs['tour-import'] + sc.serverCpuMs) / Math.max(1, sc.unchanged ?? sc.listed ?? 1)
     : undefined;
   row('orchestration CPU per unchanged tour, ms (worker + Temporal server)', orch, '≤ 5 ms', (v) => v <= 5);
-  L.push('| fairness: small operator ÷ alone | n/a | ≤ 1.5 | not measured |', '');
+  const so = r.scaleOut;
+  row(
+    'scale-out (2 + 2 processes) ÷ single, same run (tours/s)',
+    so && so.toursPerSec / so.single.toursPerSec,
+    '> 1 with more cores',
+    (v) => v > 1,
+  );
+  row(
+    'scale-out: work done twice or lost (count of failed checks)',
+    so && so.problems.length,
+    '0',
+    (v) => v === 0,
+  );
+  const phases = r.fairness?.phases ?? [];
+  if (!phases.length) L.push('| fairness: small operator ÷ alone | n/a | ≤ 1.5 | not measured |');
+  for (const p of phases)
+    row(
+      `fairness: small operator with big ÷ alone (wall), server fairness ${p.setting}${
+        p.setting === 'on' ? ', per-operator fairness keys' : ''
+      }`,
+      p.ratio,
+      '≤ 1.5',
+      (v) => v <= 1.5,
+    );
+  L.push('');
 
   if (r.delta) {
     const d = r.delta;
@@ -229,12 +316,60 @@ function render(r: BenchReport): string {
       '',
     );
   }
+  if (so) {
+    const c = so.check;
+    L.push('## Scale-out (two processes of each worker kind)', '');
+    L.push(
+      `The same full import of ${c.catalogTours} tours on a fresh schema and blob folder, with two tour-import and ` +
+        `two image-processing worker processes polling the same task queues (as two hosts would): ` +
+        `${fmt(so.wallMs / 1000, 1)} s, **${fmt(so.toursPerSec)} tours/s** against ${fmt(so.single.toursPerSec)} ` +
+        `with one process of each in the same run (${fmt(so.single.wallMs / 1000, 1)} s; ` +
+        `×${fmt(so.toursPerSec / so.single.toursPerSec, 2)}). Image downloads: ${so.downloads} (304: ` +
+        `${so.counters.image304}) against ${so.single.downloads} (304: ${so.single.counters.image304}) single.`,
+      '',
+    );
+    L.push('| process | CPU over the import | tours persisted (log) |');
+    L.push('|---|---|---|');
+    for (const [k, v] of Object.entries(so.processCpuMs))
+      L.push(`| ${k} | ${fmt(v / 1000, 1)} s | ${c.persistedBy[k] ?? '–'} |`);
+    L.push('');
+    L.push(
+      `Checks: tours rows ${c.tourRows} (catalog ${c.catalogTours}); done ${c.done}, failed ${c.failed}; ` +
+        `ImportTour executions ${c.childExecutions} for ${c.distinctChildIds} workflow ids; tour_assets rows ` +
+        `${c.assetRows} (${c.readyAssets} ready) for ${c.imageSlots} image slots; asset_variants rows ${c.variantRows} ` +
+        `= 6 × ${c.variantShas} (distinct sha256 referenced: ${c.distinctSha}); original blobs ${c.originals}; ` +
+        `image downloads ${c.downloads} for ${c.distinctImages} distinct images. ` +
+        (so.problems.length
+          ? `**Problems: ${so.problems.join('; ')}.**`
+          : '**Nothing done twice, nothing lost.**'),
+      '',
+    );
+  }
+  if (phases.length) {
+    const f = r.fairness!;
+    L.push('## Fairness (a big and a small operator at once)', '');
+    L.push(
+      `Small operator: ${f.smallTours} tours; big operator: ${fmt(f.bigTours, 0)} tours; ${f.images} image(s) per ` +
+        `tour; window ${s.window} each. The small catalog is imported alone, then (a fresh copy) after the big ` +
+        `import has finished one window of tours; the big import is terminated once the small one is done. ` +
+        `"on" is a second dev server with \`matching.enableFairness=true\`; the product sets \`fairnessKey\` = ` +
+        `operator id on every ImportTour child and its activities (ignored when the server's fairness is off).`,
+      '',
+    );
+    L.push(
+      '| server fairness | small alone | small with big | ratio | p95 per tour alone / with big | big tours/s meanwhile |',
+    );
+    L.push('|---|---|---|---|---|---|');
+    for (const p of phases)
+      L.push(
+        `| ${p.setting} | ${fmt(p.aloneMs / 1000, 1)} s | ${fmt(p.togetherMs / 1000, 1)} s | **${fmt(p.ratio, 2)}** | ` +
+          `${ms(p.aloneP95Ms)} / ${ms(p.togetherP95Ms)} | ${fmt(p.bigToursPerSecDuring, 1)}${
+            p.bigStillRunning ? '' : ' (finished first)'
+          } |`,
+      );
+    L.push('');
+  }
   L.push('## Not yet measured', '');
-  L.push(
-    '- **scale-out** (two processes of each worker kind) and **fairness** (10,000-tour and 100-tour operators at once): ' +
-      'not built yet — the time went into the first six scenarios. The workers already run as separate processes, ' +
-      'so scale-out is `startWorker` twice per kind plus a duplicate check on `asset_variants`/Temporal history.',
-  );
   L.push(
     '- **24-megapixel RSS**: this run used the catalog size above; run `npm run bench -- --image-size 6000x4000 ' +
       '--tours 40 --skip legacy,scale` to measure the image worker at 24 MP.',
