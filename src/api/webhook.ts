@@ -5,6 +5,7 @@ import { operatorWebhookSecret } from '../operators/registry.js';
 import type { ImportTourInput } from '../workflows/types.js';
 import type { ApiDeps } from './deps.js';
 import { verifyWebhook } from './signature.js';
+import { getOperator } from '../db/operators.js';
 
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const MAX_TOURS_PER_DELIVERY = 100;
@@ -17,7 +18,8 @@ const Body = z.union([
   z.strictObject({ tours: z.array(externalId).min(1).max(MAX_TOURS_PER_DELIVERY) }),
 ]);
 
-type Outcome = 'accepted' | 'duplicate' | 'rejected' | 'unknown_operator' | 'invalid' | 'unavailable';
+type Outcome =
+  'accepted' | 'duplicate' | 'deferred' | 'rejected' | 'unknown_operator' | 'invalid' | 'unavailable';
 
 /**
  * Push import of single tours. Order matters: size (fastify, 413) → operator (404) → signature (401) →
@@ -69,6 +71,17 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
     const parsed = parseBody(raw);
     if (!parsed.ok) return send(reply, 400, 'invalid', parsed.message);
 
+    // A paused operator imports nothing, pushed or listed. 409 without recording the delivery: the
+    // sender retries it later, and it goes through once the operator is resumed.
+    const state = await getOperator(deps.pool, op.id);
+    if (state?.paused) {
+      return send(
+        reply,
+        409,
+        'deferred',
+        `operator "${op.id}" is paused (${state.pauseReason ?? 'no reason given'}); retry after it is resumed`,
+      );
+    }
     const fresh = await recordDelivery(op.id, verified.id);
     if (fresh === 'not-synced')
       return send(

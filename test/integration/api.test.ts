@@ -7,6 +7,7 @@ import { createApi } from '../../src/api/app.js';
 import { signWebhook } from '../../src/api/signature.js';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { setPaused } from '../../src/db/operators.js';
 
 /** The HTTP API on the real pipeline: signed push imports, probes and metrics. */
 const OP = `hook${randomBytes(3).toString('hex')}`;
@@ -156,6 +157,25 @@ describe('HTTP API: push-import webhook, probes, metrics', () => {
     expect(bare.statusCode).toBe(401);
     expect((await push({ externalId: 'x' }, { op: 'nobody' })).statusCode).toBe(404);
     expect((await push({ externalId: 'x' }, { op: SILENT })).statusCode).toBe(401);
+  });
+
+  it('a push to a paused operator is deferred with 409 and goes through once it is resumed', async () => {
+    const ext = code(2);
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    await setPaused(p.db.pool, OP, true, 'maintenance');
+    try {
+      const res = await push({ externalId: ext }, { id });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error).toMatch(/is paused \(maintenance\)/);
+      expect(await exists(importTourWorkflowId(OP, ext))).toBe(false);
+    } finally {
+      await setPaused(p.db.pool, OP, false, null);
+    }
+    // The sender retries the same delivery: it was not recorded, so it is not taken for a replay.
+    const retried = await push({ externalId: ext }, { id });
+    expect(retried.statusCode).toBe(202);
+    await p.env.client.workflow.getHandle(importTourWorkflowId(OP, ext)).result();
+    expect(await tourRow(ext)).toMatchObject({ status: 'active' });
   });
 
   it('refuses an oversized body with 413 and a bad body with 400', async () => {

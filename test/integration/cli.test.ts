@@ -11,7 +11,8 @@ import {
 import { listOperatorsCommand } from '../../src/cli/commands/operators.js';
 import { pauseOperator, resumeOperator } from '../../src/cli/commands/pause.js';
 import { failuresCommand, operatorStatus, runsCommand } from '../../src/cli/commands/status.js';
-import { EXIT } from '../../src/cli/errors.js';
+import { CliError, EXIT } from '../../src/cli/errors.js';
+import { setPaused } from '../../src/db/operators.js';
 import type { Pool } from '../../src/db/pool.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { applySchedules, listSchedules, SCHEDULE_PREFIX } from '../../src/schedules/apply.js';
@@ -124,6 +125,21 @@ describe('tour-import CLI', () => {
       [externalId],
     );
     expect(rows).toEqual([{ status: 'active', title: expect.stringMatching(/\(rev 1\)$/) }]);
+  });
+
+  it('import-tour refuses a paused operator with exit code 3 and starts nothing', async () => {
+    const externalId = String(p.sim.operator('cli-delta').activeCodes()[3]);
+    await setPaused(p.db.pool, 'cli-delta', true, 'maintenance');
+    try {
+      const err = await startTourImport(deps, 'cli-delta', externalId, queues).catch((e: CliError) => e);
+      expect(err).toBeInstanceOf(CliError);
+      expect(err).toMatchObject({
+        exitCode: EXIT.skipped,
+        message: expect.stringMatching(/is paused \(maintenance\)/),
+      });
+    } finally {
+      await setPaused(p.db.pool, 'cli-delta', false, null);
+    }
   });
 
   it('an ad hoc start with the real temporal CLI runs the whole import', async () => {

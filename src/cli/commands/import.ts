@@ -18,7 +18,7 @@ import type {
   ImportTourResult,
   Progress,
 } from '../../workflows/types.js';
-import { EXIT } from '../errors.js';
+import { CliError, EXIT } from '../errors.js';
 import { requireOperator } from './operators.js';
 
 export interface QueueOptions {
@@ -147,7 +147,14 @@ export async function startTourImport(
   externalId: string,
   o: QueueOptions & { force?: boolean } = {},
 ): Promise<{ workflowId: string; runId: string }> {
-  await requireOperator(deps.pool, operatorId);
+  const op = await requireOperator(deps.pool, operatorId);
+  if (op.paused) {
+    // A paused operator imports nothing, pushed or listed; resume it first.
+    throw new CliError(
+      `operator "${operatorId}" is paused (${op.pauseReason ?? 'no reason given'}); run \`tour-import resume ${operatorId}\` first`,
+      EXIT.skipped,
+    );
+  }
   const input: ImportTourInput = { operatorId, externalId, force: o.force };
   if (o.imageTaskQueue) input.imageTaskQueue = o.imageTaskQueue;
   const workflowId = importTourWorkflowId(operatorId, externalId);
