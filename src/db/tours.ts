@@ -174,3 +174,15 @@ export async function replaceTourAssets(
     ],
   );
 }
+
+/**
+ * Staged tours of imports that failed or were cancelled between fetch and persist. A day is far longer
+ * than any ImportTour takes, so a row that old has no workflow left to persist it.
+ */
+export async function sweepStaleStaged(db: Queryable, operatorId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM staged_tours WHERE operator_id = $1 AND fetched_at < now() - interval '1 day'`,
+    [operatorId],
+  );
+  return rowCount ?? 0;
+}

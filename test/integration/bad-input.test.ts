@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../src/activities/catalog.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { startRun } from '../../src/db/runs.js';
-import { upsertTour } from '../../src/db/tours.js';
+import { stageTour, upsertTour } from '../../src/db/tours.js';
+import { emptyProgress } from '../../src/workflows/progress.js';
 import type { Tour } from '../../src/domain/tour.js';
 import type { ListPage, OperatorAdapter } from '../../src/operators/types.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -87,5 +88,41 @@ describe('bad input from operators', () => {
     expect(failures.rows).toEqual([
       { kind: 'TourValidationFailed', message: expect.stringContaining('field "title"') },
     ]);
+  });
+
+  it('an import sweeps tours staged a day ago by an ImportTour that never persisted them', async () => {
+    await stageTour(
+      db.pool,
+      { ...tour('abandoned', '2026-05-01T00:00:00Z'), externalId: 'OLD' },
+      'h-old',
+      new Date(Date.now() - 2 * 86_400_000),
+    );
+    await stageTour(
+      db.pool,
+      { ...tour('in flight', '2026-05-01T00:00:00Z'), externalId: 'NEW' },
+      'h-new',
+      new Date(),
+    );
+    const catalog = createCatalogActivities({
+      pool: db.pool,
+      adapterFor: async () => ({}) as OperatorAdapter,
+      isWorkflowRunning: async () => false,
+    });
+    const importRunId = await startRun(db.pool, {
+      operatorId: 'op',
+      mode: 'delta',
+      workflowId: 'w3',
+      runId: 'r3',
+    });
+    await catalog.finishImport({
+      operatorId: 'op',
+      importRunId,
+      workflowId: 'w3',
+      status: 'completed',
+      progress: emptyProgress('completed'),
+      message: 'done',
+    });
+    const { rows } = await db.pool.query(`SELECT external_id FROM staged_tours ORDER BY 1`);
+    expect(rows.map((r) => r.external_id)).toEqual(['NEW']);
   });
 });
