@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import type { TourRecord } from '../../src/simulator/catalog.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Misbehaving operators, through the simulator: transient errors and throttling are retried within
@@ -184,13 +185,3 @@ describe('misbehaving operators', () => {
     expect((await tours('bad-json')).find((t) => t.external_id === victim)).toEqual(beforeRow);
   });
 });
-
-async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -11,13 +11,8 @@ import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { ImportOperatorResult } from '../../src/workflows/types.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { uniqueName } from '../helpers/temporal.js';
-import {
-  killAllWorkers,
-  spawnWorker,
-  waitFor,
-  type WorkerKind,
-  type WorkerProcess,
-} from './helpers/processes.js';
+import { killAllWorkers, spawnWorker, type WorkerKind, type WorkerProcess } from './helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Process and server faults on the real thing: worker processes started as in production (default task

@@ -19,6 +19,7 @@ import { applySchedules, listSchedules, SCHEDULE_PREFIX } from '../../src/schedu
 import type { Progress } from '../../src/workflows/types.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { uniqueName } from '../helpers/temporal.js';
+import { until } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const tour = { imagesPerTour: { min: 0, max: 1 }, imageWidth: 320, imageHeight: 200 };
@@ -78,7 +79,7 @@ describe('tour-import CLI', () => {
     await applySchedules(deps.client, p.configs, queues);
     p.sim.operator('cli-alpha').addFaults('detail', [{ type: 'latency', ms: 400 }]);
     const started = await startImport(deps, 'cli-alpha', { full: true, ...queues });
-    await waitUntil(async () => (await listOperatorsCommand(deps)).some((o) => o.state === 'importing'));
+    await untilWithin30s(async () => (await listOperatorsCommand(deps)).some((o) => o.state === 'importing'));
 
     const paused = await pauseOperator(deps, 'cli-alpha', 'maintenance window');
     expect(paused).toMatchObject({
@@ -113,7 +114,7 @@ describe('tour-import CLI', () => {
     const detailsBefore = sim.state().requests.detail;
     const first = await startTourImport(deps, 'cli-delta', externalId, queues);
     // The second request must arrive while the first pass is fetching, not before the workflow began.
-    await waitUntil(async () => sim.state().requests.detail > detailsBefore);
+    await untilWithin30s(async () => sim.state().requests.detail > detailsBefore);
     sim.change(code);
     const second = await startTourImport(deps, 'cli-delta', externalId, queues);
     expect(second).toEqual(first);
@@ -207,10 +208,4 @@ describe('tour-import CLI', () => {
   });
 });
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const untilWithin30s = (check: () => Promise<boolean>) => until(check, 'condition', 30_000);

@@ -4,6 +4,7 @@ import { applySchedules, listSchedules, triggerOperatorSchedule } from '../../sr
 import { scheduleId } from '../../src/schedules/spec.js';
 import type { OperatorConfig } from '../../src/operators/registry.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 const tour = { imagesPerTour: { min: 0, max: 1 }, imageWidth: 320, imageHeight: 200 };
 const OPERATORS = [
@@ -40,7 +41,7 @@ describe('operator schedules', () => {
       action: { type: 'startWorkflow', workflowType: 'ImportOperator', taskQueue: p.taskQueue, args: [] },
     });
     // Listing is eventually consistent: apply can only delete what it can list.
-    await waitUntil(async () => (await listSchedules(client)).some((s) => s.scheduleId === stale));
+    await untilWithin30s(async () => (await listSchedules(client)).some((s) => s.scheduleId === stale));
 
     const result = await applySchedules(client, configs, { taskQueue: p.taskQueue });
     expect(result.created.sort()).toEqual(
@@ -69,7 +70,7 @@ describe('operator schedules', () => {
   it('applying again updates in place, keeps a paused schedule paused and drops a removed full schedule', async () => {
     await client.schedule.getHandle(scheduleId('sch-charlie')).pause('by hand');
     const alphaWithoutFull = { ...configs[0], schedule: { everyMs: 2 * HOUR, jitterMs: 0 } };
-    await waitUntil(async () =>
+    await untilWithin30s(async () =>
       (await listSchedules(client)).some((s) => s.scheduleId === scheduleId('sch-alpha', 'full')),
     );
     const result = await applySchedules(client, [alphaWithoutFull, configs[1]], { taskQueue: p.taskQueue });
@@ -86,7 +87,7 @@ describe('operator schedules', () => {
     await applySchedules(client, configs, { taskQueue: p.taskQueue, imageTaskQueue: p.imageTaskQueue });
     expect(await triggerOperatorSchedule(client, 'sch-alpha')).toBe(true);
     let workflowId = '';
-    await waitUntil(async () => {
+    await untilWithin30s(async () => {
       const d = await client.schedule.getHandle(scheduleId('sch-alpha')).describe();
       workflowId = d.info.recentActions[0]?.action.workflow.workflowId ?? '';
       return workflowId !== '';
@@ -103,10 +104,4 @@ describe('operator schedules', () => {
   });
 });
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const untilWithin30s = (check: () => Promise<boolean>) => until(check, 'condition', 30_000);

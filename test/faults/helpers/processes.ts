@@ -62,17 +62,3 @@ export async function killAllWorkers(): Promise<void> {
   for (const w of all) w.child.kill('SIGKILL');
   await Promise.all(all.map((w) => w.exited));
 }
-
-export async function waitFor<T>(
-  fn: () => Promise<T | undefined | false | null>,
-  timeoutMs: number,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
