@@ -61,36 +61,27 @@ export function createTourActivities(deps: TourDeps) {
     async downloadImage(a: { operatorId: string; url: string }) {
       return withFailureMapping(async () => {
         const known = await assets.findSource(pool, a.url);
+        // Ask for a 304 only while we still hold the bytes the stored ETag stands for.
+        const cached = known && (await deps.store.has(known.storageKey)) ? known : undefined;
         const ctx = Context.current();
         const result = await downloadToBlobStore({
           url: a.url,
           store: deps.store,
           maxBytes: deps.images.maxBytes,
-          etag: known?.etag,
+          etag: cached?.etag,
           allowPrivateHosts: deps.images.allowPrivateHosts,
           onProgress: (bytes) => ctx.heartbeat(bytes),
           signal: ctx.cancellationSignal,
         });
-        if (result.kind === 'not-modified' && known && (await deps.store.has(known.storageKey))) {
+        if (result.kind === 'not-modified') {
+          if (!cached) throw new Error(`${a.url} answered 304 to an unconditional GET`);
           await assets.touchSource(pool, a.url);
           return {
-            sha256: known.sha256,
-            storageKey: known.storageKey,
+            sha256: cached.sha256,
+            storageKey: cached.storageKey,
             downloaded: false,
-            variantsReady: await variantsComplete(deps, known.sha256),
+            variantsReady: await variantsComplete(deps, cached.sha256),
           };
-        }
-        if (result.kind === 'not-modified') {
-          // The ETag matched but our blob is gone: fetch it again unconditionally.
-          const again = await downloadToBlobStore({
-            url: a.url,
-            store: deps.store,
-            maxBytes: deps.images.maxBytes,
-            allowPrivateHosts: deps.images.allowPrivateHosts,
-            signal: ctx.cancellationSignal,
-          });
-          if (again.kind !== 'downloaded') throw new Error(`${a.url} answered 304 to an unconditional GET`);
-          return saveOriginal(a.url, again);
         }
         return saveOriginal(a.url, result);
       });
