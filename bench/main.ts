@@ -779,15 +779,10 @@ async function main() {
 function figures(
   name: string,
   r: JobResult,
-  extra: {
-    processCpuMs: Record<string, number>;
-    peakRssMb: Record<string, number>;
-    serverCpuMs: number;
-    pgCpuMs: number;
-    simCpuMs: number;
-    counters: Counters;
-    [k: string]: unknown;
-  },
+  extra: Pick<
+    PipelineFigures,
+    'processCpuMs' | 'peakRssMb' | 'serverCpuMs' | 'pgCpuMs' | 'simCpuMs' | 'counters'
+  > & { [k: string]: unknown },
 ): PipelineFigures {
   const s = r.wallMs / 1000;
   const workerCpu = Object.values(extra.processCpuMs).reduce((a, b) => a + b, 0);
