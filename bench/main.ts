@@ -59,6 +59,7 @@ const program = new Command()
   .option('--scale-tours <n>', 'tours in the listing-only scale catalog', Number)
   .option('--window <n>', 'ImportTour children per operator at once (operator "window")', Number, 20)
   .option('--image-slots <n>', 'IMAGE_WORKER_MAX_ACTIVITIES for the image worker')
+  .option('--image-resizes <n>', 'IMAGE_WORKER_MAX_RESIZES for the image worker')
   .option('--tour-slots <n>', 'TOUR_WORKER_MAX_ACTIVITIES for the tour-import worker')
   .option('--uv-threads <n>', 'UV_THREADPOOL_SIZE for the image worker')
   .option('--sharp-concurrency <n>', 'SHARP_CONCURRENCY for the image worker')
@@ -88,6 +89,7 @@ const o = program.opts<{
   scaleTours?: number;
   window: number;
   imageSlots?: string;
+  imageResizes?: string;
   tourSlots?: string;
   uvThreads?: string;
   sharpConcurrency?: string;
@@ -258,7 +260,8 @@ async function main() {
     },
     knobs: {
       window: size.window,
-      IMAGE_WORKER_MAX_ACTIVITIES: o.imageSlots ?? 'default (4)',
+      IMAGE_WORKER_MAX_ACTIVITIES: o.imageSlots ?? 'default (16)',
+      IMAGE_WORKER_MAX_RESIZES: o.imageResizes ?? 'default (4)',
       TOUR_WORKER_MAX_ACTIVITIES: o.tourSlots ?? 'default (50)',
       UV_THREADPOOL_SIZE: o.uvThreads ?? 'unset (libuv default 4)',
       SHARP_CONCURRENCY: o.sharpConcurrency ?? 'unset (sharp default)',
@@ -368,6 +371,7 @@ async function main() {
   if (o.tourSlots) workerEnv['TOUR_WORKER_MAX_ACTIVITIES'] = o.tourSlots;
   const imageEnv: Record<string, string> = { ...workerEnv };
   if (o.imageSlots) imageEnv['IMAGE_WORKER_MAX_ACTIVITIES'] = o.imageSlots;
+  if (o.imageResizes) imageEnv['IMAGE_WORKER_MAX_RESIZES'] = o.imageResizes;
   if (o.uvThreads) imageEnv['UV_THREADPOOL_SIZE'] = o.uvThreads;
   if (o.sharpConcurrency) imageEnv['SHARP_CONCURRENCY'] = o.sharpConcurrency;
   log('starting worker processes (tsx src/workers/tour-import.ts, tsx src/workers/image-processing.ts)');

@@ -46,7 +46,10 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_HOSTS: csv.default([]),
   TOUR_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(50),
   TOUR_WORKER_MAX_WORKFLOWS: z.coerce.number().int().positive().default(100),
-  IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(4),
+  /** Images in flight per image worker (mostly waiting on their download). */
+  IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(16),
+  /** Of those, images being decoded and encoded at once (the CPU-bound part). */
+  IMAGE_WORKER_MAX_RESIZES: z.coerce.number().int().positive().default(4),
   SHARP_CONCURRENCY: z.coerce.number().int().nonnegative().default(0),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: none. */
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       tourMaxActivities: e.TOUR_WORKER_MAX_ACTIVITIES,
       tourMaxWorkflows: e.TOUR_WORKER_MAX_WORKFLOWS,
       imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
+      imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
       sharpConcurrency: e.SHARP_CONCURRENCY,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       metricsBind: e.WORKER_METRICS_BIND,

@@ -48,6 +48,8 @@ export function nonRetryable(type: string, message: string): ApplicationFailure 
  */
 export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
   const ctx = Context.current();
+  // A local activity has no heartbeat: the worker keeps its workflow task alive instead.
+  if (ctx.info.isLocal) return fn();
   const timer = setInterval(() => ctx.heartbeat(), everyMs);
   try {
     return await fn();

@@ -1,53 +1,108 @@
 import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import type { Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
-import { variantsComplete } from './variants.js';
+import { downloadToBlobStore } from '../net/download.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreSink, createImageProcessor, type ImageProcessorOptions } from '../images/resize.js';
+import { withFailureMapping } from './failures.js';
+import { singleFlight } from './single-flight.js';
+import { variantsComplete } from './variants.js';
 
 export interface ImageDeps {
   pool: Pool;
   store: BlobStore;
-  images: ImageProcessorOptions;
+  images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
+  /**
+   * Images decoded and encoded at once. Activity slots can be many more: most of an image's time is
+   * spent waiting on its download, so slots cover the latency and this bounds the CPU work.
+   */
+  maxResizes?: number;
+}
+
+export interface ImportedImage {
+  sha256: string;
+  /** False when the operator answered 304 to our stored ETag. */
+  downloaded: boolean;
+  /** False when every configured variant of these bytes already existed. */
+  resized: boolean;
 }
 
 export function createImageActivities(deps: ImageDeps) {
+  const { pool, store } = deps;
   const processor = createImageProcessor(deps.images);
-  const wanted = deps.images.widths.length * deps.images.formats.length;
+  const resizing = pLimit(deps.maxResizes ?? 4);
+  const shared = singleFlight<ImportedImage>();
+
+  /** The original in the blob store: a conditional GET on its stored ETag while we hold its bytes. */
+  async function fetchOriginal(url: string, ctx: Context) {
+    const known = await assets.findSource(pool, url);
+    const cached = known && (await store.has(known.storageKey)) ? known : undefined;
+    const result = await downloadToBlobStore({
+      url,
+      store,
+      maxBytes: deps.images.maxBytes,
+      etag: cached?.etag,
+      allowPrivateHosts: deps.images.allowPrivateHosts,
+      onProgress: (bytes) => ctx.heartbeat(bytes),
+      signal: ctx.cancellationSignal,
+    });
+    if (result.kind === 'not-modified') {
+      if (!cached) throw new Error(`${url} answered 304 to an unconditional GET`);
+      await assets.touchSource(pool, url);
+      return { sha256: cached.sha256, storageKey: cached.storageKey, downloaded: false };
+    }
+    await assets.upsertOriginal(pool, {
+      sha256: result.sha256,
+      storageKey: result.key,
+      bytes: result.bytes,
+      contentType: result.contentType,
+      url,
+      etag: result.etag,
+    });
+    return { sha256: result.sha256, storageKey: result.key, downloaded: true };
+  }
+
+  /** Every configured size of one original, decoded once, recorded after the files are stored. */
+  async function makeVariants(original: { sha256: string; storageKey: string }, ctx: Context) {
+    const result = await processor.makeVariants({
+      input: store.path?.(original.storageKey) ?? store.open(original.storageKey),
+      sink: blobStoreSink(store, original.sha256),
+      heartbeat: () => ctx.heartbeat(),
+      signal: ctx.cancellationSignal,
+    });
+    await assets.saveVariants(
+      pool,
+      original.sha256,
+      result.source,
+      result.variants.map((v) => ({
+        width: v.size,
+        format: v.format,
+        storageKey: v.key,
+        actualWidth: v.width,
+        actualHeight: v.height,
+        bytes: v.bytes,
+      })),
+    );
+  }
+
+  async function importImage(url: string, ctx: Context): Promise<ImportedImage> {
+    const original = await fetchOriginal(url, ctx);
+    // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
+    // image (304) or a retried activity is resized once.
+    const resized = !(await variantsComplete(deps, original.sha256));
+    if (resized) await resizing(() => makeVariants(original, ctx));
+    return { sha256: original.sha256, downloaded: original.downloaded, resized };
+  }
+
   return {
     /**
-     * Makes every configured size of one original (decoded once). Skipped when the variants of that
-     * hash already exist, so a photo shared by many tours, or a retried activity, is resized once.
+     * One image of a tour, start to end on the image queue: download it into the blob store, then make
+     * its sizes unless they exist. Only the hash goes back to the workflow, never the bytes.
      */
-    async resizeImage(a: { sha256: string; storageKey: string }) {
-      if (await variantsComplete(deps, a.sha256)) return { variants: wanted, skipped: true };
+    async importImage(a: { url: string }): Promise<ImportedImage> {
       const ctx = Context.current();
-      const input = deps.store.path?.(a.storageKey) ?? deps.store.open(a.storageKey);
-      const result = await processor.makeVariants({
-        input,
-        sink: blobStoreSink(deps.store, a.sha256),
-        heartbeat: () => ctx.heartbeat(),
-        signal: ctx.cancellationSignal,
-      });
-      await assets.saveVariants(
-        deps.pool,
-        a.sha256,
-        result.source,
-        result.variants.map((v) => ({
-          width: v.size,
-          format: v.format,
-          storageKey: v.key,
-          actualWidth: v.width,
-          actualHeight: v.height,
-          bytes: v.bytes,
-        })),
-      );
-      return {
-        variants: result.variants.length,
-        skipped: false,
-        width: result.source.width,
-        height: result.source.height,
-      };
+      return withFailureMapping(() => shared(a.url, () => importImage(a.url, ctx)));
     },
   };
 }

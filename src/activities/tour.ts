@@ -1,24 +1,13 @@
-import { Context, log } from '@temporalio/activity';
+import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
 import { inTransaction, type Pool } from '../db/pool.js';
-import * as assets from '../db/assets.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
-import type { BlobStore } from '../storage/blob-store.js';
-import { downloadToBlobStore } from '../net/download.js';
 import { withFailureMapping } from './failures.js';
-import { variantsComplete } from './variants.js';
 
 export interface TourDeps {
   pool: Pool;
-  store: BlobStore;
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
-  images: {
-    maxBytes: number;
-    allowPrivateHosts: readonly string[];
-    widths: readonly number[];
-    formats: readonly string[];
-  };
 }
 
 export function createTourActivities(deps: TourDeps) {
@@ -54,39 +43,6 @@ export function createTourActivities(deps: TourDeps) {
       });
     },
 
-    /**
-     * Streams one image into the blob store (conditional GET on its stored ETag); returns its hash, key,
-     * and whether its variants already exist (then the workflow skips the resize step altogether).
-     */
-    async downloadImage(a: { operatorId: string; url: string }) {
-      return withFailureMapping(async () => {
-        const known = await assets.findSource(pool, a.url);
-        // Ask for a 304 only while we still hold the bytes the stored ETag stands for.
-        const cached = known && (await deps.store.has(known.storageKey)) ? known : undefined;
-        const ctx = Context.current();
-        const result = await downloadToBlobStore({
-          url: a.url,
-          store: deps.store,
-          maxBytes: deps.images.maxBytes,
-          etag: cached?.etag,
-          allowPrivateHosts: deps.images.allowPrivateHosts,
-          onProgress: (bytes) => ctx.heartbeat(bytes),
-          signal: ctx.cancellationSignal,
-        });
-        if (result.kind === 'not-modified') {
-          if (!cached) throw new Error(`${a.url} answered 304 to an unconditional GET`);
-          await assets.touchSource(pool, a.url);
-          return {
-            sha256: cached.sha256,
-            storageKey: cached.storageKey,
-            downloaded: false,
-            variantsReady: await variantsComplete(deps, cached.sha256),
-          };
-        }
-        return saveOriginal(a.url, result);
-      });
-    },
-
     /** Writes the staged tour, its image order and per-image status in one transaction (version-guarded). */
     async persistTour(a: {
       operatorId: string;
@@ -118,26 +74,6 @@ export function createTourActivities(deps: TourDeps) {
       });
     },
   };
-
-  async function saveOriginal(
-    url: string,
-    r: { sha256: string; key: string; bytes: number; etag: string | null; contentType: string | null },
-  ) {
-    await assets.upsertOriginal(pool, {
-      sha256: r.sha256,
-      storageKey: r.key,
-      bytes: r.bytes,
-      contentType: r.contentType,
-      url,
-      etag: r.etag,
-    });
-    return {
-      sha256: r.sha256,
-      storageKey: r.key,
-      downloaded: true,
-      variantsReady: await variantsComplete(deps, r.sha256),
-    };
-  }
 }
 
 export type TourActivities = ReturnType<typeof createTourActivities>;

@@ -21,17 +21,27 @@ export function createPool(url: string, schema = 'public', max = 10): pg.Pool {
   return pool;
 }
 
+/**
+ * Runs `fn` in one transaction on a pooled client. A checked-out client has no error listener of the
+ * pool's, so a connection lost mid-transaction (PostgreSQL restarting) would be an uncaught 'error'
+ * event: we listen for it, let the failed query reject, and destroy that client instead of reusing it.
+ */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => void (lost = err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    if (!lost) await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A lost client is destroyed; our listener stays on it to absorb any late error event.
+    if (!lost) client.off('error', onError);
+    client.release(lost);
   }
 }

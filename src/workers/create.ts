@@ -21,7 +21,7 @@ export interface WorkerDeps {
   images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
 }
 
-/** Workflows and the I/O activities (operator API, downloads, PostgreSQL) on the `tour-import` queue. */
+/** Workflows and the operator and PostgreSQL activities on the `tour-import` queue. */
 export async function createTourImportWorker(
   deps: WorkerDeps,
   o: { taskQueue?: string; maxActivities?: number; maxWorkflows?: number; bundlePath?: string } = {},
@@ -44,17 +44,20 @@ export async function createTourImportWorker(
   });
 }
 
-/** CPU-heavy resizing on its own `image-processing` queue, scaled separately. */
+/**
+ * Images on their own `image-processing` queue, scaled separately: each activity downloads one image
+ * and resizes it; `maxActivities` images are in flight, `maxResizes` of them on the CPU at once.
+ */
 export async function createImageWorker(
   deps: Pick<WorkerDeps, 'connection' | 'namespace' | 'pool' | 'store' | 'images'>,
-  o: { taskQueue?: string; maxActivities?: number } = {},
+  o: { taskQueue?: string; maxActivities?: number; maxResizes?: number } = {},
 ): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: o.taskQueue ?? TASK_QUEUES.imageProcessing,
-    activities: createImageActivities(deps),
-    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 4,
+    activities: createImageActivities({ ...deps, maxResizes: o.maxResizes }),
+    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 16,
     shutdownGraceTime: '30 seconds',
   });
 }

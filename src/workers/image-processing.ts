@@ -1,5 +1,6 @@
 /**
- * Worker for the `image-processing` task queue: sharp resizes only, scaled apart from the I/O worker.
+ * Worker for the `image-processing` task queue: image downloads and sharp resizes, scaled apart from
+ * the tour-import worker.
  * Set UV_THREADPOOL_SIZE and MALLOC_ARENA_MAX before Node starts (see README).
  */
 import { Runtime } from '@temporalio/worker';
@@ -14,7 +15,11 @@ Runtime.install(temporalRuntimeOptions());
 
 const sharpInfo = configureSharp({ concurrency: config().workers.sharpConcurrency });
 const deps = await buildWorkerDeps();
-const worker = await createImageWorker(deps, { maxActivities: config().workers.imageMaxActivities });
+const { imageMaxActivities, imageMaxResizes } = config().workers;
+const worker = await createImageWorker(deps, {
+  maxActivities: imageMaxActivities,
+  maxResizes: imageMaxResizes,
+});
 logger.info({ taskQueue: worker.options.taskQueue, sharp: sharpInfo }, 'image-processing worker started');
 await worker.run();
 await deps.close();

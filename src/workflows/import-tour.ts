@@ -6,6 +6,7 @@ import {
   defineSignal,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -15,13 +16,13 @@ import type { ImageActivities } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
 import { SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
-import { activityProfiles, DEFAULT_RETRY } from './retry.js';
+import { activityProfiles, DEFAULT_RETRY, localActivityProfiles } from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
 
 /** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
 export const refreshSignal = defineSignal(SIGNALS.refresh);
 
-const IMAGES_AT_ONCE = 4;
+const IMAGES_AT_ONCE = 8;
 const MAX_PASSES = 5;
 
 /** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
@@ -49,9 +50,9 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
   // Per-operator fairness key on every activity (see fan-out.ts).
   const priority = { fairnessKey: input.operatorId };
-  const tour = proxyActivities<TourActivities>({ ...p.http, priority });
-  const store = proxyActivities<TourActivities>({ ...p.db, priority });
-  const download = proxyActivities<TourActivities>({ ...p.image, priority });
+  const local = localActivityProfiles({ ...DEFAULT_RETRY, ...input.retry });
+  const tour = proxyLocalActivities<TourActivities>(local.http);
+  const store = proxyLocalActivities<TourActivities>(local.db);
   const images = proxyActivities<ImageActivities>({
     ...p.image,
     priority,
@@ -78,25 +79,21 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       };
       continue;
     }
-    const assets: TourAssetInput[] = [];
-    for (let i = 0; i < fetched.images.length; i += IMAGES_AT_ONCE) {
-      const batch = fetched.images
-        .slice(i, i + IMAGES_AT_ONCE)
-        .map(async (img, j): Promise<TourAssetInput> => {
-          const base = { position: i + j, sourceUrl: img.url, caption: img.caption };
-          try {
-            const blob = await download.downloadImage({ operatorId: input.operatorId, url: img.url });
-            if (!blob.variantsReady)
-              await images.resizeImage({ sha256: blob.sha256, storageKey: blob.storageKey });
-            return { ...base, sha256: blob.sha256, status: 'ready', failureReason: null };
-          } catch (err) {
-            // One bad image does not fail the tour: it is stored as failed, with the reason.
-            if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-            return { ...base, sha256: null, status: 'failed', failureReason: failureReason(err) };
-          }
-        });
-      assets.push(...(await Promise.all(batch)));
-    }
+    const assets = await mapWithLimit(
+      fetched.images,
+      IMAGES_AT_ONCE,
+      async (img, position): Promise<TourAssetInput> => {
+        const base = { position, sourceUrl: img.url, caption: img.caption };
+        try {
+          const { sha256 } = await images.importImage({ url: img.url });
+          return { ...base, sha256, status: 'ready', failureReason: null };
+        } catch (err) {
+          // One bad image does not fail the tour: it is stored as failed, with the reason.
+          if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+          return { ...base, sha256: null, status: 'failed', failureReason: failureReason(err) };
+        }
+      },
+    );
     const persisted = await store.persistTour({
       operatorId: input.operatorId,
       externalId: input.externalId,
@@ -113,6 +110,24 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   // Still being pushed to: carry on in a fresh run so the last pass sees the newest data.
   if (again) await continueAsNew<typeof ImportTour>(input);
   return result;
+}
+
+/** Maps items with at most `limit` in flight, results in order: a tour with many images does not flood the image queue. */
+async function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+) {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 function failureReason(err: ActivityFailure): string {

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /** Failure types that retrying cannot fix; activities throw them as non-retryable too. */
 export const NON_RETRYABLE_TYPES = [
@@ -38,6 +38,23 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
       },
     },
   } satisfies Record<string, ActivityOptions>;
+}
+
+/**
+ * The per-tour fetch and persist run as local activities: inside the workflow task on the tour-import
+ * worker, recorded as one marker each instead of an activity task's round trip through the server
+ * (schedule, dispatch, start, complete, and a workflow task to react). A tour takes one workflow task
+ * fewer per step and the Temporal server does a fraction of the work per tour. Backoffs longer than
+ * `localRetryThreshold` (an operator's Retry-After, PostgreSQL down) become durable timers.
+ */
+export function localActivityProfiles(retry: { initialIntervalMs: number; maximumAttempts: number }) {
+  const { http, db } = activityProfiles(retry);
+  const local = (o: ActivityOptions): LocalActivityOptions => ({
+    startToCloseTimeout: o.startToCloseTimeout,
+    retry: o.retry,
+    localRetryThreshold: '10 seconds',
+  });
+  return { http: local(http), db: local(db) };
 }
 
 export const DEFAULT_RETRY = { initialIntervalMs: 1_000, maximumAttempts: 6 };

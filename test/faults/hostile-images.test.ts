@@ -147,13 +147,17 @@ describe('hostile images', () => {
     const good = rows.filter((r) => !hostileUrls.has(r.source_url));
     expect(good.length).toBeGreaterThan(0);
     expect(good.filter((r) => r.status !== 'ready')).toEqual([]);
-    // A refused redirect is permanent: one request per tour using that image, no retries (10.0.0.1 is
-    // unroutable here, so a followed redirect would have hung until the timeout instead).
+    // A refused redirect is permanent: at most one request per tour using that image (tours in flight
+    // together share one), no retries (10.0.0.1 is unroutable here, so a followed redirect would have
+    // hung until the timeout instead).
     const uses = (kind: HostileKind) => rows.filter((r) => r.source_url === urlOf.get(kind)).length;
-    expect(hostile.hits['redirect-private']).toBe(uses('redirect-private'));
-    expect(hostile.hits['svg']).toBe(uses('svg'));
+    for (const kind of ['redirect-private', 'svg'] as const) {
+      expect(hostile.hits[kind], kind).toBeGreaterThanOrEqual(1);
+      expect(hostile.hits[kind], kind).toBeLessThanOrEqual(uses(kind));
+    }
     // A cut connection is transient, so it was retried (3 attempts in this pipeline), then given up.
-    expect(hostile.hits['cut-connection']).toBe(3 * uses('cut-connection'));
+    expect(hostile.hits['cut-connection']).toBeGreaterThanOrEqual(3);
+    expect(hostile.hits['cut-connection']).toBeLessThanOrEqual(3 * uses('cut-connection'));
     // Nothing partial or hostile became a stored original.
     const stored = await p.db.pool.query(
       `SELECT a.content_type FROM assets a JOIN asset_sources s USING (sha256) WHERE s.source_url = ANY($1::text[])`,

@@ -119,8 +119,12 @@ describe('tour-import CLI', () => {
     const second = await startTourImport(deps, 'cli-delta', externalId, queues);
     expect(second).toEqual(first);
     const r = await waitForTourImport(deps.client, first.workflowId);
-    // The outcome is that of the last pass; what matters is that the stored tour has the newest data.
-    expect(r).toMatchObject({ status: 'completed', result: { passes: 2 } });
+    // The outcome is that of the last pass; what matters is that the tour was fetched again after the
+    // change and the stored tour has the newest data. (If the push lands while the first pass is
+    // completing, the server hands the workflow the signal before accepting the completion and the
+    // fetch runs again within the same pass, so it may be 1 or 2 passes.)
+    expect(r).toMatchObject({ status: 'completed' });
+    expect(sim.state().requests.detail - detailsBefore).toBeGreaterThanOrEqual(2);
     const { rows } = await p.db.pool.query(
       `SELECT status, title FROM tours WHERE operator_id = 'cli-delta' AND external_id = $1`,
       [externalId],
