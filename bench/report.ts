@@ -77,9 +77,12 @@ export interface ScaleOutCheck {
 /** The small operator's import alone and while the big one runs, on a server with fairness off or on. */
 export interface FairnessPhase {
   setting: 'off' | 'on';
+  /** Medians of `aloneRunsMs` and `togetherRunsMs`. */
   aloneMs: number;
   togetherMs: number;
   ratio: number;
+  aloneRunsMs?: number[];
+  togetherRunsMs?: number[];
   aloneP95Ms: number;
   togetherP95Ms: number;
   bigToursPerSecDuring: number;
@@ -109,6 +112,9 @@ export const NOTES_MARKER =
   '<!-- notes: everything below this line is kept when the bench rewrites this file -->';
 
 const ms = (v: number) => `${fmt(v, 0)} ms`;
+/** A median in seconds, with every run it was taken from when there were several. */
+const runs = (median: number, all?: number[]) =>
+  `${fmt(median / 1000, 1)} s${all && all.length > 1 ? ` (${all.map((v) => fmt(v / 1000, 1)).join(' / ')})` : ''}`;
 
 export function writeResults(file: string, r: BenchReport): void {
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -350,8 +356,9 @@ function render(r: BenchReport): string {
     L.push('## Fairness (a big and a small operator at once)', '');
     L.push(
       `Small operator: ${f.smallTours} tours; big operator: ${fmt(f.bigTours, 0)} tours; ${f.images} image(s) per ` +
-        `tour; window ${s.window} each. The small catalog is imported alone, then (a fresh copy) after the big ` +
+        `tour; window ${s.window} each. The small catalog is imported alone, then (fresh copies) after the big ` +
         `import has finished one window of tours; the big import is terminated once the small one is done. ` +
+        `Each side is the median of ${phases[0].aloneRunsMs?.length ?? 1} import(s) (all listed). ` +
         `"on" is a second dev server with \`matching.enableFairness=true\`; the product sets \`fairnessKey\` = ` +
         `operator id on every ImportTour child and its activities (ignored when the server's fairness is off).`,
       '',
@@ -362,7 +369,7 @@ function render(r: BenchReport): string {
     L.push('|---|---|---|---|---|---|');
     for (const p of phases)
       L.push(
-        `| ${p.setting} | ${fmt(p.aloneMs / 1000, 1)} s | ${fmt(p.togetherMs / 1000, 1)} s | **${fmt(p.ratio, 2)}** | ` +
+        `| ${p.setting} | ${runs(p.aloneMs, p.aloneRunsMs)} | ${runs(p.togetherMs, p.togetherRunsMs)} | **${fmt(p.ratio, 2)}** | ` +
           `${ms(p.aloneP95Ms)} / ${ms(p.togetherP95Ms)} | ${fmt(p.bigToursPerSecDuring, 1)}${
             p.bigStillRunning ? '' : ' (finished first)'
           } |`,

@@ -42,6 +42,8 @@ const EnvSchema = z.object({
     .positive()
     .default(25 * 1024 * 1024),
   IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(100_000_000),
+  /** An image URL checked this recently is not asked again (0: a conditional GET every time). */
+  IMAGE_RECHECK_MINUTES: z.coerce.number().nonnegative().default(60),
   /** Hosts (or CIDRs) that image and operator URLs may reach although private; empty in production. */
   ALLOW_PRIVATE_HOSTS: csv.default([]),
   TOUR_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(50),
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       formats: e.IMAGE_FORMATS as ('jpeg' | 'webp')[],
       maxBytes: e.IMAGE_MAX_BYTES,
       maxPixels: e.IMAGE_MAX_PIXELS,
+      recheckAfterMs: e.IMAGE_RECHECK_MINUTES * 60_000,
     },
     allowPrivateHosts: e.ALLOW_PRIVATE_HOSTS,
     workers: {

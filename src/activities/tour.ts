@@ -1,13 +1,18 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
 import { inTransaction, type Pool } from '../db/pool.js';
+import * as assets from '../db/assets.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { withFailureMapping } from './failures.js';
+import { variantsComplete } from './variants.js';
 
 export interface TourDeps {
   pool: Pool;
+  store: BlobStore;
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
+  images: { widths: readonly number[]; formats: readonly string[]; recheckAfterMs?: number };
 }
 
 export function createTourActivities(deps: TourDeps) {
@@ -15,7 +20,8 @@ export function createTourActivities(deps: TourDeps) {
   return {
     /**
      * Fetches one tour. Gone (404, tombstone) marks it removed; an unchanged content hash ends the import;
-     * otherwise the tour is staged in PostgreSQL and only its hash and image URLs go back to the workflow.
+     * otherwise the tour is staged in PostgreSQL and only its hash and image URLs go back to the workflow,
+     * with the hash of each image that is ready and was checked recently (it needs no image activity).
      */
     async fetchTour(a: { operatorId: string; externalId: string; force?: boolean }) {
       return withFailureMapping(async () => {
@@ -35,10 +41,16 @@ export function createTourActivities(deps: TourDeps) {
           return { outcome: 'unchanged' as const };
         }
         await tours.stageTour(pool, result.tour, contentHash, fetchedAt);
+        const urls = result.tour.images.map((i) => i.url);
+        const ready = a.force ? new Map<string, string>() : await recentlyChecked(urls);
         return {
           outcome: 'changed' as const,
           contentHash,
-          images: result.tour.images.map((i) => ({ url: i.url, caption: i.caption })),
+          images: result.tour.images.map((i) => ({
+            url: i.url,
+            caption: i.caption,
+            readySha256: ready.get(i.url),
+          })),
         };
       });
     },
@@ -74,6 +86,19 @@ export function createTourActivities(deps: TourDeps) {
       });
     },
   };
+
+  /**
+   * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
+   * they are, so the tours of one import that share a photo cost one request for it, not one each.
+   */
+  async function recentlyChecked(urls: string[]): Promise<Map<string, string>> {
+    const after = deps.images.recheckAfterMs ?? 0;
+    if (after <= 0 || urls.length === 0) return new Map();
+    const checked = await assets.findCheckedSince(pool, urls, new Date(Date.now() - after));
+    const ready = new Map<string, string>();
+    for (const [url, sha256] of checked) if (await variantsComplete(deps, sha256)) ready.set(url, sha256);
+    return ready;
+  }
 }
 
 export type TourActivities = ReturnType<typeof createTourActivities>;

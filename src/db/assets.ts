@@ -35,6 +35,19 @@ export async function upsertOriginal(
   );
 }
 
+/** The hash of each URL that was downloaded or answered 304 since `since`. */
+export async function findCheckedSince(
+  db: Queryable,
+  urls: readonly string[],
+  since: Date,
+): Promise<Map<string, string>> {
+  const { rows } = await db.query(
+    `SELECT source_url, sha256 FROM asset_sources WHERE source_url = ANY($1::text[]) AND checked_at >= $2`,
+    [urls, since],
+  );
+  return new Map(rows.map((r) => [r.source_url as string, r.sha256 as string]));
+}
+
 export async function touchSource(db: Queryable, url: string): Promise<void> {
   await db.query('UPDATE asset_sources SET checked_at = now() WHERE source_url = $1', [url]);
 }

@@ -18,7 +18,12 @@ export interface WorkerDeps {
   store: BlobStore;
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
   isWorkflowRunning(workflowId: string): Promise<boolean>;
-  images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
+  images: {
+    maxBytes: number;
+    allowPrivateHosts: readonly string[];
+    /** See IMAGE_RECHECK_MINUTES; 0 or unset: every image is asked for (conditional GET). */
+    recheckAfterMs?: number;
+  } & ImageProcessorOptions;
 }
 
 /** Workflows and the operator and PostgreSQL activities on the `tour-import` queue. */

@@ -44,6 +44,7 @@ export async function buildWorkerDeps(): Promise<
       maxPixels: cfg.images.maxPixels,
       maxBytes: cfg.images.maxBytes,
       allowPrivateHosts: cfg.allowPrivateHosts,
+      recheckAfterMs: cfg.images.recheckAfterMs,
     },
     async close() {
       await connection.close();

@@ -84,6 +84,9 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       IMAGES_AT_ONCE,
       async (img, position): Promise<TourAssetInput> => {
         const base = { position, sourceUrl: img.url, caption: img.caption };
+        // Checked recently and all sizes stored (see fetchTour): nothing to do for this image.
+        if (img.readySha256)
+          return { ...base, sha256: img.readySha256, status: 'ready', failureReason: null };
         try {
           const { sha256 } = await images.importImage({ url: img.url });
           return { ...base, sha256, status: 'ready', failureReason: null };

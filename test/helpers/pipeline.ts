@@ -42,6 +42,8 @@ export interface PipelineOptions {
   operatorYaml?: Record<string, string>;
   /** Another PostgreSQL than the suite's (e.g. a private cluster a test restarts). */
   databaseUrl?: string;
+  /** IMAGE_RECHECK_MINUTES in ms; unset: every image is asked for on every import. */
+  imageRecheckMs?: number;
 }
 
 export async function startPipeline(
@@ -80,7 +82,7 @@ export async function startPipeline(
     namespace: 'default',
     pool: db.pool,
     store,
-    images: { ...images, formats: [...images.formats] },
+    images: { ...images, formats: [...images.formats], recheckAfterMs: options.imageRecheckMs },
     adapterFor: createAdapterResolver(configs, { pool: db.pool, secret: (n) => secrets[n] }),
     isWorkflowRunning: async (workflowId: string) => {
       try {
