@@ -26,6 +26,13 @@ export interface DevServerOptions {
   dynamicConfig?: string[];
 }
 
+/**
+ * Server settings the product relies on, for every dev server it starts (docker compose sets the same
+ * in config/temporal-dynamic-config.yaml): fair dispatch between the per-operator fairness keys that
+ * ImportTour children and their activities carry, so one big catalog cannot starve the others' tasks.
+ */
+export const PRODUCT_DYNAMIC_CONFIG = ['matching.enableFairness=true'];
+
 /** The project's search attributes, registered on every dev server it starts. */
 export const SEARCH_ATTRIBUTE_TYPES = Object.values(SEARCH_ATTRIBUTES).map((name) => `${name}=Keyword`);
 

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { config } from '../config.js';
-import { startDevServer } from './dev-server.js';
+import { PRODUCT_DYNAMIC_CONFIG, startDevServer } from './dev-server.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 
 const { port, uiPort } = config().temporal;
@@ -12,6 +12,7 @@ const server = await startDevServer({
   port,
   uiPort,
   dbFile: path.join(config().dataDir, 'temporal.sqlite'),
+  dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
 });
 console.log(`Temporal dev server on ${server.address}; Web UI ${server.uiUrl}. Ctrl-C stops it.`);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)

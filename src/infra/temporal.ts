@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { config } from '../config.js';
-import { isTemporalUp, startDevServer, type DevServer } from './dev-server.js';
+import { isTemporalUp, PRODUCT_DYNAMIC_CONFIG, startDevServer, type DevServer } from './dev-server.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 
 export interface TemporalEndpoint {
@@ -35,6 +35,7 @@ export async function ensureTemporal(log: (line: string) => void = console.error
     uiPort,
     dbFile: path.join(dataDir, 'temporal.sqlite'),
     logFile: path.join(dataDir, 'temporal.log'),
+    dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
   });
   return { address: server.address, uiUrl: server.uiUrl, server };
 }

@@ -3,7 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startDevServer, type DevServer } from '../../src/infra/dev-server.js';
+import {
+  freePort,
+  PRODUCT_DYNAMIC_CONFIG,
+  startDevServer,
+  type DevServer,
+} from '../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { parseOperatorsYaml } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
@@ -52,6 +57,7 @@ describe('process and server faults', () => {
       dbFile: path.join(tmp, 'temporal.sqlite'),
       logFile: path.join(tmp, 'temporal.log'),
       readyTimeoutMs: 120_000,
+      dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
     };
     server = await startDevServer(serverOpts);
     sim = await startSimulator({ port: 0, operators: OPERATORS });

@@ -1,5 +1,11 @@
 import type { TestProject } from 'vitest/node';
-import { isTemporalUp, freePort, startDevServer, type DevServer } from '../../src/infra/dev-server.js';
+import {
+  isTemporalUp,
+  freePort,
+  PRODUCT_DYNAMIC_CONFIG,
+  startDevServer,
+  type DevServer,
+} from '../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { ensurePostgres, createDatabaseIfMissing, withDatabase } from '../../src/infra/postgres.js';
 
@@ -30,6 +36,7 @@ export default async function setup(project: TestProject) {
       port: await freePort(),
       readyTimeoutMs: 120_000,
       logFile: '/dev/null',
+      dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
     });
     address = server.address;
   }

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
+import { PRODUCT_DYNAMIC_CONFIG } from '../../src/infra/dev-server.js';
 
 /**
  * docker-compose.yml is for users (no docker engine runs here), so it is checked the way compose
@@ -89,6 +91,16 @@ describe('docker-compose.yml', () => {
       if (s.build) continue; // the project's own image
       expect(s.image, name).toMatch(/:\d[\w.-]*$/);
     }
+  });
+
+  it('gives the Temporal server the same settings as the dev servers the project starts', async () => {
+    const temporal = (await services())['temporal']!;
+    const mount = temporal.volumes?.find((v) => v.target.startsWith('/etc/temporal/config/dynamicconfig/'));
+    expect(mount, 'dynamic config file mounted').toBeDefined();
+    expect(`/etc/temporal/${temporal.environment?.['DYNAMIC_CONFIG_FILE_PATH']}`).toBe(mount!.target);
+    const file = parse(readFileSync(mount!.source!, 'utf8')) as Record<string, { value: unknown }[]>;
+    const fromFile = Object.entries(file).map(([key, [first]]) => `${key}=${String(first.value)}`);
+    expect(fromFile.sort()).toEqual([...PRODUCT_DYNAMIC_CONFIG].sort());
   });
 
   it('registers every search attribute the workflows set', async () => {
