@@ -17,7 +17,7 @@ import type {
   Progress,
   ResolvedSettings,
 } from '../workflows/types.js';
-import { nonRetryable, withFailureMapping } from './failures.js';
+import { activityExecutionKey, nonRetryable, withFailureMapping } from './failures.js';
 
 export interface CatalogDeps {
   pool: Pool;
@@ -136,7 +136,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
       message: string;
       workflowId?: string;
     }) {
-      await runs.recordFailure(pool, a);
+      await runs.recordFailure(pool, { ...a, recordedBy: activityExecutionKey(a.externalId) });
     },
 
     /** Closes the run; the delta mark moves only when every tour up to it was handled. */
@@ -202,6 +202,7 @@ async function decide(
         externalId: e.externalId,
         kind: 'TourValidationFailed',
         message: e.error,
+        recordedBy: activityExecutionKey(e.externalId),
       });
     } else if (needsImport(e, known.get(e.externalId), s.force)) {
       toImport.push(e.externalId);

@@ -38,6 +38,22 @@ export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Names this activity execution — the same for every retry of it, different in every other workflow
+ * run or activity — plus `suffix`, so a write it makes can be made idempotent. Undefined outside an
+ * activity.
+ */
+export function activityExecutionKey(suffix: string): string | undefined {
+  let info: Context['info'];
+  try {
+    info = Context.current().info;
+  } catch {
+    return undefined;
+  }
+  const wf = info.workflowExecution;
+  return wf ? `${wf.workflowId}/${wf.runId}/${info.activityId}/${suffix}` : undefined;
+}
+
 export function nonRetryable(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

@@ -93,11 +93,14 @@ export async function recordFailure(
     message: string;
     excerpt?: string;
     workflowId?: string;
+    /** Who records it (see activityExecutionKey): a second insert with the same key is ignored. */
+    recordedBy?: string;
   },
 ): Promise<void> {
   await db.query(
-    `INSERT INTO tour_failures (operator_id, external_id, kind, message, excerpt, workflow_id)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
+    `INSERT INTO tour_failures (operator_id, external_id, kind, message, excerpt, workflow_id, recorded_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (recorded_by) DO NOTHING`,
     [
       f.operatorId,
       f.externalId,
@@ -105,6 +108,7 @@ export async function recordFailure(
       storableText(f.message.slice(0, 2000)),
       f.excerpt === undefined ? null : storableText(f.excerpt.slice(0, 500)),
       f.workflowId ?? null,
+      f.recordedBy ?? null,
     ],
   );
 }

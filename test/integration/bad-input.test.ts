@@ -90,6 +90,28 @@ describe('bad input from operators', () => {
     ]);
   });
 
+  it('a failure recorded by an activity that is retried after its insert committed is stored once', async () => {
+    const catalog = createCatalogActivities({
+      pool: db.pool,
+      adapterFor: async () => ({}) as OperatorAdapter,
+      isWorkflowRunning: async () => false,
+    });
+    const failure = { operatorId: 'op', externalId: 'RETRIED', kind: 'TourValidationFailed', message: 'm' };
+    const execution = { activityId: '7', workflowExecution: { workflowId: 'tour:op:RETRIED', runId: 'r1' } };
+    // Two attempts of one activity execution (the worker died before reporting the first), then the
+    // same tour failing again in a later run of the workflow.
+    for (const info of [
+      execution,
+      { ...execution, attempt: 2 },
+      { ...execution, workflowExecution: { ...execution.workflowExecution, runId: 'r2' } },
+    ])
+      await new MockActivityEnvironment(info).run(catalog.recordTourFailure, failure);
+    const { rows } = await db.pool.query(
+      `SELECT count(*)::int AS n FROM tour_failures WHERE external_id = 'RETRIED'`,
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
   it('an import sweeps tours staged a day ago by an ImportTour that never persisted them', async () => {
     await stageTour(
       db.pool,
