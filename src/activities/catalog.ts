@@ -157,6 +157,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
       if (a.status === 'completed' && a.deltaMark)
         await operators.setDeltaMark(pool, a.operatorId, a.deltaMark);
       await tours.sweepStaleStaged(pool, a.operatorId);
+      await operators.pruneWebhookDeliveries(pool, a.operatorId);
       await operators.releaseImportLock(pool, a.operatorId, a.workflowId);
     },
   };

@@ -135,3 +135,15 @@ export async function reserveRequestSlot(
   );
   return rows[0] ? Number(rows[0].wait_ms) : 0;
 }
+
+/**
+ * Webhook ids are kept to refuse a replayed delivery, but a replay older than the signature's
+ * timestamp tolerance (5 minutes) is refused anyway: after a day the rows only take space.
+ */
+export async function pruneWebhookDeliveries(db: Queryable, operatorId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_deliveries WHERE operator_id = $1 AND received_at < now() - interval '1 day'`,
+    [operatorId],
+  );
+  return rowCount ?? 0;
+}

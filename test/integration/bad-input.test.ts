@@ -112,7 +112,7 @@ describe('bad input from operators', () => {
     expect(rows[0].n).toBe(2);
   });
 
-  it('an import sweeps tours staged a day ago by an ImportTour that never persisted them', async () => {
+  it('an import sweeps tours staged a day ago by an ImportTour that never persisted them, and webhook ids of a day ago', async () => {
     await stageTour(
       db.pool,
       { ...tour('abandoned', '2026-05-01T00:00:00Z'), externalId: 'OLD' },
@@ -124,6 +124,10 @@ describe('bad input from operators', () => {
       { ...tour('in flight', '2026-05-01T00:00:00Z'), externalId: 'NEW' },
       'h-new',
       new Date(),
+    );
+    await db.pool.query(
+      `INSERT INTO webhook_deliveries (operator_id, webhook_id, received_at)
+       VALUES ('op', 'msg_old', now() - interval '25 hours'), ('op', 'msg_recent', now() - interval '1 hour')`,
     );
     const catalog = createCatalogActivities({
       pool: db.pool,
@@ -146,5 +150,7 @@ describe('bad input from operators', () => {
     });
     const { rows } = await db.pool.query(`SELECT external_id FROM staged_tours ORDER BY 1`);
     expect(rows.map((r) => r.external_id)).toEqual(['NEW']);
+    const deliveries = await db.pool.query(`SELECT webhook_id FROM webhook_deliveries ORDER BY 1`);
+    expect(deliveries.rows.map((r) => r.webhook_id)).toEqual(['msg_recent']);
   });
 });
