@@ -59,7 +59,10 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
     taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing,
   });
 
-  // A burst of pushes for one tour coalesces: one running import plus at most one more pass.
+  // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
+  // that lands while the workflow task running the local fetch/persist would complete the workflow
+  // makes the server refuse that completion; the task then runs again from the fetch, so the newest
+  // data is stored either way — see test/workflow/import-tour.test.ts.)
   let again = false;
   setHandler(refreshSignal, () => void (again = true));
 

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { ImportTour, refreshSignal } from '../../src/workflows/import-tour.js';
+import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+
+/**
+ * ImportTour's handling of pushes, on a real server with in-memory activities: a push while a pass
+ * runs gets one more pass, and a tour pushed on and on carries on in a fresh run (continue-as-new).
+ * fetchTour and persistTour are local activities: a push that lands while the workflow task running
+ * them would complete the workflow makes the server refuse that completion, and the task runs again
+ * from the fetch — also a fresh fetch, counted as the same pass.
+ */
+describe('ImportTour passes', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => void (env = await connectTestEnv()));
+  afterAll(async () => env?.teardown());
+
+  /** Fetches that push a refresh to the running import themselves, the first `pushes` times. */
+  async function importWithPushes(pushes: number, images: number) {
+    const taskQueue = uniqueName('tour');
+    const workflowId = uniqueName('tour:op:T1');
+    let fetches = 0;
+    const persisted: string[] = [];
+    const activities = {
+      async fetchTour() {
+        fetches++;
+        if (fetches <= pushes) await env.client.workflow.getHandle(workflowId).signal(refreshSignal);
+        const urls = Array.from({ length: images }, (_, i) => ({
+          url: `http://img/${i}.jpg`,
+          caption: null,
+        }));
+        return { outcome: 'changed', contentHash: `h${fetches}`, images: urls };
+      },
+      async importImage() {
+        return { sha256: 'a'.repeat(64), downloaded: true, resized: true };
+      },
+      async persistTour(a: { contentHash: string }) {
+        persisted.push(a.contentHash);
+        return { outcome: 'imported' };
+      },
+      async recordTourFailure() {},
+    };
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath,
+      activities,
+    });
+    const result = await worker.runUntil(
+      env.client.workflow.execute(ImportTour, {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            operatorId: 'op',
+            externalId: 'T1',
+            imageTaskQueue: taskQueue,
+            retry: { initialIntervalMs: 50, maximumAttempts: 1 },
+          },
+        ],
+      }),
+    );
+    const runs: string[] = [];
+    for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push(wf.status.name);
+    return { result, fetches, persisted, runs };
+  }
+
+  it('a push while a pass runs gets one more pass, which stores the newest data', async () => {
+    const r = await importWithPushes(1, 2);
+    expect(r.result).toMatchObject({ outcome: 'imported', passes: 2, images: 2 });
+    expect(r.fetches).toBe(2);
+    expect(r.persisted).toEqual(['h1', 'h2']);
+  });
+
+  it('a tour still pushed to after 5 passes carries on in a new run, and ends when the pushes stop', async () => {
+    const r = await importWithPushes(7, 1);
+    // Run 1: passes 1–5, each pushed again → continue-as-new; run 2: the pushes 6 and 7, then a quiet pass.
+    expect(r.fetches).toBe(8);
+    expect(r.result).toMatchObject({ outcome: 'imported', passes: 3 });
+    expect(r.persisted.at(-1)).toBe('h8');
+    expect(r.runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW']);
+  });
+
+  it('a push landing while a tour without images completes re-runs the fetch: the newest data is stored', async () => {
+    const r = await importWithPushes(1, 0);
+    expect(r.result).toMatchObject({ outcome: 'imported' });
+    expect(r.fetches).toBe(2);
+    expect(r.persisted.at(-1)).toBe('h2');
+    expect(r.runs).toEqual(['COMPLETED']);
+  });
+});
