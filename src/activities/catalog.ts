@@ -16,6 +16,7 @@ import type {
   ImportStatus,
   Progress,
   ResolvedSettings,
+  TourOutcome,
 } from '../workflows/types.js';
 import { activityExecutionKey, nonRetryable, withFailureMapping } from './failures.js';
 
@@ -137,6 +138,36 @@ export function createCatalogActivities(deps: CatalogDeps) {
       workflowId?: string;
     }) {
       await runs.recordFailure(pool, { ...a, recordedBy: activityExecutionKey(a.externalId) });
+    },
+
+    /**
+     * A single-tour import (a push, or started by hand) as an import_runs row of mode 'tour': opened
+     * as running, then closed with its outcome. Idempotent per workflow run.
+     */
+    async recordTourRun(a: {
+      operatorId: string;
+      workflowId: string;
+      runId: string;
+      status: runs.RunStatus;
+      outcome?: TourOutcome;
+      message?: string;
+    }) {
+      const { operatorId, workflowId, runId } = a;
+      const id = await runs.startRun(pool, { operatorId, workflowId, runId, mode: 'tour' });
+      if (a.status === 'running') return;
+      const one = (yes: boolean) => (yes ? 1 : 0);
+      await runs.updateRun(pool, id, {
+        status: a.status,
+        counts: {
+          listed: 1,
+          done: one(a.outcome === 'imported' || a.outcome === 'stale'),
+          unchanged: one(a.outcome === 'unchanged'),
+          removed: one(a.outcome === 'removed'),
+          failed: one(a.status === 'failed'),
+          invalid: 0,
+        },
+        message: a.message ?? a.outcome ?? null,
+      });
     },
 
     /** Closes the run; the delta mark moves only when every tour up to it was handled. */

@@ -42,7 +42,14 @@ export async function startRun(
      VALUES ($1, $2, $5, $3, $4, $6, CASE WHEN $5 = 'running' THEN NULL ELSE now() END)
      ON CONFLICT (workflow_id, run_id) DO UPDATE SET mode = EXCLUDED.mode
      RETURNING id`,
-    [r.operatorId, r.mode, r.workflowId, r.runId, r.status ?? 'running', r.message ?? null],
+    [
+      r.operatorId,
+      r.mode,
+      r.workflowId,
+      r.runId,
+      r.status ?? 'running',
+      r.message == null ? null : storableText(r.message),
+    ],
   );
   return rows[0].id;
 }

@@ -1,6 +1,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   ContinueAsNew,
   continueAsNew,
   defineSignal,
@@ -27,11 +28,23 @@ const MAX_PASSES = 5;
 
 /** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
 export async function ImportTour(input: ImportTourInput): Promise<ImportTourResult> {
+  // A parent ImportOperator records its run and its children's failures; a pushed or ad hoc import of
+  // one tour records its own: an import_runs row of mode 'tour', and its failure.
+  if (workflowInfo().parent) return importTour(input);
+  const { workflowId, runId } = workflowInfo();
+  const record = proxyLocalActivities<CatalogActivities>(localActivityProfiles(DEFAULT_RETRY).db);
+  const run = { operatorId: input.operatorId, workflowId, runId };
+  await record.recordTourRun({ ...run, status: 'running' });
   try {
-    return await importTour(input);
+    const result = await importTour(input);
+    await record.recordTourRun({ ...run, status: 'completed', outcome: result.outcome });
+    return result;
   } catch (err) {
-    // A parent ImportOperator records its children's failures; a pushed import records its own.
-    if (!workflowInfo().parent && !isCancellation(err) && !(err instanceof ContinueAsNew)) {
+    if (err instanceof ContinueAsNew) {
+      await record.recordTourRun({ ...run, status: 'completed', message: 'pushed again: continued as new' });
+    } else if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => record.recordTourRun({ ...run, status: 'cancelled' }));
+    } else {
       const { type, message } = rootFailure(err);
       const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
       await db.recordTourFailure({
@@ -39,8 +52,9 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
         externalId: input.externalId,
         kind: type,
         message,
-        workflowId: workflowInfo().workflowId,
+        workflowId,
       });
+      await record.recordTourRun({ ...run, status: 'failed', message: `${type}: ${message}` });
     }
     throw err;
   }

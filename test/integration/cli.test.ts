@@ -130,6 +130,15 @@ describe('tour-import CLI', () => {
       [externalId],
     );
     expect(rows).toEqual([{ status: 'active', title: expect.stringMatching(/\(rev 1\)$/) }]);
+    // `tour-import runs` shows single-tour imports too: one row per workflow run, closed (its counts
+    // are those of the last pass, which may find the tour already stored by the pass before).
+    const runs = await p.db.pool.query(
+      `SELECT mode, status, counts FROM import_runs WHERE workflow_id = $1`,
+      [first.workflowId],
+    );
+    expect(runs.rows).toEqual([
+      { mode: 'tour', status: 'completed', counts: expect.objectContaining({ listed: 1, failed: 0 }) },
+    ]);
   });
 
   it('import-tour refuses a paused operator with exit code 3 and starts nothing', async () => {

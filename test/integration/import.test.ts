@@ -172,5 +172,17 @@ describe('full and delta imports against the simulator', () => {
       [code],
     );
     expect(tour.rows[0]).toMatchObject({ status: 'active', title: expect.any(String) }); // imported data kept
+    const run = await p.db.pool.query(
+      `SELECT mode, status, message, counts FROM import_runs WHERE workflow_id = $1`,
+      [importTourWorkflowId('charlie', code)],
+    );
+    expect(run.rows).toEqual([
+      {
+        mode: 'tour',
+        status: 'failed',
+        message: expect.stringMatching(/^OperatorPayloadInvalid: /),
+        counts: expect.objectContaining({ listed: 1, failed: 1, done: 0 }),
+      },
+    ]);
   });
 });

@@ -40,6 +40,7 @@ describe('ImportTour passes', () => {
         return { outcome: 'imported' };
       },
       async recordTourFailure() {},
+      async recordTourRun() {},
     };
     const worker = await Worker.create({
       connection: env.nativeConnection,
