@@ -34,8 +34,8 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
   const { workflowId, runId } = workflowInfo();
   const record = proxyLocalActivities<CatalogActivities>(localActivityProfiles(DEFAULT_RETRY).db);
   const run = { operatorId: input.operatorId, workflowId, runId };
-  await record.recordTourRun({ ...run, status: 'running' });
   try {
+    await record.recordTourRun({ ...run, status: 'running' });
     const result = await importTour(input);
     await record.recordTourRun({ ...run, status: 'completed', outcome: result.outcome });
     return result;
