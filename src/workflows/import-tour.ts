@@ -46,8 +46,7 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
       await CancellationScope.nonCancellable(() => record.recordTourRun({ ...run, status: 'cancelled' }));
     } else {
       const { type, message } = rootFailure(err);
-      const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
-      await db.recordTourFailure({
+      await record.recordTourFailure({
         operatorId: input.operatorId,
         externalId: input.externalId,
         kind: type,
