@@ -19,6 +19,16 @@ export const SIGNALS = { pause: 'pause', resume: 'resume', refresh: 'refresh' } 
 export const QUERIES = { progress: 'progress' } as const;
 export const UPDATES = { pause: 'pauseImport', resume: 'resumeImport' } as const;
 
+/**
+ * The priority of everything one operator's imports do: its ImportOperator, ImportTour children
+ * (scheduled, pushed or started by hand) and all their activities share the operator's fairness key.
+ * With `matching.enableFairness` on the server, tasks are dispatched fairly between keys, so a big
+ * catalog cannot starve a small one's; without it the key is ignored.
+ */
+export function operatorPriority(operatorId: string): { fairnessKey: string } {
+  return { fairnessKey: operatorId };
+}
+
 export function importOperatorWorkflowId(operatorId: string): string {
   return `import:${operatorId}`;
 }

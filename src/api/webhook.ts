@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId } from '../constants.js';
+import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId, operatorPriority } from '../constants.js';
 import { operatorWebhookSecret } from '../operators/registry.js';
 import type { ImportTourInput } from '../workflows/types.js';
 import type { ApiDeps } from './deps.js';
@@ -139,6 +139,7 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
         args: [input],
         signal: SIGNALS.refresh,
         signalArgs: [],
+        priority: operatorPriority(operatorId),
       }),
     );
     return { externalId, workflowId, runId: handle.signaledRunId };

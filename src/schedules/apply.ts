@@ -5,7 +5,8 @@ import {
   type Client,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { TASK_QUEUES, WORKFLOW_TYPES, importOperatorWorkflowId } from '../constants.js';
+import type { Priority } from '@temporalio/common';
+import { TASK_QUEUES, WORKFLOW_TYPES, importOperatorWorkflowId, operatorPriority } from '../constants.js';
 import type { OperatorConfig } from '../operators/registry.js';
 import type { ImportOperator } from '../workflows/import-operator.js';
 import type { ImportOperatorInput, ImportMode } from '../workflows/types.js';
@@ -44,14 +45,18 @@ function actionFor(
 ): ScheduleOptionsStartWorkflowAction<typeof ImportOperator> {
   const input: ImportOperatorInput = { operatorId: d.operatorId, mode: d.mode };
   if (t.imageTaskQueue) input.settings = { imageTaskQueue: t.imageTaskQueue };
-  return {
+  // The SDK (1.24) encodes an action's `priority` and describe() returns it, but its option type leaves
+  // the field out: typed here so it reaches the server.
+  const action: ScheduleOptionsStartWorkflowAction<typeof ImportOperator> & { priority: Priority } = {
     type: 'startWorkflow',
     workflowType: WORKFLOW_TYPES.importOperator,
     taskQueue: t.taskQueue ?? TASK_QUEUES.tourImport,
     // Temporal appends the scheduled time, so each run has its own id with the operator's prefix.
     workflowId: `${importOperatorWorkflowId(d.operatorId)}${d.mode === 'full' ? ':full' : ''}`,
     args: [input],
+    priority: operatorPriority(d.operatorId),
   };
+  return action;
 }
 
 /**

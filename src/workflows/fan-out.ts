@@ -6,7 +6,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
-import { importTourWorkflowId } from '../constants.js';
+import { importTourWorkflowId, operatorPriority } from '../constants.js';
 import { breakerTrip, recordOutcome } from './breaker.js';
 import { rootFailure } from './failure.js';
 import { ImportTour, refreshSignal } from './import-tour.js';
@@ -51,9 +51,7 @@ export function tourFanOut(o: {
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        // One fairness key per operator: with `matching.enableFairness` on the server, a big catalog
-        // cannot starve a small one's tasks; without it the key is ignored.
-        priority: { fairnessKey: o.operatorId },
+        priority: operatorPriority(o.operatorId),
       });
       if (r.outcome === 'removed') progress.removed++;
       else if (r.outcome === 'unchanged') progress.unchanged++;

@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog.js';
-import { QUERIES, SEARCH_ATTRIBUTES, SIGNALS } from '../constants.js';
+import { operatorPriority, QUERIES, SEARCH_ATTRIBUTES, SIGNALS } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { tourFanOut } from './fan-out.js';
 import { countPage, emptyProgress, summary } from './progress.js';
@@ -37,7 +37,8 @@ const MAX_HISTORY_EVENTS = 10_000;
  */
 export async function ImportOperator(input: ImportOperatorInput): Promise<ImportOperatorResult> {
   const { workflowId, runId } = workflowInfo();
-  const db = proxyActivities<CatalogActivities>(activityProfiles(DEFAULT_RETRY).db);
+  const priority = operatorPriority(input.operatorId);
+  const db = proxyActivities<CatalogActivities>({ ...activityProfiles(DEFAULT_RETRY).db, priority });
   // Handlers first, so a query or pause that arrives while the import begins is answered.
   let progress: Progress = input.carried?.progress ?? emptyProgress();
   let pauseRecorded = false;
@@ -70,7 +71,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   }
   progress = state.progress;
   const { settings } = state;
-  const http = proxyActivities<CatalogActivities>(activityProfiles(settings.retry).http);
+  const http = proxyActivities<CatalogActivities>({ ...activityProfiles(settings.retry).http, priority });
 
   /** Waits durably while paused; the pause is persisted so later runs and the catalog page see it. */
   async function holdWhilePaused(lastErrors: string[] = []) {

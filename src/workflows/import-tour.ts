@@ -15,7 +15,7 @@ import type { CatalogActivities } from '../activities/catalog.js';
 import type { TourActivities } from '../activities/tour.js';
 import type { ImageActivities } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
-import { SIGNALS, TASK_QUEUES } from '../constants.js';
+import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { activityProfiles, DEFAULT_RETRY, localActivityProfiles } from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
@@ -61,8 +61,7 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
 
 async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
-  // Per-operator fairness key on every activity (see fan-out.ts).
-  const priority = { fairnessKey: input.operatorId };
+  const priority = operatorPriority(input.operatorId);
   const local = localActivityProfiles({ ...DEFAULT_RETRY, ...input.retry });
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);

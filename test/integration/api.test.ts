@@ -119,6 +119,7 @@ describe('HTTP API: push-import webhook, probes, metrics', () => {
     expect(detailRequests()).toBe(fetches);
     const latest = await p.env.client.workflow.getHandle(started.workflowId).describe();
     expect(latest.runId).toBe(started.runId);
+    expect(latest.priority).toMatchObject({ fairnessKey: OP }); // fair dispatch between operators
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   startImport,
@@ -73,6 +74,24 @@ describe('tour-import CLI', () => {
       `SELECT count(*)::int AS n FROM tours WHERE operator_id = 'cli-bravo' AND status = 'active'`,
     );
     expect(rows[0].n).toBe(9);
+
+    // Every task of the import carries the operator's fairness key: the import, its activities, its
+    // ImportTour children and theirs (the server dispatches fairly between operators by it).
+    const key = { fairnessKey: 'cli-bravo' };
+    const parent = deps.client.workflow.getHandle(started.workflowId);
+    expect((await parent.describe()).priority).toMatchObject(key);
+    const tasks = await scheduledTasks(parent);
+    const childIds = tasks.filter((t) => t.kind === 'child').map((t) => t.id);
+    expect(childIds).toHaveLength(10);
+    for (const childId of childIds) {
+      const child = deps.client.workflow.getHandle(childId);
+      expect((await child.describe()).priority).toMatchObject(key);
+      tasks.push(...(await scheduledTasks(child)));
+    }
+    expect(tasks.filter((t) => t.kind === 'activity').map((t) => t.id)).toEqual(
+      expect.arrayContaining(['beginImport', 'listPage', 'finishImport', 'importImage']),
+    );
+    for (const t of tasks) expect(t.priority, `${t.kind} ${t.id}`).toMatchObject(key);
   });
 
   it('pause flags the operator, pauses its schedule and the running import; resume reverses all three', async () => {
@@ -222,3 +241,19 @@ describe('tour-import CLI', () => {
 });
 
 const untilWithin30s = (check: () => Promise<boolean>) => until(check, 'condition', 30_000);
+
+/** The activities and children a workflow scheduled, with the priority each was given. */
+async function scheduledTasks(handle: WorkflowHandle) {
+  const { EventType } = proto.temporal.api.enums.v1;
+  const tasks: { kind: 'activity' | 'child'; id: string; priority: unknown }[] = [];
+  for (const e of (await handle.fetchHistory()).events ?? []) {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const a = e.activityTaskScheduledEventAttributes!;
+      tasks.push({ kind: 'activity', id: a.activityType?.name ?? '', priority: a.priority });
+    } else if (e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) {
+      const a = e.startChildWorkflowExecutionInitiatedEventAttributes!;
+      tasks.push({ kind: 'child', id: a.workflowId ?? '', priority: a.priority });
+    }
+  }
+  return tasks;
+}

@@ -58,6 +58,7 @@ describe('operator schedules', () => {
       taskQueue: p.taskQueue,
       workflowId: 'import:sch-alpha',
       args: [{ operatorId: 'sch-alpha', mode: 'delta' }],
+      priority: { fairnessKey: 'sch-alpha' },
     });
     const full = await client.schedule.getHandle(scheduleId('sch-alpha', 'full')).describe();
     expect(full.spec.intervals).toEqual([{ every: 24 * HOUR, offset: HOUR / 2 }]);
@@ -95,6 +96,8 @@ describe('operator schedules', () => {
     expect(workflowId).toMatch(/^import:sch-alpha-/);
     const result = await client.workflow.getHandle(workflowId).result();
     expect(result).toMatchObject({ status: 'completed', progress: { listed: 10, done: 10 } });
+    const run = await client.workflow.getHandle(workflowId).describe();
+    expect(run.priority).toMatchObject({ fairnessKey: 'sch-alpha' });
     const { rows } = await p.db.pool.query(
       `SELECT mode, status FROM import_runs WHERE operator_id = 'sch-alpha' AND workflow_id = $1`,
       [workflowId],

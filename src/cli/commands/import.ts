@@ -7,6 +7,7 @@ import {
   WORKFLOW_TYPES,
   importOperatorWorkflowId,
   importTourWorkflowId,
+  operatorPriority,
 } from '../../constants.js';
 import type { Pool } from '../../db/pool.js';
 import type {
@@ -53,6 +54,7 @@ export async function startImport(
     taskQueue: o.taskQueue ?? TASK_QUEUES.tourImport,
     workflowId,
     args: [input],
+    priority: operatorPriority(operatorId),
   });
   return { operatorId, mode, workflowId, runId: handle.firstExecutionRunId };
 }
@@ -164,6 +166,7 @@ export async function startTourImport(
     args: [input],
     signal: SIGNALS.refresh,
     signalArgs: [],
+    priority: operatorPriority(operatorId),
   });
   return { workflowId, runId: handle.signaledRunId };
 }
