@@ -17,7 +17,13 @@ import proto from '@temporalio/proto';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { tourContentHash } from '../src/domain/hash.js';
-import { freePort, startDevServer, stopChild, type DevServer } from '../src/infra/dev-server.js';
+import {
+  freePort,
+  PRODUCT_DYNAMIC_CONFIG,
+  startDevServer,
+  stopChild,
+  type DevServer,
+} from '../src/infra/dev-server.js';
 import { ensurePostgres } from '../src/infra/postgres.js';
 import { resolveTemporalCli, temporalCliVersion } from '../src/infra/temporal-cli.js';
 import { syncOperators } from '../src/operators/resolver.js';
@@ -44,6 +50,8 @@ import {
   writeResults,
   type BenchReport,
   type FairnessPhase,
+  type ChildTimings,
+  type ImportTimeline,
   type PipelineFigures,
 } from './report.js';
 
@@ -150,11 +158,14 @@ async function main() {
 
   // --- Infrastructure: Temporal dev server, PostgreSQL schema, simulator -------------------------------
   const cli = await resolveTemporalCli(log);
+  // The server as the product runs it (fair dispatch between operators); the fairness scenario compares
+  // it with a second server in Temporal's default configuration.
   const server: DevServer = await startDevServer({
     cli,
     port: await freePort(),
     logFile: path.join(dataDir, 'temporal.log'),
     readyTimeoutMs: 120_000,
+    dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
   });
   cleanups.push(() => server.stop());
   const serverPid = server.child.pid!;
@@ -436,6 +447,7 @@ async function main() {
     let children = 0;
     let childImages = 0;
     const childIds = new Set<string>();
+    let slowest: { latency: number; workflowId: string; runId: string } | undefined;
     for await (const wf of client.workflow.list({
       query: `WorkflowType = 'ImportTour' AND StartTime >= '${startedAt.toISOString()}'`,
     })) {
@@ -443,11 +455,31 @@ async function main() {
       if (!wf.workflowId.startsWith(`tour:${operatorId}:`)) continue;
       children++;
       childIds.add(wf.workflowId);
-      if (wf.closeTime) latenciesMs.push(wf.closeTime.getTime() - wf.startTime.getTime());
+      if (!wf.closeTime) continue;
+      const latency = wf.closeTime.getTime() - wf.startTime.getTime();
+      latenciesMs.push(latency);
+      if (latency > (slowest?.latency ?? 0))
+        slowest = { latency, workflowId: wf.workflowId, runId: wf.runId };
+    }
+    // Small imports only (one history read per child).
+    const childPhases = childIds.size <= 200 ? await childTimings(client, operatorId, startedAt) : undefined;
+    if (slowest) {
+      const h = await client.workflow.getHandle(slowest.workflowId, slowest.runId).fetchHistory();
+      writeFileSync(
+        path.join(dataDir, `history-${name.replace(/\W+/g, '_')}-slowest-tour.json`),
+        JSON.stringify(h),
+      );
     }
     const runs: { runId: string; events: number; bytes: number }[] = [];
+    const histories: proto.temporal.api.history.v1.IHistory[] = [];
     for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       const history = await client.workflow.getHandle(workflowId, wf.runId).fetchHistory();
+      histories.push(history);
+      // Kept for reading an import's timeline afterwards (`temporal workflow show` needs the server).
+      writeFileSync(
+        path.join(dataDir, `history-${name.replace(/\W+/g, '_')}-${wf.runId}.json`),
+        JSON.stringify(history),
+      );
       runs.push({
         runId: wf.runId,
         events: history.events?.length ?? 0,
@@ -488,6 +520,8 @@ async function main() {
           listed: result.progress.listed,
           unchanged: result.progress.unchanged,
           failed: result.progress.failed,
+          timeline: parentTimeline(histories),
+          childPhases,
         },
       ),
     };
@@ -543,9 +577,9 @@ async function main() {
     );
   }
 
-  // --- 8a. fairness on the server as configured by default (no fairness): the single workers ----------
+  // --- 8a. fairness on the product's server (`matching.enableFairness=true`): the single workers -------
   const fairness: FairnessPhase[] = [];
-  if (!skip.has('fairness')) fairness.push(await fairnessPhase('off', single));
+  if (!skip.has('fairness')) fairness.push(await fairnessPhase('on', single));
   await Promise.all(workers.map((w) => w.stop()));
 
   // --- 7. scale-out: two processes of each worker kind on a fresh schema and blob folder ----------------
@@ -651,31 +685,34 @@ async function main() {
     );
   }
 
-  // --- 8b. fairness with `matching.enableFairness=true` on a second dev server ---------------------------
+  // --- 8b. the same on a second dev server in Temporal's default configuration (fairness off) -----------
   if (!skip.has('fairness')) {
-    const fairServer = await startDevServer({
+    const defaultServer = await startDevServer({
       cli,
       port: await freePort(),
-      logFile: path.join(dataDir, 'temporal-fairness.log'),
+      logFile: path.join(dataDir, 'temporal-default.log'),
       readyTimeoutMs: 120_000,
-      dynamicConfig: ['matching.enableFairness=true'],
     });
-    cleanups.push(() => fairServer.stop());
-    const env = (e: Record<string, string>) => ({ ...e, TEMPORAL_ADDRESS: fairServer.address });
+    cleanups.push(() => defaultServer.stop());
+    const env = (e: Record<string, string>) => ({ ...e, TEMPORAL_ADDRESS: defaultServer.address });
     const fw = await Promise.all([
-      startWorker('tour-import', env(workerEnv), path.join(dataDir, 'worker-tour-import-fair.log')),
-      startWorker('image-processing', env(imageEnv), path.join(dataDir, 'worker-image-processing-fair.log')),
+      startWorker('tour-import', env(workerEnv), path.join(dataDir, 'worker-tour-import-default.log')),
+      startWorker(
+        'image-processing',
+        env(imageEnv),
+        path.join(dataDir, 'worker-image-processing-default.log'),
+      ),
     ]);
     cleanups.push(() => Promise.all(fw.map((w) => w.stop())));
-    const fc = await Connection.connect({ address: fairServer.address });
+    const fc = await Connection.connect({ address: defaultServer.address });
     cleanups.push(() => fc.close());
     fairness.push(
-      await fairnessPhase('on', {
+      await fairnessPhase('off', {
         workers: fw,
         names: fw.map((w) => w.kind),
         pool,
         client: new Client({ connection: fc }),
-        serverPid: fairServer.child.pid!,
+        serverPid: defaultServer.child.pid!,
       }),
     );
     await Promise.all(fw.map((w) => w.stop()));
@@ -789,6 +826,65 @@ async function main() {
   await writeResults(out, merged);
   log(`results written to ${out} (raw figures: ${path.join(dataDir, 'report.json')})`);
   if (failures.length) throw new Error(`benchmark checks failed:\n${failures.join('\n')}`);
+}
+
+/**
+ * How the children of a small import spent their time, from their histories: waiting for their first
+ * workflow task (task queue dispatch), running it (fetch and persist as local activities), in all.
+ */
+async function childTimings(client: Client, operatorId: string, since: Date): Promise<ChildTimings> {
+  const { EventType } = proto.temporal.api.enums.v1;
+  const waits: number[] = [];
+  const runs: number[] = [];
+  const totals: number[] = [];
+  for await (const wf of client.workflow.list({
+    query: `WorkflowType = 'ImportTour' AND StartTime >= '${since.toISOString()}'`,
+  })) {
+    if (!wf.workflowId.startsWith(`tour:${operatorId}:`)) continue;
+    const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+    const at = (type: number) => eventMs(events.find((e) => e.eventType === type));
+    const [scheduled, started, completed] = [
+      at(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
+      at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
+      at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
+    ];
+    waits.push(started - scheduled);
+    runs.push(completed - started);
+    totals.push(eventMs(events.at(-1)) - eventMs(events[0]));
+  }
+  const p = (v: number[]) => ({ p50: percentile(v, 50), p95: percentile(v, 95) });
+  return { firstTaskWait: p(waits), firstTaskRun: p(runs), total: p(totals) };
+}
+
+function eventMs(e?: proto.temporal.api.history.v1.IHistoryEvent): number {
+  return e ? Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6) : NaN;
+}
+
+/**
+ * Where an import's wall time goes outside its tours, from the ImportOperator history (all runs): before
+ * the first child is initiated, and after the last child has closed.
+ */
+function parentTimeline(histories: proto.temporal.api.history.v1.IHistory[]): ImportTimeline | undefined {
+  const events = histories.flatMap((h) => h.events ?? []);
+  const ms = eventMs;
+  const { EventType } = proto.temporal.api.enums.v1;
+  const times = (...types: number[]) => events.filter((e) => types.includes(e.eventType ?? 0)).map(ms);
+  const all = events.map(ms);
+  const childStarts = times(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
+  const childEnds = times(
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+  );
+  if (!all.length || !childStarts.length || !childEnds.length) return undefined;
+  const [start, end] = [Math.min(...all), Math.max(...all)];
+  return {
+    beforeFirstChildMs: Math.min(...childStarts) - start,
+    afterLastChildMs: end - Math.max(...childEnds),
+    totalMs: end - start,
+  };
 }
 
 function figures(

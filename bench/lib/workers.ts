@@ -25,7 +25,10 @@ export async function startWorker(
   logFile: string,
 ): Promise<WorkerProcess> {
   const out = openSync(logFile, 'a');
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [`src/workers/${kind}.ts`], {
+  // BENCH_CPU_PROF=<dir>: V8 CPU profiles of every worker thread, written when the worker stops.
+  const prof = process.env['BENCH_CPU_PROF'];
+  const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
+  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [...nodeArgs, `src/workers/${kind}.ts`], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
