@@ -77,6 +77,10 @@ const program = new Command()
   .option('--fair-images <n>', 'images per tour in the fairness scenario', Number, 0)
   .option('--fair-repeat <n>', 'imports of the small operator alone and with the big one (median)', Number)
   .option(
+    '--default-server',
+    "run scenarios 4-7 on a Temporal server in its default configuration instead of the product's (fairness on)",
+  )
+  .option(
     '--skip <list>',
     'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness)',
     '',
@@ -106,6 +110,7 @@ const o = program.opts<{
   fairBig?: number;
   fairSmall?: number;
   fairRepeat?: number;
+  defaultServer?: boolean;
   fairImages: number;
   skip: string;
   mergeFrom?: string;
@@ -126,7 +131,7 @@ const size = {
   fairBig: o.fairBig ?? (smoke ? 200 : 10_000),
   fairSmall: o.fairSmall ?? (smoke ? 10 : 100),
   fairImages: o.fairImages,
-  fairRepeat: o.fairRepeat ?? (smoke ? 1 : 3),
+  fairRepeat: o.fairRepeat ?? (smoke ? 1 : 5),
 };
 const legacyTours = Math.min(size.tours, o.legacyTours ?? (smoke ? 20 : 60));
 const skip = new Set(o.skip.split(',').filter(Boolean));
@@ -165,7 +170,7 @@ async function main() {
     port: await freePort(),
     logFile: path.join(dataDir, 'temporal.log'),
     readyTimeoutMs: 120_000,
-    dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
+    dynamicConfig: o.defaultServer ? [] : PRODUCT_DYNAMIC_CONFIG,
   });
   cleanups.push(() => server.stop());
   const serverPid = server.child.pid!;

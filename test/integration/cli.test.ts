@@ -191,9 +191,13 @@ describe('tour-import CLI', () => {
       workflowId,
       '--input',
       JSON.stringify(input),
+      '--fairness-key',
+      'cli-delta',
     ]);
     const outcome = await waitForImport(deps.client, workflowId, undefined, 200);
     expect(outcome).toMatchObject({ status: 'completed', progress: { listed: 10, failed: 0 } });
+    const described = await deps.client.workflow.getHandle(workflowId).describe();
+    expect(described.priority).toMatchObject({ fairnessKey: 'cli-delta' });
     const { rows } = await p.db.pool.query(
       `SELECT count(*)::int AS n FROM tours WHERE operator_id = 'cli-delta' AND status = 'active'`,
     );
