@@ -3,7 +3,7 @@
  * sizes (1200/600/200 × jpeg/webp). Starts its own Temporal dev server, a fresh PostgreSQL schema and the
  * operator simulator (child process, behind a counting proxy), then writes bench/RESULTS.md.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -332,6 +332,7 @@ async function main() {
     apiKey: apiKey('bench'),
   };
   const baseline = async (name: 'legacy' | 'plain', file: string, extra: Record<string, unknown>) => {
+    settle();
     await sim.counters(true);
     const cpu0 = { server: treeCpuMs(serverPid), pg: commCpuMs('postgres'), sim: treeCpuMs(sim.pid) };
     const run: ChildRun<JobResult> = await runChild<JobResult>(
@@ -420,6 +421,7 @@ async function main() {
     ctx: ImportContext = single,
   ) => {
     const { workers, pool, client, serverPid } = ctx;
+    settle();
     for (const w of workers) w.resetPeak();
     await sim.counters(true);
     const resized0 = await countResized(pool);
@@ -831,6 +833,14 @@ async function main() {
   await writeResults(out, merged);
   log(`results written to ${out} (raw figures: ${path.join(dataDir, 'report.json')})`);
   if (failures.length) throw new Error(`benchmark checks failed:\n${failures.join('\n')}`);
+}
+
+/**
+ * Writes out the files earlier scenarios left in the page cache before the next one is measured:
+ * the product fsyncs every blob it stores, and would otherwise pay for flushing the baselines' output.
+ */
+function settle(): void {
+  execFileSync('sync');
 }
 
 /**

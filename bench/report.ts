@@ -378,9 +378,9 @@ function render(r: BenchReport): string {
         `tour; window ${s.window} each. The small catalog is imported alone, then (fresh copies) after the big ` +
         `import has finished one window of tours; the big import is terminated once the small one is done. ` +
         `Each side is the median of ${phases[0].aloneRunsMs?.length ?? 1} import(s) (all listed). ` +
-        `"on" is the server as the product runs it (\`matching.enableFairness=true\`; the product sets ` +
-        `\`fairnessKey\` = operator id on every ImportTour child and its activities); "off" is a second dev ` +
-        `server in Temporal's default configuration, where the keys are ignored.`,
+        `"on" is the server as the product runs it (\`matching.enableFairness=true\`; every task of an ` +
+        `operator's import carries \`fairnessKey\` = operator id); "off" is a second dev server in Temporal's ` +
+        `default configuration, where the keys are ignored.`,
       '',
     );
     L.push(
