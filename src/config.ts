@@ -49,7 +49,7 @@ const EnvSchema = z.object({
   TOUR_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(50),
   TOUR_WORKER_MAX_WORKFLOWS: z.coerce.number().int().positive().default(100),
   /** Images in flight per image worker (mostly waiting on their download). */
-  IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(16),
+  IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(64),
   /** Of those, images being decoded and encoded at once (the CPU-bound part). */
   IMAGE_WORKER_MAX_RESIZES: z.coerce.number().int().positive().default(4),
   SHARP_CONCURRENCY: z.coerce.number().int().nonnegative().default(0),

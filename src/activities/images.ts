@@ -1,5 +1,4 @@
 import { Context } from '@temporalio/activity';
-import pLimit from 'p-limit';
 import type { Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
 import { downloadToBlobStore } from '../net/download.js';
@@ -8,6 +7,7 @@ import { blobStoreSink, createImageProcessor, type ImageProcessorOptions } from 
 import { withFailureMapping } from './failures.js';
 import { singleFlight } from './single-flight.js';
 import { variantsComplete } from './variants.js';
+import { fairLimit } from './fair-limit.js';
 
 export interface ImageDeps {
   pool: Pool;
@@ -31,7 +31,7 @@ export interface ImportedImage {
 export function createImageActivities(deps: ImageDeps) {
   const { pool, store } = deps;
   const processor = createImageProcessor(deps.images);
-  const resizing = pLimit(deps.maxResizes ?? 4);
+  const resizing = fairLimit(deps.maxResizes ?? 4);
   const shared = singleFlight<ImportedImage>();
 
   /** The original in the blob store: a conditional GET on its stored ETag while we hold its bytes. */
@@ -91,7 +91,8 @@ export function createImageActivities(deps: ImageDeps) {
     // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
     // image (304) or a retried activity is resized once.
     const resized = !(await variantsComplete(deps, original.sha256));
-    if (resized) await resizing(() => makeVariants(original, ctx));
+    // The CPU is shared between operators in turn (their fairness key), as the task queue is.
+    if (resized) await resizing(ctx.info.priority?.fairnessKey ?? '', () => makeVariants(original, ctx));
     return { sha256: original.sha256, downloaded: original.downloaded, resized };
   }
 

@@ -51,7 +51,10 @@ export async function createTourImportWorker(
 
 /**
  * Images on their own `image-processing` queue, scaled separately: each activity downloads one image
- * and resizes it; `maxActivities` images are in flight, `maxResizes` of them on the CPU at once.
+ * and resizes it; `maxActivities` images are in flight, `maxResizes` of them on the CPU at once, the
+ * operators' images taking turns for the CPU (their fairness keys). Slots are cheap (an image waiting
+ * for its download or for the CPU holds one), so the default keeps a big import's queued images from
+ * taking every slot a small import's need.
  */
 export async function createImageWorker(
   deps: Pick<WorkerDeps, 'connection' | 'namespace' | 'pool' | 'store' | 'images'>,
@@ -62,7 +65,7 @@ export async function createImageWorker(
     namespace: deps.namespace,
     taskQueue: o.taskQueue ?? TASK_QUEUES.imageProcessing,
     activities: createImageActivities({ ...deps, maxResizes: o.maxResizes }),
-    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 16,
+    maxConcurrentActivityTaskExecutions: o.maxActivities ?? 64,
     shutdownGraceTime: '30 seconds',
   });
 }
