@@ -27,6 +27,7 @@ import {
 import { ensurePostgres } from '../src/infra/postgres.js';
 import { resolveTemporalCli, temporalCliVersion } from '../src/infra/temporal-cli.js';
 import { syncOperators } from '../src/operators/resolver.js';
+import type { OperatorAdapter } from '../src/operators/types.js';
 import type { OperatorInfo } from '../src/simulator/operator.js';
 import type { OperatorSpecInput } from '../src/simulator/types.js';
 import type { ImportOperatorResult, Progress } from '../src/workflows/types.js';
@@ -245,20 +246,11 @@ async function main() {
   log(`simulator behind counting proxy at ${sim.url}`);
 
   // --- The catalog's images, downloaded once (also warms the simulator's image cache) ------------------
-  const adapter = benchAdapter(benchOp, apiKey('bench'));
-  const urls = new Set<string>();
-  let catalogTours = 0;
-  let imageSlots = 0;
-  for (let pos: string | undefined, first = true; first || pos !== undefined; first = false) {
-    const page = await adapter.listPage(pos, { mode: 'full', pageSize: 500 });
-    for (const e of page.entries)
-      if (e.kind === 'active' && e.tour) {
-        catalogTours++;
-        imageSlots += e.tour.images.length;
-        e.tour.images.forEach((i) => urls.add(i.url));
-      }
-    pos = page.next;
-  }
+  const {
+    tours: catalogTours,
+    imageSlots,
+    urls,
+  } = await listImages(benchAdapter(benchOp, apiKey('bench')), Infinity);
   const imageDir = path.join(dataDir, 'images');
   mkdirSync(imageDir, { recursive: true });
   const dl = pLimit(16);
@@ -278,20 +270,7 @@ async function main() {
   if (!skip.has('fairness') && size.fairImages > 0) {
     const warm = async (id: string, maxTours: number) => {
       const op = configs.find((c) => c.id === id)!;
-      const a = benchAdapter(op, apiKey(id));
-      const fairUrls = new Set<string>();
-      let tours = 0;
-      for (
-        let pos: string | undefined, first = true;
-        (first || pos !== undefined) && tours < maxTours;
-        first = false
-      ) {
-        const page = await a.listPage(pos, { mode: 'full', pageSize: 500 });
-        for (const e of page.entries)
-          if (e.kind === 'active' && e.tour && tours++ < maxTours)
-            e.tour.images.forEach((i) => fairUrls.add(i.url));
-        pos = page.next;
-      }
+      const { urls: fairUrls } = await listImages(benchAdapter(op, apiKey(id)), maxTours);
       await Promise.all(
         [...fairUrls].map((u) => dl(async () => void (await (await fetch(u)).arrayBuffer()))),
       );
@@ -490,6 +469,7 @@ async function main() {
     let children = 0;
     let childImages = 0;
     const childIds = new Set<string>();
+    const closed: { workflowId: string; runId: string }[] = [];
     let slowest: { latency: number; workflowId: string; runId: string } | undefined;
     for await (const wf of client.workflow.list({
       query: `WorkflowType = 'ImportTour' AND StartTime >= '${startedAt.toISOString()}'`,
@@ -501,11 +481,12 @@ async function main() {
       if (!wf.closeTime) continue;
       const latency = wf.closeTime.getTime() - wf.startTime.getTime();
       latenciesMs.push(latency);
+      closed.push({ workflowId: wf.workflowId, runId: wf.runId });
       if (latency > (slowest?.latency ?? 0))
         slowest = { latency, workflowId: wf.workflowId, runId: wf.runId };
     }
     // Small imports only (one history read per child).
-    const childPhases = childIds.size <= 200 ? await childTimings(client, operatorId, startedAt) : undefined;
+    const childPhases = closed.length <= 200 ? await childTimings(client, closed) : undefined;
     if (slowest) {
       const h = await client.workflow.getHandle(slowest.workflowId, slowest.runId).fetchHistory();
       writeFileSync(
@@ -871,6 +852,28 @@ async function main() {
   if (failures.length) throw new Error(`benchmark checks failed:\n${failures.join('\n')}`);
 }
 
+/** The image URLs of a catalog's first `maxTours` active tours, listed as an import lists them. */
+async function listImages(adapter: OperatorAdapter, maxTours: number) {
+  const urls = new Set<string>();
+  let tours = 0;
+  let imageSlots = 0;
+  for (
+    let pos: string | undefined, first = true;
+    (first || pos !== undefined) && tours < maxTours;
+    first = false
+  ) {
+    const page = await adapter.listPage(pos, { mode: 'full', pageSize: 500 });
+    for (const e of page.entries)
+      if (e.kind === 'active' && e.tour && tours < maxTours) {
+        tours++;
+        imageSlots += e.tour.images.length;
+        e.tour.images.forEach((i) => urls.add(i.url));
+      }
+    pos = page.next;
+  }
+  return { tours, imageSlots, urls };
+}
+
 /**
  * Writes out the files earlier scenarios left in the page cache before the next one is measured:
  * the product fsyncs every blob it stores, and would otherwise pay for flushing the baselines' output.
@@ -883,15 +886,15 @@ function settle(): void {
  * How the children of a small import spent their time, from their histories: waiting for their first
  * workflow task (task queue dispatch), running it (fetch and persist as local activities), in all.
  */
-async function childTimings(client: Client, operatorId: string, since: Date): Promise<ChildTimings> {
+async function childTimings(
+  client: Client,
+  children: { workflowId: string; runId: string }[],
+): Promise<ChildTimings> {
   const { EventType } = proto.temporal.api.enums.v1;
   const waits: number[] = [];
   const runs: number[] = [];
   const totals: number[] = [];
-  for await (const wf of client.workflow.list({
-    query: `WorkflowType = 'ImportTour' AND StartTime >= '${since.toISOString()}'`,
-  })) {
-    if (!wf.workflowId.startsWith(`tour:${operatorId}:`)) continue;
+  for (const wf of children) {
     const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
     const at = (type: number) => eventMs(events.find((e) => e.eventType === type));
     const [scheduled, started, completed] = [
