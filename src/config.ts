@@ -48,7 +48,7 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_HOSTS: csv.default([]),
   TOUR_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(50),
   TOUR_WORKER_MAX_WORKFLOWS: z.coerce.number().int().positive().default(100),
-  /** Images in flight per image worker (mostly waiting on their download). */
+  /** Images in flight per image worker (waiting on their download or for a resize permit). */
   IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(64),
   /** Of those, images being decoded and encoded at once (the CPU-bound part). */
   IMAGE_WORKER_MAX_RESIZES: z.coerce.number().int().positive().default(4),

@@ -29,7 +29,7 @@ export interface DevServerOptions {
 /**
  * Server settings the product relies on, for every dev server it starts (docker compose sets the same
  * in config/temporal-dynamic-config.yaml): fair dispatch between the per-operator fairness keys that
- * ImportTour children and their activities carry, so one big catalog cannot starve the others' tasks.
+ * every task of an import carries (see operatorPriority), so one big catalog cannot starve the others'.
  */
 export const PRODUCT_DYNAMIC_CONFIG = ['matching.enableFairness=true'];
 
