@@ -95,9 +95,8 @@ export function createTourActivities(deps: TourDeps) {
     const after = deps.images.recheckAfterMs ?? 0;
     if (after <= 0 || urls.length === 0) return new Map();
     const checked = await assets.findCheckedSince(pool, urls, new Date(Date.now() - after));
-    const ready = new Map<string, string>();
-    for (const [url, sha256] of checked) if (await variantsComplete(deps, sha256)) ready.set(url, sha256);
-    return ready;
+    const complete = await Promise.all([...checked].map(([, sha256]) => variantsComplete(deps, sha256)));
+    return new Map([...checked].filter((_, i) => complete[i]));
   }
 }
 
