@@ -15,7 +15,13 @@ export const SEARCH_ATTRIBUTES = {
   importStatus: 'ImportStatus',
 } as const;
 
-export const SIGNALS = { pause: 'pause', resume: 'resume', refresh: 'refresh' } as const;
+export const SIGNALS = {
+  pause: 'pause',
+  resume: 'resume',
+  refresh: 'refresh',
+  makeRoom: 'makeRoom',
+  roomFreed: 'roomFreed',
+} as const;
 export const QUERIES = { progress: 'progress' } as const;
 export const UPDATES = { pause: 'pauseImport', resume: 'resumeImport' } as const;
 

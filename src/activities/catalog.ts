@@ -80,7 +80,9 @@ export function createCatalogActivities(deps: CatalogDeps) {
         consecutiveFailures: 0,
         settings,
       };
-      return { outcome: 'started' as const, state };
+      // A small import asks these to make room for it once its first page shows how small it is.
+      const otherImports = await operators.otherRunningImports(pool, a.operatorId);
+      return { outcome: 'started' as const, state, otherImports };
     },
 
     /** Lists one page and decides, against PostgreSQL in one batch, which tours need an import. */

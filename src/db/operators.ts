@@ -78,6 +78,15 @@ export async function acquireImportLock(
   return current.rows[0]?.running_workflow_id ?? null;
 }
 
+/** The workflow ids of the imports running for every other operator (holders of their import locks). */
+export async function otherRunningImports(db: Queryable, operatorId: string): Promise<string[]> {
+  const { rows } = await db.query(
+    'SELECT running_workflow_id FROM operators WHERE running_workflow_id IS NOT NULL AND id <> $1',
+    [operatorId],
+  );
+  return rows.map((r) => r.running_workflow_id as string);
+}
+
 export async function releaseImportLock(
   db: Queryable,
   operatorId: string,

@@ -5,6 +5,7 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
+  log,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -16,6 +17,16 @@ import { rootFailure } from './failure.js';
 import { tourFanOut } from './fan-out.js';
 import { countPage, emptyProgress, summary } from './progress.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
+import {
+  currentWindow,
+  freeRoom,
+  grantRoom,
+  makeRoomSignal,
+  roomFreedSignal,
+  ROOM_LEASE_MS,
+  signalImports,
+  type RoomRequest,
+} from './room.js';
 import type {
   CarriedState,
   ImportOperatorInput,
@@ -50,8 +61,18 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   setHandler(progressQuery, () => progress);
   setHandler(pauseSignal, (arg) => requestPause(arg?.reason ?? 'paused by request'));
   setHandler(resumeSignal, () => void (progress.paused = false));
+  // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
+  let started: CarriedState | undefined;
+  const early: RoomRequest[] = [];
+  const makeRoom = (s: CarriedState, request: RoomRequest) => {
+    if (grantRoom(s, request, Date.now()))
+      log.info('Making room for a smaller import', { ...request, window: currentWindow(s, Date.now()) });
+  };
+  setHandler(makeRoomSignal, (request) => (started ? makeRoom(started, request) : void early.push(request)));
+  setHandler(roomFreedSignal, ({ importRunId }) => started && freeRoom(started, importRunId));
 
   let state: CarriedState;
+  let otherImports: string[] = [];
   if (input.carried) {
     state = input.carried;
   } else {
@@ -68,8 +89,11 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
     }
     state = begun.state;
     state.progress = { ...state.progress, paused: progress.paused, pauseReason: progress.pauseReason };
+    otherImports = begun.otherImports;
   }
   progress = state.progress;
+  started = state;
+  for (const request of early) makeRoom(state, request);
   const { settings } = state;
   const http = proxyActivities<CatalogActivities>({ ...activityProfiles(settings.retry).http, priority });
 
@@ -103,6 +127,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
 
   const tours = tourFanOut({ operatorId: input.operatorId, workflowId, state, db, onTrip: requestPause });
   let startedThisRun = 0;
+  let pagesListed = 0;
 
   try {
     setStatus(input, progress.status);
@@ -120,7 +145,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
         pending.push(...page);
         continue;
       }
-      await condition(() => progress.running < settings.window || progress.paused);
+      await condition(() => progress.running < currentWindow(state, Date.now()) || progress.paused);
       if (progress.paused) continue;
       startedThisRun++;
       tours.start(pending.shift()!);
@@ -166,6 +191,17 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       state.listingDone = page.next === undefined;
       state.deltaMark = page.deltaMark ?? state.deltaMark;
       countPage(progress, page);
+      // The whole to-do list fitted in the first page: a small import, which bigger ones make room for.
+      if (++pagesListed === 1 && state.listingDone && page.toImport.length && otherImports.length) {
+        state.roomAskedOf = otherImports;
+        const request: RoomRequest = {
+          importRunId: state.importRunId,
+          operatorId: input.operatorId,
+          tours: page.toImport.length,
+          untilMs: Date.now() + ROOM_LEASE_MS,
+        };
+        void signalImports(otherImports, makeRoomSignal, request);
+      }
       return page.toImport;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -178,6 +214,8 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   async function finish(status: ImportStatus, message: string): Promise<ImportOperatorResult> {
     progress.status = status;
     setStatus(input, status);
+    if (state.roomAskedOf?.length)
+      void signalImports(state.roomAskedOf, roomFreedSignal, { importRunId: state.importRunId });
     await db.finishImport({
       operatorId: input.operatorId,
       importRunId: state.importRunId,

@@ -61,6 +61,10 @@ export interface CarriedState {
   /** Tours that failed for a reason a later run can fix (operator down…): the delta mark must not pass them. */
   transientFailures?: number;
   settings: ResolvedSettings;
+  /** Smaller imports this one is making room for: their run id → when the request lapses (ms). */
+  makingRoomFor?: Record<string, number>;
+  /** The other operators' imports this one asked to make room for it, told again when it ends. */
+  roomAskedOf?: string[];
 }
 
 export interface ResolvedSettings {

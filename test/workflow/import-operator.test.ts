@@ -48,6 +48,7 @@ function fakeCatalog(o: {
           consecutiveFailures: 0,
           settings,
         },
+        otherImports: [],
       };
     },
     async listPage(a: { position?: string; settings: ResolvedSettings }) {
@@ -193,5 +194,96 @@ describe('ImportOperator orchestration', () => {
       progress: expect.objectContaining({ failed: 1 }),
     });
     expect(transient.finished[0].deltaMark).toBeUndefined(); // the next delta lists from the old mark again
+  });
+
+  it('a big import makes room for a smaller import of another operator while it runs', async () => {
+    const bigId = uniqueName('big');
+    const settings = (pageSize: number) => ({
+      window: 5,
+      pageSize,
+      toursPerRun: 1_000,
+      imageTaskQueue: 'unused',
+      force: false,
+      breaker: { consecutiveFailures: 3, failureRatio: 0.9, overLast: 20 },
+      retry: { initialIntervalMs: 50, maximumAttempts: 1 },
+      fullListing: true,
+    });
+    const catalogs: Record<string, { tours: number; pageSize: number; runId: number; others: string[] }> = {
+      big: { tours: 150, pageSize: 50, runId: 1, others: [] },
+      small: { tours: 3, pageSize: 50, runId: 2, others: [bigId] },
+    };
+    const inFlight = { big: 0, small: 0 };
+    let bigPeak = 0;
+    let releaseSmall!: () => void;
+    const smallGate = new Promise<void>((resolve) => (releaseSmall = resolve));
+    const activities = {
+      async beginImport(a: { operatorId: string }) {
+        const c = catalogs[a.operatorId];
+        return {
+          outcome: 'started',
+          state: {
+            importRunId: c.runId,
+            pending: [],
+            listingDone: false,
+            progress: emptyProgress(),
+            recent: [],
+            consecutiveFailures: 0,
+            settings: settings(c.pageSize),
+          },
+          otherImports: c.others,
+        };
+      },
+      async listPage(a: { operatorId: string; position?: string }) {
+        const c = catalogs[a.operatorId];
+        const start = Number(a.position ?? 0);
+        const page = Array.from({ length: Math.min(c.pageSize, c.tours - start) }, (_, i) => `t${start + i}`);
+        const next = start + page.length < c.tours ? String(start + page.length) : undefined;
+        return { toImport: page, unchanged: 0, removed: 0, invalid: 0, listed: page.length, next };
+      },
+      async fetchTour(a: { operatorId: 'big' | 'small' }) {
+        inFlight[a.operatorId]++;
+        if (a.operatorId === 'big') bigPeak = Math.max(bigPeak, inFlight.big);
+        await (a.operatorId === 'small' ? smallGate : new Promise((r) => setTimeout(r, 200)));
+        inFlight[a.operatorId]--;
+        return { outcome: 'changed', contentHash: 'h', images: [] };
+      },
+      async persistTour() {
+        return { outcome: 'imported' };
+      },
+      async completeListing() {
+        return { removed: 0 };
+      },
+      async setOperatorPaused() {},
+      async recordTourFailure() {},
+      async finishImport() {},
+    };
+    await run(activities, async (taskQueue) => {
+      const big = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: bigId,
+        args: [{ operatorId: 'big', mode: 'full' }],
+      });
+      const running = async () => (await big.query(progressQuery)).running;
+      await until(async () => (await running()) === 5, 'the big import filling its window of 5');
+      const small = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('small'),
+        args: [{ operatorId: 'small', mode: 'full' }],
+      });
+      await until(async () => inFlight.small === 3, 'the small import running its 3 tours');
+      // The big import lets its children in flight finish and starts one at a time (a fifth of 5).
+      await until(async () => inFlight.big <= 1, 'the big import narrowing its window');
+      bigPeak = 0;
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(bigPeak).toBe(1); // still importing, one tour at a time
+      expect((await big.query(progressQuery)).status).toBe('running');
+
+      releaseSmall();
+      expect((await small.result()).progress.done).toBe(3);
+      // Told that the small import has finished, the big one fills its window again.
+      await until(async () => (await running()) === 5, 'the big import widening its window again');
+      const result = await big.result();
+      expect(result.progress.done).toBe(150);
+    });
   });
 });

@@ -1,0 +1,71 @@
+import { defineSignal, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { SIGNALS } from '../constants.js';
+import type { CarriedState } from './types.js';
+
+/**
+ * Small imports go first. Fair dispatch (`matching.enableFairness`) shares the workers between
+ * operators, but when the CPU is the bottleneck rather than the workers' slots it can only give a
+ * small import its share of busy cores. So an import whose whole to-do list fitted in its first
+ * listing page asks the other operators' running imports to make room: each one with more tours left
+ * than that narrows its window to `roomWindow()` until the small import finishes (or the lease runs
+ * out, should the small import never say so). A big import keeps going at a trickle meanwhile.
+ */
+export interface RoomRequest {
+  /** The asking import's run (`import_runs.id`): the key its later `roomFreed` names. */
+  importRunId: number;
+  operatorId: string;
+  /** Tours the asking import has to import in all. */
+  tours: number;
+  /** Workflow time (ms since the epoch) after which the request lapses by itself. */
+  untilMs: number;
+}
+
+export const makeRoomSignal = defineSignal<[RoomRequest]>(SIGNALS.makeRoom);
+export const roomFreedSignal = defineSignal<[{ importRunId: number }]>(SIGNALS.roomFreed);
+
+/** How long a request holds without its `roomFreed`: longer than a one-page import takes. */
+export const ROOM_LEASE_MS = 10 * 60_000;
+
+/** The window of an import that is making room: a fifth of its own, at least one child. */
+export function roomWindow(window: number): number {
+  return Math.max(1, Math.floor(window / 5));
+}
+
+/** Tours this import still has to start; unknown (infinite) while its listing goes on. */
+export function toursLeft(state: CarriedState): number {
+  return state.listingDone ? state.progress.queued : Infinity;
+}
+
+/** Records a request if this import has more left than the asker; returns whether it did. */
+export function grantRoom(state: CarriedState, request: RoomRequest, nowMs: number): boolean {
+  if (request.tours >= toursLeft(state)) return false;
+  const standing = Object.entries(state.makingRoomFor ?? {}).filter(([, until]) => until > nowMs);
+  state.makingRoomFor = { ...Object.fromEntries(standing), [request.importRunId]: request.untilMs };
+  return true;
+}
+
+export function freeRoom(state: CarriedState, importRunId: number): void {
+  const { [importRunId]: _freed, ...rest } = state.makingRoomFor ?? {};
+  state.makingRoomFor = rest;
+}
+
+/** The window to fill now: narrowed while a request stands that has not lapsed. */
+export function currentWindow(state: CarriedState, nowMs: number): number {
+  const standing = Object.values(state.makingRoomFor ?? {}).some((until) => until > nowMs);
+  return standing ? roomWindow(state.settings.window) : state.settings.window;
+}
+
+/** Sends a signal to each import, ignoring those that have ended meanwhile. */
+export async function signalImports<A extends unknown[]>(
+  workflowIds: readonly string[],
+  signal: ReturnType<typeof defineSignal<A>>,
+  ...args: A
+): Promise<void> {
+  await Promise.all(
+    workflowIds.map((id) =>
+      getExternalWorkflowHandle(id)
+        .signal(signal, ...args)
+        .catch(() => undefined),
+    ),
+  );
+}
