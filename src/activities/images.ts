@@ -1,10 +1,11 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import type { Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
 import { downloadToBlobStore } from '../net/download.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { blobStoreSink, createImageProcessor, type ImageProcessorOptions } from '../images/resize.js';
-import { withFailureMapping } from './failures.js';
+import { toActivityFailure, withFailureMapping } from './failures.js';
 import { singleFlight } from './single-flight.js';
 import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
@@ -27,6 +28,14 @@ export interface ImportedImage {
   /** False when every configured variant of these bytes already existed. */
   resized: boolean;
 }
+
+/** What became of one image of a batch: its hash, or the failure that a retry may or may not fix. */
+export type ImageOutcome =
+  | { url: string; sha256: string }
+  | { url: string; failure: { type: string; message: string; retryable: boolean } };
+
+/** Images of one batch downloaded and resized at once: a tour with many does not flood its operator. */
+const IMAGES_AT_ONCE = 8;
 
 export function createImageActivities(deps: ImageDeps) {
   const { pool, store } = deps;
@@ -104,6 +113,41 @@ export function createImageActivities(deps: ImageDeps) {
     async importImage(a: { url: string }): Promise<ImportedImage> {
       const ctx = Context.current();
       return withFailureMapping(() => shared(a.url, () => importImage(a.url, ctx)));
+    },
+
+    /**
+     * All the images of a tour in one activity task — one round trip through the server and one
+     * workflow task instead of one per image. An image that fails does not fail the batch: its
+     * failure comes back with whether retrying could fix it, and the workflow retries those alone
+     * with `importImage`. Cancellation (or a lost worker) ends the whole batch, which is then retried
+     * as a whole: every image in it is idempotent.
+     */
+    async importImages(a: { urls: string[] }): Promise<ImageOutcome[]> {
+      const ctx = Context.current();
+      const limit = pLimit(IMAGES_AT_ONCE);
+      return withFailureMapping(() =>
+        Promise.all(
+          a.urls.map((url) =>
+            limit(async (): Promise<ImageOutcome> => {
+              try {
+                return { url, sha256: (await shared(url, () => importImage(url, ctx))).sha256 };
+              } catch (err) {
+                if (ctx.cancellationSignal.aborted) throw err;
+                const failure = toActivityFailure(err);
+                if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
+                return {
+                  url,
+                  failure: {
+                    type: failure.type ?? 'Error',
+                    message: failure.message,
+                    retryable: !failure.nonRetryable,
+                  },
+                };
+              }
+            }),
+          ),
+        ),
+      );
     },
   };
 }

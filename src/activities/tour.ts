@@ -15,6 +15,14 @@ export interface TourDeps {
   images: { widths: readonly number[]; formats: readonly string[]; recheckAfterMs?: number };
 }
 
+/** A tour's image as fetchTour hands it to the workflow: no bytes; its hash when nothing is to do. */
+export interface FetchedImage {
+  url: string;
+  caption: string | null;
+  /** Checked recently and every size stored. */
+  readySha256?: string;
+}
+
 export function createTourActivities(deps: TourDeps) {
   const { pool } = deps;
   return {
@@ -46,7 +54,7 @@ export function createTourActivities(deps: TourDeps) {
         return {
           outcome: 'changed' as const,
           contentHash,
-          images: result.tour.images.map((i) => ({
+          images: result.tour.images.map((i): FetchedImage => ({
             url: i.url,
             caption: i.caption,
             readySha256: ready.get(i.url),

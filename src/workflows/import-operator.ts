@@ -62,7 +62,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   setHandler(pauseSignal, (arg) => requestPause(arg?.reason ?? 'paused by request'));
   setHandler(resumeSignal, () => void (progress.paused = false));
   // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
-  let started: CarriedState | undefined;
+  let started: CarriedState | undefined = undefined;
   const early: RoomRequest[] = [];
   const makeRoom = (s: CarriedState, request: RoomRequest) => {
     if (grantRoom(s, request, Date.now()))

@@ -12,8 +12,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog.js';
-import type { TourActivities } from '../activities/tour.js';
-import type { ImageActivities } from '../activities/images.js';
+import type { FetchedImage, TourActivities } from '../activities/tour.js';
+import type { ImageActivities, ImageOutcome } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
@@ -65,11 +65,9 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const local = localActivityProfiles({ ...DEFAULT_RETRY, ...input.retry });
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);
-  const images = proxyActivities<ImageActivities>({
-    ...p.image,
-    priority,
-    taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing,
-  });
+  const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
+  const images = proxyActivities<ImageActivities>({ ...p.image, ...imageOptions });
+  const imageBatch = proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions });
 
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
   // that lands while the workflow task running the local fetch/persist would complete the workflow
@@ -94,24 +92,7 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       };
       continue;
     }
-    const assets = await mapWithLimit(
-      fetched.images,
-      IMAGES_AT_ONCE,
-      async (img, position): Promise<TourAssetInput> => {
-        const base = { position, sourceUrl: img.url, caption: img.caption };
-        // Checked recently and all sizes stored (see fetchTour): nothing to do for this image.
-        if (img.readySha256)
-          return { ...base, sha256: img.readySha256, status: 'ready', failureReason: null };
-        try {
-          const { sha256 } = await images.importImage({ url: img.url });
-          return { ...base, sha256, status: 'ready', failureReason: null };
-        } catch (err) {
-          // One bad image does not fail the tour: it is stored as failed, with the reason.
-          if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-          return { ...base, sha256: null, status: 'failed', failureReason: failureReason(err) };
-        }
-      },
-    );
+    const assets = await importImages(fetched.images, images, imageBatch);
     const persisted = await store.persistTour({
       operatorId: input.operatorId,
       externalId: input.externalId,
@@ -128,6 +109,51 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   // Still being pushed to: carry on in a fresh run so the last pass sees the newest data.
   if (again) await continueAsNew<typeof ImportTour>(input);
   return result;
+}
+
+/**
+ * A tour's images: those checked recently with every size stored need nothing; the others go to the
+ * image queue in one batch, and any that failed there for a reason a retry may fix are retried one
+ * by one under the usual retry policy. One bad image does not fail the tour: it is stored as failed,
+ * with the reason.
+ */
+async function importImages(
+  tourImages: readonly FetchedImage[],
+  single: Pick<ImageActivities, 'importImage'>,
+  batch: Pick<ImageActivities, 'importImages'>,
+): Promise<TourAssetInput[]> {
+  const todo = tourImages.filter((img) => !img.readySha256).map((img) => img.url);
+  let outcomes: ImageOutcome[] = [];
+  if (todo.length) {
+    try {
+      outcomes = await batch.importImages({ urls: todo });
+    } catch (err) {
+      // The batch itself gave up (not one image's fault): every image gets its own activity.
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+    }
+  }
+  const byUrl = new Map(outcomes.map((o) => [o.url, o]));
+  return mapWithLimit(tourImages, IMAGES_AT_ONCE, async (img, position): Promise<TourAssetInput> => {
+    const base = { position, sourceUrl: img.url, caption: img.caption };
+    const ready = (sha256: string) => ({ ...base, sha256, status: 'ready' as const, failureReason: null });
+    const failed = (reason: string) => ({
+      ...base,
+      sha256: null,
+      status: 'failed' as const,
+      failureReason: reason,
+    });
+    if (img.readySha256) return ready(img.readySha256);
+    const outcome = byUrl.get(img.url);
+    if (outcome && 'sha256' in outcome) return ready(outcome.sha256);
+    if (outcome && !outcome.failure.retryable)
+      return failed(`${outcome.failure.type}: ${outcome.failure.message}`.slice(0, 500));
+    try {
+      return ready((await single.importImage({ url: img.url })).sha256);
+    } catch (err) {
+      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      return failed(failureReason(err));
+    }
+  });
 }
 
 /** Maps items with at most `limit` in flight, results in order: a tour with many images does not flood the image queue. */

@@ -26,6 +26,8 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
     http: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: policy },
     /** Image downloads and resizes stream and heartbeat: a dead worker is noticed in seconds. */
     image: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '15 seconds', retry: policy },
+    /** All of a tour's images at once: as long as its slowest image waits for the CPU; heartbeats tell. */
+    imageBatch: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: policy },
     /** PostgreSQL bookkeeping: quick, retried until the database is back. */
     db: {
       startToCloseTimeout: '30 seconds',

@@ -89,7 +89,7 @@ describe('tour-import CLI', () => {
       tasks.push(...(await scheduledTasks(child)));
     }
     expect(tasks.filter((t) => t.kind === 'activity').map((t) => t.id)).toEqual(
-      expect.arrayContaining(['beginImport', 'listPage', 'finishImport', 'importImage']),
+      expect.arrayContaining(['beginImport', 'listPage', 'finishImport', 'importImages']),
     );
     for (const t of tasks) expect(t.priority, `${t.kind} ${t.id}`).toMatchObject(key);
   });

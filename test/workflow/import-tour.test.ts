@@ -32,8 +32,8 @@ describe('ImportTour passes', () => {
         }));
         return { outcome: 'changed', contentHash: `h${fetches}`, images: urls };
       },
-      async importImage() {
-        return { sha256: 'a'.repeat(64), downloaded: true, resized: true };
+      async importImages(a: { urls: string[] }) {
+        return a.urls.map((url) => ({ url, sha256: 'a'.repeat(64) }));
       },
       async persistTour(a: { contentHash: string }) {
         persisted.push(a.contentHash);
@@ -90,5 +90,71 @@ describe('ImportTour passes', () => {
     expect(r.fetches).toBe(2);
     expect(r.persisted.at(-1)).toBe('h2');
     expect(r.runs).toEqual(['COMPLETED']);
+  });
+});
+
+describe('ImportTour images', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => void (env = await connectTestEnv()));
+  afterAll(async () => env?.teardown());
+
+  it("sends a tour's images in one batch, retries alone only those a retry may fix, and keeps the rest", async () => {
+    const taskQueue = uniqueName('tour');
+    const sha = (n: string) => n.repeat(64);
+    const singles: string[] = [];
+    let stored: { position: number; status: string; sha256: string | null; failureReason: string | null }[] =
+      [];
+    const batches: string[][] = [];
+    const activities = {
+      async fetchTour() {
+        const images = ['ok', 'flaky', 'corrupt', 'ready'].map((name) => ({
+          url: `http://img/${name}.jpg`,
+          caption: null,
+          readySha256: name === 'ready' ? sha('d') : undefined,
+        }));
+        return { outcome: 'changed', contentHash: 'h', images };
+      },
+      async importImages(a: { urls: string[] }) {
+        batches.push(a.urls);
+        return [
+          { url: a.urls[0], sha256: sha('a') },
+          { url: a.urls[1], failure: { type: 'DownloadFailed', message: 'reset', retryable: true } },
+          { url: a.urls[2], failure: { type: 'CorruptImage', message: 'not a JPEG', retryable: false } },
+        ];
+      },
+      async importImage(a: { url: string }) {
+        singles.push(a.url);
+        return { sha256: sha('b'), downloaded: true, resized: true };
+      },
+      async persistTour(a: { images: typeof stored }) {
+        stored = a.images;
+        return { outcome: 'imported' };
+      },
+      async recordTourFailure() {},
+      async recordTourRun() {},
+    };
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath,
+      activities,
+    });
+    const result = await worker.runUntil(
+      env.client.workflow.execute(ImportTour, {
+        taskQueue,
+        workflowId: uniqueName('tour:op:T2'),
+        args: [{ operatorId: 'op', externalId: 'T2', imageTaskQueue: taskQueue }],
+      }),
+    );
+    // The image checked recently needs no activity; the others go in one batch.
+    expect(batches).toEqual([['http://img/ok.jpg', 'http://img/flaky.jpg', 'http://img/corrupt.jpg']]);
+    expect(singles).toEqual(['http://img/flaky.jpg']);
+    expect(stored.map((a) => [a.position, a.status, a.sha256, a.failureReason])).toEqual([
+      [0, 'ready', sha('a'), null],
+      [1, 'ready', sha('b'), null],
+      [2, 'failed', null, 'CorruptImage: not a JPEG'],
+      [3, 'ready', sha('d'), null],
+    ]);
+    expect(result).toMatchObject({ outcome: 'imported', images: 4, failedImages: 1 });
   });
 });
