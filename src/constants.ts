@@ -31,9 +31,21 @@ export const UPDATES = { pause: 'pauseImport', resume: 'resumeImport' } as const
  * With `matching.enableFairness` on the server, tasks are dispatched fairly between keys, so a big
  * catalog cannot starve a small one's; without it the key is ignored.
  */
-export function operatorPriority(operatorId: string): { fairnessKey: string } {
-  return { fairnessKey: operatorId };
+export function operatorPriority(
+  operatorId: string,
+  priorityKey?: number,
+): { fairnessKey: string; priorityKey?: number } {
+  return priorityKey ? { fairnessKey: operatorId, priorityKey } : { fairnessKey: operatorId };
 }
+
+/** Temporal's priority key when none is set: with the default five levels, 3 (1 goes first). */
+export const DEFAULT_PRIORITY_KEY = 3;
+
+/**
+ * The priority key of the tours an import starts while it makes room for a smaller import (see
+ * src/workflows/room.ts): their tasks, and the image worker's resizes, go after everyone else's.
+ */
+export const MAKING_ROOM_PRIORITY_KEY = 4;
 
 export function importOperatorWorkflowId(operatorId: string): string {
   return `import:${operatorId}`;

@@ -100,8 +100,10 @@ export function createImageActivities(deps: ImageDeps) {
     // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
     // image (304) or a retried activity is resized once.
     const resized = !(await variantsComplete(deps, original.sha256));
-    // The CPU is shared between operators in turn (their fairness key), as the task queue is.
-    if (resized) await resizing(ctx.info.priority?.fairnessKey ?? '', () => makeVariants(original, ctx));
+    // The CPU is shared between operators in turn (their fairness key) and by priority, as the task
+    // queue is.
+    const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
+    if (resized) await resizing(fairnessKey, () => makeVariants(original, ctx), priorityKey);
     return { sha256: original.sha256, downloaded: original.downloaded, resized };
   }
 

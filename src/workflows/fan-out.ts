@@ -6,11 +6,12 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
-import { importTourWorkflowId, operatorPriority } from '../constants.js';
+import { importTourWorkflowId, MAKING_ROOM_PRIORITY_KEY, operatorPriority } from '../constants.js';
 import { breakerTrip, recordOutcome } from './breaker.js';
 import { rootFailure } from './failure.js';
 import { ImportTour, refreshSignal } from './import-tour.js';
 import { NON_RETRYABLE_TYPES } from './retry.js';
+import { makingRoom } from './room.js';
 import type { CarriedState } from './types.js';
 
 export interface TourFanOut {
@@ -51,7 +52,10 @@ export function tourFanOut(o: {
           },
         ],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        priority: operatorPriority(o.operatorId),
+        priority: operatorPriority(
+          o.operatorId,
+          makingRoom(state, Date.now()) ? MAKING_ROOM_PRIORITY_KEY : undefined,
+        ),
       });
       if (r.outcome === 'removed') progress.removed++;
       else if (r.outcome === 'unchanged') progress.unchanged++;

@@ -61,7 +61,8 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
 
 async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
-  const priority = operatorPriority(input.operatorId);
+  // Started at a lower priority by an import making room for a smaller one: its images go after others'.
+  const priority = operatorPriority(input.operatorId, workflowInfo().priority?.priorityKey);
   const local = localActivityProfiles({ ...DEFAULT_RETRY, ...input.retry });
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);

@@ -7,8 +7,9 @@ import type { CarriedState } from './types.js';
  * operators, but when the CPU is the bottleneck rather than the workers' slots it can only give a
  * small import its share of busy cores. So an import whose whole to-do list fitted in its first
  * listing page asks the other operators' running imports to make room: each one with more tours left
- * than that narrows its window to `roomWindow()` until the small import finishes (or the lease runs
- * out, should the small import never say so). A big import keeps going at a trickle meanwhile.
+ * than that narrows its window to `roomWindow()`, and starts its tours at a lower priority, until the
+ * small import finishes (or the lease runs out, should the small import never say so). A big import
+ * keeps going at a trickle meanwhile.
  */
 export interface RoomRequest {
   /** The asking import's run (`import_runs.id`): the key its later `roomFreed` names. */
@@ -49,10 +50,18 @@ export function freeRoom(state: CarriedState, importRunId: number): void {
   state.makingRoomFor = rest;
 }
 
-/** The window to fill now: narrowed while a request stands that has not lapsed. */
+/** Whether a request stands that has not lapsed. */
+export function makingRoom(state: CarriedState, nowMs: number): boolean {
+  return Object.values(state.makingRoomFor ?? {}).some((until) => until > nowMs);
+}
+
+/**
+ * The window to fill now: narrowed while making room. The tours started meanwhile also take a lower
+ * priority (`MAKING_ROOM_PRIORITY_KEY`), so the tasks and resizes of the tours already in flight are
+ * all that the smaller import shares the workers with at an equal footing.
+ */
 export function currentWindow(state: CarriedState, nowMs: number): number {
-  const standing = Object.values(state.makingRoomFor ?? {}).some((until) => until > nowMs);
-  return standing ? roomWindow(state.settings.window) : state.settings.window;
+  return makingRoom(state, nowMs) ? roomWindow(state.settings.window) : state.settings.window;
 }
 
 /** Sends a signal to each import, ignoring those that have ended meanwhile. */

@@ -7,6 +7,7 @@ import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/im
 import { emptyProgress } from '../../src/workflows/progress.js';
 import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
 import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+import { importTourWorkflowId } from '../../src/constants.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -214,6 +215,7 @@ describe('ImportOperator orchestration', () => {
     };
     const inFlight = { big: 0, small: 0 };
     let bigPeak = 0;
+    const bigFetched: string[] = [];
     let releaseSmall!: () => void;
     const smallGate = new Promise<void>((resolve) => (releaseSmall = resolve));
     const activities = {
@@ -240,7 +242,8 @@ describe('ImportOperator orchestration', () => {
         const next = start + page.length < c.tours ? String(start + page.length) : undefined;
         return { toImport: page, unchanged: 0, removed: 0, invalid: 0, listed: page.length, next };
       },
-      async fetchTour(a: { operatorId: 'big' | 'small' }) {
+      async fetchTour(a: { operatorId: 'big' | 'small'; externalId: string }) {
+        if (a.operatorId === 'big') bigFetched.push(a.externalId);
         inFlight[a.operatorId]++;
         if (a.operatorId === 'big') bigPeak = Math.max(bigPeak, inFlight.big);
         await (a.operatorId === 'small' ? smallGate : new Promise((r) => setTimeout(r, 200)));
@@ -257,7 +260,9 @@ describe('ImportOperator orchestration', () => {
       async recordTourFailure() {},
       async finishImport() {},
     };
-    await run(activities, async (taskQueue) => {
+    // A failed expectation must not leave the small import's fetches held: the worker drains them on stop.
+    await run(activities, (taskQueue) => bothImports(taskQueue).finally(releaseSmall));
+    async function bothImports(taskQueue: string) {
       const big = await env.client.workflow.start(ImportOperator, {
         taskQueue,
         workflowId: bigId,
@@ -277,6 +282,11 @@ describe('ImportOperator orchestration', () => {
       await new Promise((r) => setTimeout(r, 1_000));
       expect(bigPeak).toBe(1); // still importing, one tour at a time
       expect((await big.query(progressQuery)).status).toBe('running');
+      // …and the tours it starts meanwhile go after everyone else's (lower priority: a higher key).
+      const priorityOf = async (externalId: string) =>
+        (await env.client.workflow.getHandle(importTourWorkflowId('big', externalId)).describe()).priority;
+      expect(await priorityOf(bigFetched.at(-1)!)).toMatchObject({ fairnessKey: 'big', priorityKey: 4 });
+      expect((await priorityOf('t0'))?.priorityKey).not.toBe(4);
 
       releaseSmall();
       expect((await small.result()).progress.done).toBe(3);
@@ -284,6 +294,6 @@ describe('ImportOperator orchestration', () => {
       await until(async () => (await running()) === 5, 'the big import widening its window again');
       const result = await big.result();
       expect(result.progress.done).toBe(150);
-    });
+    }
   });
 });

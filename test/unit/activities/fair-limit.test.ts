@@ -18,6 +18,32 @@ describe('fairLimit', () => {
     expect(order).toEqual(['big1', 'big2', 'small1', 'big3', 'small2', 'big4', 'big5']);
   });
 
+  it("a key whose next call has a lower priority key goes first; each key's own calls keep their order", async () => {
+    const limit = fairLimit(1);
+    const order: string[] = [];
+    const call = (key: string, name: string, priorityKey?: number) =>
+      limit(
+        key,
+        async () => {
+          order.push(name);
+          await sleep(2);
+        },
+        priorityKey,
+      );
+    const calls = [
+      call('big', 'big1'), // runs at once
+      call('big', 'big2'), // queued before big made room: default priority
+      call('big', 'big3', 4),
+      call('big', 'big4', 4),
+      call('small', 'small1'),
+      call('small', 'small2', 3),
+      call('small', 'small3'),
+    ];
+    await Promise.all(calls);
+    // big2 and small1 take turns at priority 3; big's later calls wait until small has none left.
+    expect(order).toEqual(['big1', 'big2', 'small1', 'small2', 'small3', 'big3', 'big4']);
+  });
+
   it('never runs more than its concurrency at once, and runs every call', async () => {
     const limit = fairLimit(2);
     let active = 0;
