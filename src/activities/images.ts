@@ -9,6 +9,7 @@ import { toActivityFailure, withFailureMapping } from './failures.js';
 import { singleFlight } from './single-flight.js';
 import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
+import { DEFAULT_PRIORITY_KEY } from '../constants.js';
 
 export interface ImageDeps {
   pool: Pool;
@@ -103,7 +104,9 @@ export function createImageActivities(deps: ImageDeps) {
     // The CPU is shared between operators in turn (their fairness key) and by priority, as the task
     // queue is.
     const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
-    if (resized) await resizing(fairnessKey, () => makeVariants(original, ctx), priorityKey);
+    // (An unset key arrives as 0: the server's default.)
+    if (resized)
+      await resizing(fairnessKey, () => makeVariants(original, ctx), priorityKey || DEFAULT_PRIORITY_KEY);
     return { sha256: original.sha256, downloaded: original.downloaded, resized };
   }
 

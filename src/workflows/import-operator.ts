@@ -128,6 +128,7 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
   const tours = tourFanOut({ operatorId: input.operatorId, workflowId, state, db, onTrip: requestPause });
   let startedThisRun = 0;
   let pagesListed = 0;
+  let toursListedToImport = 0;
 
   try {
     setStatus(input, progress.status);
@@ -139,7 +140,8 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
         await condition(() => progress.running === 0);
         await continueAsNew<typeof ImportOperator>({ ...input, carried: { ...state, pending } });
       }
-      if (!pending.length) {
+      // A first page that came back full may be all there is: list the second at once to know.
+      if (!pending.length || (pagesListed === 1 && !state.listingDone && !input.carried)) {
         const page = await listNextPage();
         if (!page) continue; // listing failed: the operator is paused; try again after resume
         pending.push(...page);
@@ -191,13 +193,20 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       state.listingDone = page.next === undefined;
       state.deltaMark = page.deltaMark ?? state.deltaMark;
       countPage(progress, page);
-      // The whole to-do list fitted in the first page: a small import, which bigger ones make room for.
-      if (++pagesListed === 1 && state.listingDone && page.toImport.length && otherImports.length) {
+      // Listed in full within its first two pages: a small import, which bigger ones make room for.
+      toursListedToImport += page.toImport.length;
+      if (
+        ++pagesListed <= 2 &&
+        state.listingDone &&
+        !input.carried &&
+        toursListedToImport &&
+        otherImports.length
+      ) {
         state.roomAskedOf = otherImports;
         const request: RoomRequest = {
           importRunId: state.importRunId,
           operatorId: input.operatorId,
-          tours: page.toImport.length,
+          tours: toursListedToImport,
           untilMs: Date.now() + ROOM_LEASE_MS,
         };
         void signalImports(otherImports, makeRoomSignal, request);

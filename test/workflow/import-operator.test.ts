@@ -211,7 +211,7 @@ describe('ImportOperator orchestration', () => {
     });
     const catalogs: Record<string, { tours: number; pageSize: number; runId: number; others: string[] }> = {
       big: { tours: 150, pageSize: 50, runId: 1, others: [] },
-      small: { tours: 3, pageSize: 50, runId: 2, others: [bigId] },
+      small: { tours: 3, pageSize: 3, runId: 2, others: [bigId] },
     };
     const inFlight = { big: 0, small: 0 };
     let bigPeak = 0;
@@ -239,7 +239,8 @@ describe('ImportOperator orchestration', () => {
         const c = catalogs[a.operatorId];
         const start = Number(a.position ?? 0);
         const page = Array.from({ length: Math.min(c.pageSize, c.tours - start) }, (_, i) => `t${start + i}`);
-        const next = start + page.length < c.tours ? String(start + page.length) : undefined;
+        // A cursor feed: a full page may be followed by an empty one (the small catalog's is).
+        const next = page.length === c.pageSize ? String(start + page.length) : undefined;
         return { toImport: page, unchanged: 0, removed: 0, invalid: 0, listed: page.length, next };
       },
       async fetchTour(a: { operatorId: 'big' | 'small'; externalId: string }) {
