@@ -14,6 +14,7 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { SIGNALS } from '../src/constants.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { tourContentHash } from '../src/domain/hash.js';
@@ -805,6 +806,9 @@ async function main() {
     const b1 = { p: await progress(), t: performance.now() };
     const bigStillRunning = finished(b1.p) < size.fairBig;
     await big.terminate('fairness measured').catch(() => undefined);
+    const roomRequests = (await big.fetchHistory()).events?.filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === SIGNALS.makeRoom,
+    ).length;
     // Let the cancelled children drain before anything else is measured.
     const drainBy = Date.now() + 60_000;
     for (;;) {
@@ -833,13 +837,15 @@ async function main() {
       togetherP95Ms: together.figures.p95Ms,
       bigToursPerSecDuring: (finished(b1.p) - finished(b0.p)) / ((b1.t - b0.t) / 1000),
       bigStillRunning,
+      roomRequests,
       alone: alone.figures,
       together: together.figures,
     };
     log(
       `fairness (${setting}): small alone ${(phase.aloneMs / 1000).toFixed(1)} s, with big ` +
         `${(phase.togetherMs / 1000).toFixed(1)} s → ×${phase.ratio.toFixed(2)}; big ran at ` +
-        `${phase.bigToursPerSecDuring.toFixed(1)} tours/s meanwhile${bigStillRunning ? '' : ' (and FINISHED first)'}`,
+        `${phase.bigToursPerSecDuring.toFixed(1)} tours/s meanwhile${bigStillRunning ? '' : ' (and FINISHED first)'}; ` +
+        `it was asked to make room ${roomRequests} time(s)`,
     );
     return phase;
   }

@@ -103,6 +103,8 @@ export interface FairnessPhase {
   togetherP95Ms: number;
   bigToursPerSecDuring: number;
   bigStillRunning: boolean;
+  /** `makeRoom` signals the big import received (one per small import that asked it to make room). */
+  roomRequests?: number;
   alone: PipelineFigures;
   together: PipelineFigures;
 }
@@ -382,19 +384,20 @@ function render(r: BenchReport): string {
         `Each side is the median of ${phases[0].aloneRunsMs?.length ?? 1} import(s) (all listed). ` +
         `"on" is the server as the product runs it (\`matching.enableFairness=true\`; every task of an ` +
         `operator's import carries \`fairnessKey\` = operator id); "off" is a second dev server in Temporal's ` +
-        `default configuration, where the keys are ignored.`,
+        `default configuration, where the keys are ignored. On both, a small import asks the big one to ` +
+        `make room (README, "Small imports go first"); the last column counts the requests the big one got.`,
       '',
     );
     L.push(
-      '| server fairness | small alone | small with big | ratio | p95 per tour alone / with big | big tours/s meanwhile |',
+      '| server fairness | small alone | small with big | ratio | p95 per tour alone / with big | big tours/s meanwhile | room requests |',
     );
-    L.push('|---|---|---|---|---|---|');
+    L.push('|---|---|---|---|---|---|---|');
     for (const p of phases)
       L.push(
         `| ${p.setting} | ${runs(p.aloneMs, p.aloneRunsMs)} | ${runs(p.togetherMs, p.togetherRunsMs)} | **${fmt(p.ratio, 2)}** | ` +
           `${ms(p.aloneP95Ms)} / ${ms(p.togetherP95Ms)} | ${fmt(p.bigToursPerSecDuring, 1)}${
             p.bigStillRunning ? '' : ' (finished first)'
-          } |`,
+          } | ${p.roomRequests ?? '–'} |`,
       );
     L.push('');
     L.push(
