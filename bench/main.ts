@@ -76,7 +76,11 @@ const program = new Command()
   .option('--malloc-arena-max <n>', 'MALLOC_ARENA_MAX for the workers')
   .option('--fair-big <n>', 'tours of the big operator in the fairness scenario', Number)
   .option('--fair-small <n>', 'tours of the small operator in the fairness scenario', Number)
-  .option('--fair-images <n>', 'images per tour in the fairness scenario', Number, 0)
+  .option(
+    '--fair-images <n>',
+    "images per tour in the fairness scenario (default: the catalog's; 0 in --smoke; 0 measures the orchestration alone)",
+    Number,
+  )
   .option('--fair-repeat <n>', 'imports of the small operator alone and with the big one (median)', Number)
   .option(
     '--fair-warm-tours <n>',
@@ -119,7 +123,7 @@ const o = program.opts<{
   fairRepeat?: number;
   defaultServer?: boolean;
   fairWarmTours?: number;
-  fairImages: number;
+  fairImages?: number;
   skip: string;
   mergeFrom?: string;
   out?: string;
@@ -138,9 +142,9 @@ const size = {
   window: o.window,
   fairBig: o.fairBig ?? (smoke ? 200 : 10_000),
   fairSmall: o.fairSmall ?? (smoke ? 10 : 100),
-  fairImages: o.fairImages,
-  fairRepeat: o.fairRepeat ?? (smoke ? 1 : 5),
-  fairWarmTours: o.fairWarmTours ?? 600,
+  fairImages: o.fairImages ?? (smoke ? 0 : (o.images ?? 3)),
+  fairRepeat: o.fairRepeat ?? (smoke ? 1 : 3),
+  fairWarmTours: o.fairWarmTours ?? 300,
 };
 const legacyTours = Math.min(size.tours, o.legacyTours ?? (smoke ? 20 : 60));
 const skip = new Set(o.skip.split(',').filter(Boolean));
