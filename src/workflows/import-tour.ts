@@ -67,7 +67,11 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);
   const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
-  const images = proxyActivities<ImageActivities>({ ...p.image, ...imageOptions });
+  // An image retried alone has had its first attempt in the batch: the attempts add up as configured.
+  // (0 means no limit, and stays so.)
+  const attempts = p.image.retry.maximumAttempts;
+  const retryAlone = { ...p.image.retry, maximumAttempts: attempts > 1 ? attempts - 1 : attempts };
+  const images = proxyActivities<ImageActivities>({ ...p.image, retry: retryAlone, ...imageOptions });
   const imageBatch = proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions });
 
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
