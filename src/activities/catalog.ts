@@ -80,7 +80,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
         consecutiveFailures: 0,
         settings,
       };
-      // A small import asks these to make room for it once its first page shows how small it is.
+      // A small import asks these to make room for it once its listing shows how small it is.
       const otherImports = await operators.otherRunningImports(pool, a.operatorId);
       return { outcome: 'started' as const, state, otherImports };
     },
