@@ -7,10 +7,9 @@ import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
 import { TASK_QUEUES } from '../constants.js';
 import { DEFAULT_BREAKER } from '../workflows/breaker.js';
-import { emptyProgress } from '../workflows/progress.js';
+import { emptyProgress, newImportState } from '../workflows/progress.js';
 import { DEFAULT_RETRY } from '../workflows/retry.js';
 import type {
-  CarriedState,
   ImportMode,
   ImportSettings,
   ImportStatus,
@@ -71,15 +70,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
         return skip(`skipped: import ${holder} already running for operator ${a.operatorId}`);
       const importRunId = await runs.startRun(pool, a);
       const settings = resolveSettings(op.settings, a.settings, a.mode, op.deltaMark);
-      const state: CarriedState = {
-        importRunId,
-        pending: [],
-        listingDone: false,
-        progress: emptyProgress(),
-        recent: [],
-        consecutiveFailures: 0,
-        settings,
-      };
+      const state = newImportState(importRunId, settings);
       // A small import asks these to make room for it once its listing shows how small it is.
       const otherImports = await operators.otherRunningImports(pool, a.operatorId);
       return { outcome: 'started' as const, state, otherImports };

@@ -1,4 +1,4 @@
-import type { ImportStatus, Progress } from './types.js';
+import type { CarriedState, ImportStatus, Progress, ResolvedSettings } from './types.js';
 
 /** Progress of an import that has not listed anything yet. */
 export function emptyProgress(status: ImportStatus = 'running'): Progress {
@@ -14,6 +14,19 @@ export function emptyProgress(status: ImportStatus = 'running'): Progress {
     paused: false,
     pauseReason: null,
     status,
+  };
+}
+
+/** The state of an import that has just begun: nothing listed, nothing started. */
+export function newImportState(importRunId: number, settings: ResolvedSettings): CarriedState {
+  return {
+    importRunId,
+    pending: [],
+    listingDone: false,
+    progress: emptyProgress(),
+    recent: [],
+    consecutiveFailures: 0,
+    settings,
   };
 }
 

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportOperator } from '../../src/workflows/import-operator.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
-import { emptyProgress } from '../../src/workflows/progress.js';
 import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
-import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+import { connectTestEnv, uniqueName, withWorker } from '../helpers/temporal.js';
 import { importTourWorkflowId } from '../../src/constants.js';
+import { newImportState } from '../../src/workflows/progress.js';
+import { testSettings } from '../helpers/import-state.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -26,29 +26,10 @@ function fakeCatalog(o: {
   const ids = Array.from({ length: o.tours }, (_, i) => `t${i}`);
   const activities = {
     async beginImport(a: { settings?: Partial<ResolvedSettings> }) {
-      const settings: ResolvedSettings = {
-        window: 3,
-        pageSize: o.pageSize,
-        toursPerRun: 7,
-        imageTaskQueue: 'unused',
-        force: false,
-        breaker: { consecutiveFailures: 3, failureRatio: 0.9, overLast: 20 },
-        retry: { initialIntervalMs: 50, maximumAttempts: 1 },
-        fullListing: true,
-        ...a.settings,
-      };
-      const progress = emptyProgress();
+      const settings = testSettings({ pageSize: o.pageSize, toursPerRun: 7, ...a.settings });
       return {
         outcome: 'started',
-        state: {
-          importRunId: 1,
-          pending: [],
-          listingDone: false,
-          progress,
-          recent: [],
-          consecutiveFailures: 0,
-          settings,
-        },
+        state: newImportState(1, settings),
         otherImports: [],
       };
     },
@@ -96,16 +77,8 @@ describe('ImportOperator orchestration', () => {
   beforeAll(async () => void (env = await connectTestEnv()));
   afterAll(async () => env?.teardown());
 
-  async function run<T>(activities: object, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-    const taskQueue = uniqueName('wf');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath,
-      activities,
-    });
-    return worker.runUntil(fn(taskQueue));
-  }
+  const run = <T>(activities: object, fn: (taskQueue: string) => Promise<T>) =>
+    withWorker(env, activities, fn);
 
   it('imports every listed tour exactly once across pages and continue-as-new', async () => {
     const fake = fakeCatalog({ tours: 25, pageSize: 4 });
@@ -199,16 +172,6 @@ describe('ImportOperator orchestration', () => {
 
   it('a big import makes room for a smaller import of another operator while it runs', async () => {
     const bigId = uniqueName('big');
-    const settings = (pageSize: number) => ({
-      window: 5,
-      pageSize,
-      toursPerRun: 1_000,
-      imageTaskQueue: 'unused',
-      force: false,
-      breaker: { consecutiveFailures: 3, failureRatio: 0.9, overLast: 20 },
-      retry: { initialIntervalMs: 50, maximumAttempts: 1 },
-      fullListing: true,
-    });
     const catalogs: Record<string, { tours: number; pageSize: number; runId: number; others: string[] }> = {
       big: { tours: 150, pageSize: 50, runId: 1, others: [] },
       small: { tours: 3, pageSize: 3, runId: 2, others: [bigId] },
@@ -223,15 +186,7 @@ describe('ImportOperator orchestration', () => {
         const c = catalogs[a.operatorId];
         return {
           outcome: 'started',
-          state: {
-            importRunId: c.runId,
-            pending: [],
-            listingDone: false,
-            progress: emptyProgress(),
-            recent: [],
-            consecutiveFailures: 0,
-            settings: settings(c.pageSize),
-          },
+          state: newImportState(c.runId, testSettings({ window: 5, pageSize: c.pageSize })),
           otherImports: c.others,
         };
       },

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportTour, refreshSignal } from '../../src/workflows/import-tour.js';
-import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.js';
+import type { ImportTourInput } from '../../src/workflows/types.js';
+import { connectTestEnv, uniqueName, withWorker } from '../helpers/temporal.js';
 
 /**
  * ImportTour's handling of pushes, on a real server with in-memory activities: a push while a pass
@@ -11,14 +11,24 @@ import { connectTestEnv, uniqueName, workflowsPath } from '../helpers/temporal.j
  * them would complete the workflow makes the server refuse that completion, and the task runs again
  * from the fetch — also a fresh fetch, counted as the same pass.
  */
-describe('ImportTour passes', () => {
+describe('ImportTour', () => {
   let env: TestWorkflowEnvironment;
   beforeAll(async () => void (env = await connectTestEnv()));
   afterAll(async () => env?.teardown());
 
+  /** Runs one ImportTour on a worker with these activities (its images on the same queue). */
+  function importTour(activities: object, workflowId: string, input: Partial<ImportTourInput> = {}) {
+    return withWorker(env, activities, (taskQueue) =>
+      env.client.workflow.execute(ImportTour, {
+        taskQueue,
+        workflowId,
+        args: [{ operatorId: 'op', externalId: 'T1', imageTaskQueue: taskQueue, ...input }],
+      }),
+    );
+  }
+
   /** Fetches that push a refresh to the running import themselves, the first `pushes` times. */
   async function importWithPushes(pushes: number, images: number) {
-    const taskQueue = uniqueName('tour');
     const workflowId = uniqueName('tour:op:T1');
     let fetches = 0;
     const persisted: string[] = [];
@@ -42,26 +52,9 @@ describe('ImportTour passes', () => {
       async recordTourFailure() {},
       async recordTourRun() {},
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath,
-      activities,
+    const result = await importTour(activities, workflowId, {
+      retry: { initialIntervalMs: 50, maximumAttempts: 1 },
     });
-    const result = await worker.runUntil(
-      env.client.workflow.execute(ImportTour, {
-        taskQueue,
-        workflowId,
-        args: [
-          {
-            operatorId: 'op',
-            externalId: 'T1',
-            imageTaskQueue: taskQueue,
-            retry: { initialIntervalMs: 50, maximumAttempts: 1 },
-          },
-        ],
-      }),
-    );
     const runs: string[] = [];
     for await (const wf of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
       runs.push(wf.status.name);
@@ -91,15 +84,8 @@ describe('ImportTour passes', () => {
     expect(r.persisted.at(-1)).toBe('h2');
     expect(r.runs).toEqual(['COMPLETED']);
   });
-});
-
-describe('ImportTour images', () => {
-  let env: TestWorkflowEnvironment;
-  beforeAll(async () => void (env = await connectTestEnv()));
-  afterAll(async () => env?.teardown());
 
   it("sends a tour's images in one batch, retries alone only those a retry may fix, and keeps the rest", async () => {
-    const taskQueue = uniqueName('tour');
     const sha = (n: string) => n.repeat(64);
     const singles: string[] = [];
     let stored: { position: number; status: string; sha256: string | null; failureReason: string | null }[] =
@@ -133,19 +119,7 @@ describe('ImportTour images', () => {
       async recordTourFailure() {},
       async recordTourRun() {},
     };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowsPath,
-      activities,
-    });
-    const result = await worker.runUntil(
-      env.client.workflow.execute(ImportTour, {
-        taskQueue,
-        workflowId: uniqueName('tour:op:T2'),
-        args: [{ operatorId: 'op', externalId: 'T2', imageTaskQueue: taskQueue }],
-      }),
-    );
+    const result = await importTour(activities, uniqueName('tour:op:T2'), { externalId: 'T2' });
     // The image checked recently needs no activity; the others go in one batch.
     expect(batches).toEqual([['http://img/ok.jpg', 'http://img/flaky.jpg', 'http://img/corrupt.jpg']]);
     expect(singles).toEqual(['http://img/flaky.jpg']);

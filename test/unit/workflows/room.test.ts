@@ -1,27 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { currentWindow, freeRoom, grantRoom, roomWindow } from '../../../src/workflows/room.js';
-import { emptyProgress } from '../../../src/workflows/progress.js';
+import { newImportState } from '../../../src/workflows/progress.js';
+import { testSettings } from '../../helpers/import-state.js';
 import type { CarriedState } from '../../../src/workflows/types.js';
 
-function importState(o: { listingDone: boolean; queued: number; window?: number }): CarriedState {
-  return {
-    importRunId: 1,
-    pending: [],
-    listingDone: o.listingDone,
-    progress: { ...emptyProgress(), queued: o.queued },
-    recent: [],
-    consecutiveFailures: 0,
-    settings: {
-      window: o.window ?? 20,
-      pageSize: 500,
-      toursPerRun: 1_000,
-      imageTaskQueue: 'image-processing',
-      force: false,
-      breaker: { consecutiveFailures: 3, failureRatio: 0.5, overLast: 20 },
-      retry: { initialIntervalMs: 1_000, maximumAttempts: 6 },
-      fullListing: true,
-    },
-  };
+function importState(o: { listingDone: boolean; queued: number }): CarriedState {
+  const state = newImportState(1, testSettings({ window: 20 }));
+  state.listingDone = o.listingDone;
+  state.progress.queued = o.queued;
+  return state;
 }
 
 const ask = (importRunId: number, tours: number, untilMs = 10_000) => ({
