@@ -67,11 +67,7 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);
   const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
-  // An image retried alone has had its first attempt in the batch: the attempts add up as configured.
-  // (0 means no limit, and stays so.)
-  const attempts = p.image.retry.maximumAttempts;
-  const retryAlone = { ...p.image.retry, maximumAttempts: attempts > 1 ? attempts - 1 : attempts };
-  const images = proxyActivities<ImageActivities>({ ...p.image, retry: retryAlone, ...imageOptions });
+  const images = proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions });
   const imageBatch = proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions });
 
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
@@ -151,12 +147,12 @@ async function importImages(
     const outcome = byUrl.get(img.url);
     if (outcome && 'sha256' in outcome) return ready(outcome.sha256);
     if (outcome && !outcome.failure.retryable)
-      return failed(`${outcome.failure.type}: ${outcome.failure.message}`.slice(0, 500));
+      return failed(failureReason(outcome.failure.type, outcome.failure.message));
     try {
       return ready((await single.importImage({ url: img.url })).sha256);
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      return failed(failureReason(err));
+      return failed(activityFailureReason(err));
     }
   });
 }
@@ -179,8 +175,15 @@ async function mapWithLimit<T, R>(
   return results;
 }
 
-function failureReason(err: ActivityFailure): string {
+/** The reason stored with a failed image: its failure type (when it has one) and message. */
+function failureReason(type: string | null | undefined, message: string): string {
+  return `${type ? `${type}: ` : ''}${message}`.slice(0, 500);
+}
+
+function activityFailureReason(err: ActivityFailure): string {
   const cause = err.cause;
-  const type = cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ` : '';
-  return `${type}${cause?.message ?? err.message}`.slice(0, 500);
+  return failureReason(
+    cause instanceof ApplicationFailure ? cause.type : undefined,
+    cause?.message ?? err.message,
+  );
 }

@@ -21,13 +21,22 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
     maximumAttempts: retry.maximumAttempts,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   } as const;
+  // (0 attempts means no limit, and stays so.)
+  const attemptsAfterBatch = retry.maximumAttempts > 1 ? retry.maximumAttempts - 1 : retry.maximumAttempts;
   return {
     /** Operator API calls: listing pages and single-tour fetches. */
     http: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: policy },
-    /** Image downloads and resizes stream and heartbeat: a dead worker is noticed in seconds. */
-    image: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '15 seconds', retry: policy },
-    /** All of a tour's images at once: as long as its slowest image waits for the CPU; heartbeats tell. */
+    /**
+     * All of a tour's images at once; downloads and resizes stream and heartbeat, so a dead worker is
+     * noticed in seconds, while the batch may wait long for the CPU behind other imports.
+     */
     imageBatch: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '15 seconds', retry: policy },
+    /** An image retried alone after its tour's batch: the batch was its first attempt, so they add up. */
+    imageRetriedAlone: {
+      startToCloseTimeout: '5 minutes',
+      heartbeatTimeout: '15 seconds',
+      retry: { ...policy, maximumAttempts: attemptsAfterBatch },
+    },
     /** PostgreSQL bookkeeping: quick, retried until the database is back. */
     db: {
       startToCloseTimeout: '30 seconds',

@@ -7,10 +7,10 @@ import type { CarriedState } from './types.js';
  * operators, but when the CPU is the bottleneck rather than the workers' slots it can only give a
  * small import its share of busy cores. So an import whose listing ended within its first two pages
  * (a full first page may be all there is, so the second is listed at once) asks the other operators'
- * running imports to make room: each one with more tours left
- * than that narrows its window to `roomWindow()`, and starts its tours at a lower priority, until the
- * small import finishes (or the lease runs out, should the small import never say so). A big import
- * keeps going at a trickle meanwhile.
+ * running imports to make room: each one with more tours left than that narrows its window to
+ * `roomWindow()`, and starts its tours at a lower priority, until the small import finishes (or the
+ * lease runs out, should the small import never say so). A big import keeps going at a trickle
+ * meanwhile.
  */
 export interface RoomRequest {
   /** The asking import's run (`import_runs.id`): the key its later `roomFreed` names. */
