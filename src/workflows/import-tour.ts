@@ -17,7 +17,7 @@ import type { ImageActivities, ImageOutcome } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
-import { activityProfiles, DEFAULT_RETRY, localActivityProfiles } from './retry.js';
+import { activityProfiles, DEFAULT_RETRY, localActivityProfiles, retriesAloneAfterBatch } from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
 
 /** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
@@ -60,14 +60,17 @@ export async function ImportTour(input: ImportTourInput): Promise<ImportTourResu
 }
 
 async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
-  const p = activityProfiles({ ...DEFAULT_RETRY, ...input.retry });
+  const retry = { ...DEFAULT_RETRY, ...input.retry };
+  const p = activityProfiles(retry);
   // Started at a lower priority by an import making room for a smaller one: its images go after others'.
   const priority = operatorPriority(input.operatorId, workflowInfo().priority?.priorityKey);
-  const local = localActivityProfiles({ ...DEFAULT_RETRY, ...input.retry });
+  const local = localActivityProfiles(retry);
   const tour = proxyLocalActivities<TourActivities>(local.http);
   const store = proxyLocalActivities<TourActivities>(local.db);
   const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
-  const images = proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions });
+  const images = retriesAloneAfterBatch(retry)
+    ? proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions })
+    : null;
   const imageBatch = proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions });
 
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
@@ -115,22 +118,24 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
 /**
  * A tour's images: those checked recently with every size stored need nothing; the others go to the
  * image queue in one batch, and any that failed there for a reason a retry may fix are retried one
- * by one under the usual retry policy. One bad image does not fail the tour: it is stored as failed,
+ * by one under the usual retry policy (unless it allows a single attempt). One bad image does not fail the tour: it is stored as failed,
  * with the reason.
  */
 async function importImages(
   tourImages: readonly FetchedImage[],
-  single: Pick<ImageActivities, 'importImage'>,
+  single: Pick<ImageActivities, 'importImage'> | null,
   batch: Pick<ImageActivities, 'importImages'>,
 ): Promise<TourAssetInput[]> {
   const todo = tourImages.filter((img) => !img.readySha256).map((img) => img.url);
   let outcomes: ImageOutcome[] = [];
+  let batchFailure: string | null = null;
   if (todo.length) {
     try {
       outcomes = await batch.importImages({ urls: todo });
     } catch (err) {
       // The batch itself gave up (not one image's fault): every image gets its own activity.
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
+      batchFailure = activityFailureReason(err);
     }
   }
   const byUrl = new Map(outcomes.map((o) => [o.url, o]));
@@ -146,8 +151,10 @@ async function importImages(
     if (img.readySha256) return ready(img.readySha256);
     const outcome = byUrl.get(img.url);
     if (outcome && 'sha256' in outcome) return ready(outcome.sha256);
-    if (outcome && !outcome.failure.retryable)
+    if (outcome && (!outcome.failure.retryable || !single))
       return failed(failureReason(outcome.failure.type, outcome.failure.message));
+    // No retries alone (a single attempt was asked for): the failed batch was this image's attempt.
+    if (!single) return failed(batchFailure ?? 'the image batch returned no outcome for this image');
     try {
       return ready((await single.importImage({ url: img.url })).sha256);
     } catch (err) {

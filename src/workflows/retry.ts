@@ -21,7 +21,7 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
     maximumAttempts: retry.maximumAttempts,
     nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
   } as const;
-  // (0 attempts means no limit, and stays so.)
+  // (0 attempts means no limit, and stays so; with 1 attempt an image is not retried alone at all.)
   const attemptsAfterBatch = retry.maximumAttempts > 1 ? retry.maximumAttempts - 1 : retry.maximumAttempts;
   return {
     /** Operator API calls: listing pages and single-tour fetches. */
@@ -66,6 +66,14 @@ export function localActivityProfiles(retry: { initialIntervalMs: number; maximu
     localRetryThreshold: '10 seconds',
   });
   return { http: local(http), db: local(db) };
+}
+
+/**
+ * Whether an image that failed retryably in its tour's batch gets activities of its own: not when a
+ * single attempt was asked for (`maximumAttempts: 1`), since the batch was that attempt.
+ */
+export function retriesAloneAfterBatch(retry: { maximumAttempts: number }): boolean {
+  return retry.maximumAttempts !== 1;
 }
 
 export const DEFAULT_RETRY = { initialIntervalMs: 1_000, maximumAttempts: 6 };

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportTour, refreshSignal } from '../../src/workflows/import-tour.js';
 import type { ImportTourInput } from '../../src/workflows/types.js';
@@ -130,5 +131,61 @@ describe('ImportTour', () => {
       [3, 'ready', sha('d'), null],
     ]);
     expect(result).toMatchObject({ outcome: 'imported', images: 4, failedImages: 1 });
+  });
+
+  it('with a single attempt allowed, images failing in the batch are stored as failed, not retried alone', async () => {
+    const run = async (batch: (urls: string[]) => unknown) => {
+      let singles = 0;
+      let stored: { status: string; failureReason: string | null }[] = [];
+      const activities = {
+        async fetchTour() {
+          const images = ['a', 'b'].map((n) => ({ url: `http://img/${n}.jpg`, caption: null }));
+          return { outcome: 'changed', contentHash: 'h', images };
+        },
+        async importImages(a: { urls: string[] }) {
+          return batch(a.urls);
+        },
+        async importImage() {
+          singles++;
+          return { sha256: 'b'.repeat(64), downloaded: true, resized: true };
+        },
+        async persistTour(a: { images: typeof stored }) {
+          stored = a.images;
+          return { outcome: 'imported' };
+        },
+        async recordTourFailure() {},
+        async recordTourRun() {},
+      };
+      await importTour(activities, uniqueName('tour:op:T3'), {
+        externalId: 'T3',
+        retry: { initialIntervalMs: 50, maximumAttempts: 1 },
+      });
+      return { singles, stored: stored.map((a) => [a.status, a.failureReason]) };
+    };
+    // One image failed retryably inside the batch.
+    expect(
+      await run((urls) => [
+        { url: urls[0], sha256: 'a'.repeat(64) },
+        { url: urls[1], failure: { type: 'DownloadFailed', message: 'reset', retryable: true } },
+      ]),
+    ).toEqual({
+      singles: 0,
+      stored: [
+        ['ready', null],
+        ['failed', 'DownloadFailed: reset'],
+      ],
+    });
+    // The batch itself failed.
+    expect(
+      await run(() => {
+        throw ApplicationFailure.retryable('worker lost its disk', 'StorageFailed');
+      }),
+    ).toEqual({
+      singles: 0,
+      stored: [
+        ['failed', 'StorageFailed: worker lost its disk'],
+        ['failed', 'StorageFailed: worker lost its disk'],
+      ],
+    });
   });
 });
