@@ -43,7 +43,7 @@ import {
   type ChildRun,
   type JobResult,
 } from './lib/common.js';
-import { commCpuMs, treeCpuMs } from './lib/proc.js';
+import { commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
 import type { Counters, SimRequest } from './lib/sim-child.js';
 import { percentile } from './lib/stats.js';
 import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
@@ -93,7 +93,7 @@ const program = new Command()
   )
   .option(
     '--skip <list>',
-    'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness)',
+    'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness,split)',
     '',
   )
   .option(
@@ -312,9 +312,32 @@ async function main() {
 
   // --- 1. ceiling -------------------------------------------------------------------------------------
   let best = { uvThreads: 4, sharpConcurrency: 1, inflight: 2 };
+  const ceilingSample = Math.min(urls.size, smoke ? 6 : 32);
+  /** Raw sharp on the sample at each combination, in a child process (on `cpus` if given). */
+  const probeCeiling = async (
+    label: string,
+    uv: number,
+    combos: { sharpConcurrency: number; inflight: number }[],
+    cpus?: string,
+  ) => {
+    const run = await runChild<{ probes: CeilingProbe[] }>(
+      'bench/ceiling.ts',
+      {
+        resultFile: path.join(dataDir, `ceiling-${label}.json`),
+        imageDir,
+        outDir: path.join(dataDir, `ceiling-out-${label}`),
+        sample: ceilingSample,
+        combos,
+      },
+      { UV_THREADPOOL_SIZE: String(uv) },
+      cpus,
+    );
+    return run.result.probes;
+  };
+  const fastest = (probes: CeilingProbe[]) =>
+    probes.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
   if (!skip.has('ceiling')) {
     const probes: CeilingProbe[] = [];
-    const sample = Math.min(urls.size, smoke ? 6 : 32);
     for (const uv of smoke ? [4] : [4, 2]) {
       const combos = smoke
         ? [
@@ -324,21 +347,10 @@ async function main() {
         : uv === 4
           ? [1, 2].flatMap((sc) => [1, 2, 4].map((inflight) => ({ sharpConcurrency: sc, inflight })))
           : [2, 4].map((inflight) => ({ sharpConcurrency: 1, inflight }));
-      log(`ceiling: UV_THREADPOOL_SIZE=${uv}, ${combos.length} combinations on ${sample} images`);
-      const run = await runChild<{ probes: CeilingProbe[] }>(
-        'bench/ceiling.ts',
-        {
-          resultFile: path.join(dataDir, `ceiling-${uv}.json`),
-          imageDir,
-          outDir: path.join(dataDir, `ceiling-out-${uv}`),
-          sample,
-          combos,
-        },
-        { UV_THREADPOOL_SIZE: String(uv) },
-      );
-      probes.push(...run.result.probes);
+      log(`ceiling: UV_THREADPOOL_SIZE=${uv}, ${combos.length} combinations on ${ceilingSample} images`);
+      probes.push(...(await probeCeiling(String(uv), uv, combos)));
     }
-    const top = probes.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
+    const top = fastest(probes);
     best = { uvThreads: top.uvThreads, sharpConcurrency: top.sharpConcurrency, inflight: top.inflight };
     report.ceiling = { probes, best: top };
     log(`ceiling: best ${top.imagesPerSec.toFixed(2)} images/s at ${JSON.stringify(best)}`);
@@ -351,19 +363,22 @@ async function main() {
     operatorId: 'bench',
     apiKey: apiKey('bench'),
   };
-  const baseline = async (name: 'legacy' | 'plain', file: string, extra: Record<string, unknown>) => {
+  /** A baseline script's run as `name` (its figures' process name too), on `cpus` if given. */
+  const baseline = async (name: string, file: string, extra: Record<string, unknown>, cpus?: string) => {
     settle();
     await sim.counters(true);
     const cpu0 = { server: treeCpuMs(serverPid), pg: commCpuMs('postgres'), sim: treeCpuMs(sim.pid) };
+    const slug = name.replace(/\W+/g, '_');
     const run: ChildRun<JobResult> = await runChild<JobResult>(
       file,
       {
         ...jobBase,
-        resultFile: path.join(dataDir, `${name}.json`),
-        outDir: path.join(dataDir, name),
+        resultFile: path.join(dataDir, `${slug}.json`),
+        outDir: path.join(dataDir, slug),
         ...extra,
       },
       { UV_THREADPOOL_SIZE: String(best.uvThreads) },
+      cpus,
     );
     const c = await sim.counters(true);
     return figures(name, run.result, {
@@ -384,15 +399,16 @@ async function main() {
   }
 
   // --- 3. plain ----------------------------------------------------------------------------------------
+  const plainJob = (at: { inflight: number; sharpConcurrency: number }) => ({
+    maxTours: size.tours,
+    tourConcurrency: size.window,
+    downloadConcurrency: 32,
+    resizeConcurrency: at.inflight,
+    sharpConcurrency: at.sharpConcurrency,
+  });
   if (!skip.has('plain')) {
     log(`plain: ${size.tours} tours, p-limit`);
-    report.plain = await baseline('plain', 'bench/plain.ts', {
-      maxTours: size.tours,
-      tourConcurrency: size.window,
-      downloadConcurrency: 32,
-      resizeConcurrency: best.inflight,
-      sharpConcurrency: best.sharpConcurrency,
-    });
+    report.plain = await baseline('plain', 'bench/plain.ts', plainJob(best));
     log(`plain: ${report.plain.toursPerSec.toFixed(2)} tours/s`);
   }
 
@@ -606,6 +622,24 @@ async function main() {
     );
   }
 
+  /** A fresh schema (migrated, operators synced) and blob folder, to import the catalog once more. */
+  const freshStore = async (label: string) => {
+    const freshSchema = `${schema}_${label.replace(/\W+/g, '_')}`;
+    await migrate(databaseUrl, freshSchema);
+    const freshPool = createPool(databaseUrl, freshSchema, 4);
+    cleanups.push(async () => {
+      await freshPool.query(`DROP SCHEMA ${pg.escapeIdentifier(freshSchema)} CASCADE`);
+      await freshPool.end();
+    });
+    await syncOperators(freshPool, configs);
+    const blobDir = path.join(dataDir, `blobs-${label}`);
+    return {
+      pool: freshPool,
+      blobDir,
+      env: (e: Record<string, string>) => ({ ...e, DATABASE_SCHEMA: freshSchema, BLOB_DIR: blobDir }),
+    };
+  };
+
   // --- 8a. fairness on the product's server (`matching.enableFairness=true`): the single workers -------
   const fairness: FairnessPhase[] = [];
   if (!skip.has('fairness')) fairness.push(await fairnessPhase('on', single));
@@ -613,16 +647,7 @@ async function main() {
 
   // --- 7. scale-out: two processes of each worker kind on a fresh schema and blob folder ----------------
   if (!skip.has('scale-out')) {
-    const soSchema = `${schema}_so`;
-    await migrate(databaseUrl, soSchema);
-    const soPool = createPool(databaseUrl, soSchema, 4);
-    cleanups.push(async () => {
-      await soPool.query(`DROP SCHEMA ${pg.escapeIdentifier(soSchema)} CASCADE`);
-      await soPool.end();
-    });
-    await syncOperators(soPool, configs);
-    const soBlobDir = path.join(dataDir, 'blobs-scale-out');
-    const soEnv = (e: Record<string, string>) => ({ ...e, DATABASE_SCHEMA: soSchema, BLOB_DIR: soBlobDir });
+    const { pool: soPool, blobDir: soBlobDir, env: soEnv } = await freshStore('scale-out');
     const plan: [WorkerKind, Record<string, string>][] = [
       ['tour-import', soEnv(workerEnv)],
       ['tour-import', soEnv(workerEnv)],
@@ -753,6 +778,61 @@ async function main() {
       images: size.fairImages,
       phases: fairness,
     };
+
+  // --- 9. split: the image worker on a core of its own, all else on the others ----------------------------
+  // As separate hosts would run it (docker compose deploys image workers apart): the ceiling and plain,
+  // run on that one core too, are what it compares with.
+  const cpuCount = os.cpus().length;
+  if (!skip.has('split') && cpuCount < 2) log('split: skipped (needs two CPUs)');
+  if (!skip.has('split') && cpuCount >= 2) {
+    const imageCpu = String(cpuCount - 1);
+    const restCpus = cpuCount > 2 ? `0-${cpuCount - 2}` : '0';
+    // The server, PostgreSQL, the simulator and the bench itself (and what it starts from now on).
+    const others = () => [...tree(serverPid), ...tree(sim.pid), ...commPids('postgres'), process.pid];
+    const unpin = () => pinCpus(others(), `0-${cpuCount - 1}`);
+    cleanups.push(async () => unpin());
+    pinCpus(others(), restCpus);
+    log(`split: ceiling on CPU ${imageCpu} (everything else on ${restCpus})`);
+    const combos = [1, 2].map((inflight) => ({ sharpConcurrency: 1, inflight }));
+    const probes = await probeCeiling('split', best.uvThreads, combos, imageCpu);
+    const ceiling = fastest(probes);
+    log(`split: plain on CPU ${imageCpu}`);
+    const plain = await baseline('plain (1 core)', 'bench/plain.ts', plainJob(ceiling), imageCpu);
+    const store = await freshStore('split');
+    const sw = await Promise.all([
+      startWorker('tour-import', store.env(workerEnv), path.join(dataDir, 'worker-tour-import-split.log')),
+      startWorker(
+        'image-processing',
+        store.env(imageEnv),
+        path.join(dataDir, 'worker-image-processing-split.log'),
+        imageCpu,
+      ),
+    ]);
+    cleanups.push(() => Promise.all(sw.map((w) => w.stop())));
+    log(`split: full import of ${size.tours} tours, image worker on CPU ${imageCpu}`);
+    const split = await measureImport(
+      'split (image worker on 1 core)',
+      'bench',
+      'full',
+      {},
+      { workers: sw, names: sw.map((w) => w.kind), pool: store.pool, client, serverPid },
+    );
+    await Promise.all(sw.map((w) => w.stop()));
+    unpin();
+    if (split.result.status !== 'completed' || split.result.progress.failed > 0)
+      failures.push(`split: the import did not complete cleanly: ${JSON.stringify(split.result)}`);
+    report.split = {
+      imageCpu,
+      restCpus,
+      ceiling: { probes, best: ceiling },
+      plain,
+      tourImport: split.figures,
+    };
+    log(
+      `split: ${split.figures.resizesPerSec.toFixed(2)} resizes/s (ceiling on one core ${ceiling.imagesPerSec.toFixed(2)}), ` +
+        `${split.figures.toursPerSec.toFixed(2)} tours/s (plain on one core ${plain.toursPerSec.toFixed(2)})`,
+    );
+  }
 
   /**
    * The small operator alone, then again (a fresh copy of its catalog) while the big one imports:

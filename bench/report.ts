@@ -67,6 +67,14 @@ export interface BenchReport {
   /** Set when scenarios 1-6 come from an earlier run (`--merge-from`). */
   merged?: { from: string; scenarios: string[]; runId: string; loadavg: string };
   fairness?: { bigTours: number; smallTours: number; images: number; phases: FairnessPhase[] };
+  /** The image worker on a core of its own (`imageCpu`), all else on `restCpus`; ceiling and plain on that core. */
+  split?: {
+    imageCpu: string;
+    restCpus: string;
+    ceiling: { probes: CeilingProbe[]; best: CeilingProbe };
+    plain: PipelineFigures;
+    tourImport: PipelineFigures;
+  };
 }
 
 /** What the scale-out scenario counted to show that no tour or image was done twice and none was lost. */
@@ -111,12 +119,13 @@ export interface FairnessPhase {
 
 /** An earlier run's scenarios 1-6 with this run's scale-out and fairness (each compared within its own run). */
 export function mergeReports(old: BenchReport, now: BenchReport): BenchReport {
-  const added = (['scaleOut', 'fairness'] as const).filter((k) => now[k]);
-  const label = { scaleOut: 'scale-out', fairness: 'fairness' };
+  const added = (['scaleOut', 'fairness', 'split'] as const).filter((k) => now[k]);
+  const label = { scaleOut: 'scale-out', fairness: 'fairness', split: 'split' };
   return {
     ...old,
     scaleOut: now.scaleOut,
     fairness: now.fairness,
+    split: now.split,
     merged: {
       from: old.runId,
       scenarios: added.map((k) => label[k]),
@@ -133,6 +142,35 @@ const ms = (v: number | undefined) => (v === undefined ? 'n/a' : `${fmt(v, 0)} m
 /** A median in seconds, with every run it was taken from when there were several. */
 const runs = (median: number, all?: number[]) =>
   `${fmt(median / 1000, 1)} s${all && all.length > 1 ? ` (${all.map((v) => fmt(v / 1000, 1)).join(' / ')})` : ''}`;
+
+/** The throughput table: the ceiling's best probe, then one row per pipeline run. */
+function throughputTable(ceiling: CeilingProbe | undefined, runs: (PipelineFigures | undefined)[]): string[] {
+  const L = [
+    '| scenario | tours | wall | tours/s | image slots/s | resizes/s | downloads | p50 / p95 per tour | worker CPU / tour | server CPU / tour | PostgreSQL CPU / tour | peak RSS |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  if (ceiling)
+    L.push(
+      `| ceiling (raw sharp, UV=${ceiling.uvThreads}, sharp.concurrency ${ceiling.sharpConcurrency}, ${ceiling.inflight} in flight) | – | ` +
+        `${fmt(ceiling.seconds, 1)} s / ${ceiling.images} images | – | – | **${fmt(ceiling.imagesPerSec)}** | – | – | ` +
+        `${fmt(ceiling.cpuMsPerImage, 0)} ms / image | – | – | – |`,
+    );
+  for (const f of runs) {
+    if (!f) continue;
+    const rss = Object.entries(f.peakRssMb)
+      .map(([k, v]) => `${k} ${fmt(v, 0)} MB`)
+      .join(', ');
+    const cpu = Object.entries(f.processCpuMs)
+      .map(([k, v]) => `${k} ${fmt(f.tours ? v / f.tours : NaN, 1)}`)
+      .join(' + ');
+    L.push(
+      `| ${f.name} | ${fmt(f.tours, 0)} | ${fmt(f.wallMs / 1000, 1)} s | **${fmt(f.toursPerSec)}** | ` +
+        `${fmt(f.imageSlotsPerSec)} | ${fmt(f.resizesPerSec)} | ${fmt(f.downloads, 0)} (304: ${fmt(f.counters.image304, 0)}) | ` +
+        `${ms(f.p50Ms)} / ${ms(f.p95Ms)} | ${cpu} ms | ${fmt(f.serverCpuMsPerTour, 1)} ms | ${fmt(f.pgCpuMsPerTour, 1)} ms | ${rss} |`,
+    );
+  }
+  return L;
+}
 
 export function writeResults(file: string, r: BenchReport): void {
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
@@ -186,32 +224,9 @@ function render(r: BenchReport): string {
 
   L.push('## Throughput', '');
   L.push(
-    '| scenario | tours | wall | tours/s | image slots/s | resizes/s | downloads | p50 / p95 per tour | worker CPU / tour | server CPU / tour | PostgreSQL CPU / tour | peak RSS |',
+    ...throughputTable(r.ceiling?.best, [r.legacy, r.plain, r.tourImport, r.delta, r.scale, r.scaleOut]),
+    '',
   );
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  if (r.ceiling) {
-    const b = r.ceiling.best;
-    L.push(
-      `| ceiling (raw sharp, UV=${b.uvThreads}, sharp.concurrency ${b.sharpConcurrency}, ${b.inflight} in flight) | – | ` +
-        `${fmt(b.seconds, 1)} s / ${b.images} images | – | – | **${fmt(b.imagesPerSec)}** | – | – | ` +
-        `${fmt(b.cpuMsPerImage, 0)} ms / image | – | – | – |`,
-    );
-  }
-  for (const f of [r.legacy, r.plain, r.tourImport, r.delta, r.scale, r.scaleOut]) {
-    if (!f) continue;
-    const rss = Object.entries(f.peakRssMb)
-      .map(([k, v]) => `${k} ${fmt(v, 0)} MB`)
-      .join(', ');
-    const cpu = Object.entries(f.processCpuMs)
-      .map(([k, v]) => `${k} ${fmt(f.tours ? v / f.tours : NaN, 1)}`)
-      .join(' + ');
-    L.push(
-      `| ${f.name} | ${fmt(f.tours, 0)} | ${fmt(f.wallMs / 1000, 1)} s | **${fmt(f.toursPerSec)}** | ` +
-        `${fmt(f.imageSlotsPerSec)} | ${fmt(f.resizesPerSec)} | ${fmt(f.downloads, 0)} (304: ${fmt(f.counters.image304, 0)}) | ` +
-        `${ms(f.p50Ms)} / ${ms(f.p95Ms)} | ${cpu} ms | ${fmt(f.serverCpuMsPerTour, 1)} ms | ${fmt(f.pgCpuMsPerTour, 1)} ms | ${rss} |`,
-    );
-  }
-  L.push('');
   L.push(
     'image slots/s = tour images handled per second; resizes/s = distinct sources resized per second (what the ' +
       'ceiling measures). Legacy resizes every slot (no dedup); plain and tour-import resize each distinct source once. ' +
@@ -294,6 +309,19 @@ function render(r: BenchReport): string {
     '0',
     (v) => v === 0,
   );
+  const sp = r.split;
+  row(
+    'split — image worker on a core of its own ÷ ceiling on that core (resizes/s)',
+    sp && sp.tourImport.resizesPerSec / sp.ceiling.best.imagesPerSec,
+    '≥ 0.85 (as on separate hosts)',
+    (v) => v >= 0.85,
+  );
+  row(
+    'split — the same ÷ plain on that core (tours/s)',
+    sp && sp.tourImport.toursPerSec / sp.plain.toursPerSec,
+    '≥ 0.9 (as on separate hosts)',
+    (v) => v >= 0.9,
+  );
   const phases = r.fairness?.phases ?? [];
   if (!phases.length) L.push('| fairness: small operator ÷ alone | n/a | ≤ 1.5 | not measured |');
   for (const p of phases)
@@ -373,6 +401,22 @@ function render(r: BenchReport): string {
           : '**Nothing done twice, nothing lost.**'),
       '',
     );
+  }
+  if (sp) {
+    const t = sp.tourImport;
+    const busy = (cpuMs: number) => `${fmt((cpuMs / t.wallMs) * 100, 0)} %`;
+    L.push('## Split (the image worker on a core of its own)', '');
+    L.push(
+      `The same full import on a fresh schema and blob folder, with the image worker pinned to CPU ${sp.imageCpu} ` +
+        `(taskset) and the Temporal server, PostgreSQL, the simulator, the tour worker and the bench on ` +
+        `CPU ${sp.restCpus} — the shape separate hosts give it (docker compose runs image workers apart). The ` +
+        `ceiling and plain ran on CPU ${sp.imageCpu} alone, with the rest where it was. CPU ${sp.imageCpu} was ` +
+        `busy ${busy(t.processCpuMs['image-processing'] ?? 0)} of the import with the image worker; CPU ` +
+        `${sp.restCpus} ${busy((t.processCpuMs['tour-import'] ?? 0) + t.serverCpuMs + t.pgCpuMs + t.simCpuMs)} with ` +
+        `the tour worker, server, PostgreSQL and simulator.`,
+      '',
+    );
+    L.push(...throughputTable(sp.ceiling.best, [sp.plain, t]), '');
   }
   if (phases.length) {
     const f = r.fairness!;

@@ -74,14 +74,19 @@ export interface ChildRun<T> {
   wallMs: number;
 }
 
-/** Runs `node --import tsx <file>` with the job as JSON in BENCH_JOB; returns its result file and /proc figures. */
+/**
+ * Runs `node --import tsx <file>` with the job as JSON in BENCH_JOB, on the CPUs `cpus` lists (taskset;
+ * default: wherever the bench runs); returns its result file and /proc figures.
+ */
 export async function runChild<T>(
   file: string,
   job: { resultFile: string } & Record<string, unknown>,
   env: Record<string, string> = {},
+  cpus?: string,
 ): Promise<ChildRun<T>> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, file)], {
+  const [cmd, ...args] = onCpus(cpus, [process.execPath, '--import', 'tsx', path.join(ROOT, file)]);
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, ...env, BENCH_JOB: JSON.stringify(job) },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -105,6 +110,11 @@ export async function runChild<T>(
     peakRssMb: result.maxRssMb ?? peakRssMb,
     wallMs: performance.now() - started,
   };
+}
+
+/** The command line run under `taskset --cpu-list cpus` (it execs the command: same pid), or as is. */
+export function onCpus(cpus: string | undefined, command: string[]): string[] {
+  return cpus ? ['taskset', '--cpu-list', cpus, ...command] : command;
 }
 
 export function jobFromEnv<T>(): T {

@@ -1,4 +1,5 @@
 /** Process statistics from /proc (Linux): CPU time and peak RSS of a process and its descendants. */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = 100;
@@ -47,6 +48,27 @@ export function commCpuMs(comm: string): number {
   return allStats()
     .filter((s) => s.comm === comm)
     .reduce((sum, s) => sum + s.cpuMs, 0);
+}
+
+/** Every process with this command name. */
+export function commPids(comm: string): number[] {
+  return allStats()
+    .filter((s) => s.comm === comm)
+    .map((s) => s.pid);
+}
+
+/**
+ * Lets every thread of these processes run only on `cpus` (a taskset list, e.g. "0" or "0-1"); children
+ * they start later inherit it. Processes gone meanwhile are skipped.
+ */
+export function pinCpus(pids: readonly number[], cpus: string): void {
+  for (const pid of pids) {
+    try {
+      execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', cpus, String(pid)], { stdio: 'ignore' });
+    } catch {
+      // exited meanwhile
+    }
+  }
 }
 
 function statusKb(pid: number, field: string): number {

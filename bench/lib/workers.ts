@@ -4,7 +4,7 @@ import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopChild } from '../../src/infra/dev-server.js';
-import { ROOT } from './common.js';
+import { onCpus, ROOT } from './common.js';
 import { resetPeakRss, treeCpuMs, treePeakRssMb } from './proc.js';
 
 export type WorkerKind = 'tour-import' | 'image-processing';
@@ -23,12 +23,19 @@ export async function startWorker(
   kind: WorkerKind,
   env: Record<string, string>,
   logFile: string,
+  /** CPUs it may run on (taskset list); default: wherever the bench runs. */
+  cpus?: string,
 ): Promise<WorkerProcess> {
   const out = openSync(logFile, 'a');
   // BENCH_CPU_PROF=<dir>: V8 CPU profiles of every worker thread, written when the worker stops.
   const prof = process.env['BENCH_CPU_PROF'];
   const nodeArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', prof] : [];
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [...nodeArgs, `src/workers/${kind}.ts`], {
+  const [cmd, ...args] = onCpus(cpus, [
+    path.join(ROOT, 'node_modules/.bin/tsx'),
+    ...nodeArgs,
+    `src/workers/${kind}.ts`,
+  ]);
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', out, out],
