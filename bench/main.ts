@@ -43,7 +43,7 @@ import {
   type ChildRun,
   type JobResult,
 } from './lib/common.js';
-import { commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
+import { canPinCpus, commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
 import type { Counters, SimRequest } from './lib/sim-child.js';
 import { percentile } from './lib/stats.js';
 import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
@@ -783,8 +783,9 @@ async function main() {
   // As separate hosts would run it (docker compose deploys image workers apart): the ceiling and plain,
   // run on that one core too, are what it compares with.
   const cpuCount = os.cpus().length;
-  if (!skip.has('split') && cpuCount < 2) log('split: skipped (needs two CPUs)');
-  if (!skip.has('split') && cpuCount >= 2) {
+  const canSplit = cpuCount >= 2 && canPinCpus();
+  if (!skip.has('split') && !canSplit) log('split: skipped (needs two CPUs and taskset)');
+  if (!skip.has('split') && canSplit) {
     const imageCpu = String(cpuCount - 1);
     const restCpus = cpuCount > 2 ? `0-${cpuCount - 2}` : '0';
     // The server, PostgreSQL, the simulator and the bench itself (and what it starts from now on).

@@ -57,6 +57,16 @@ export function commPids(comm: string): number[] {
     .map((s) => s.pid);
 }
 
+/** Whether `taskset` (util-linux) is here to pin processes to CPUs. */
+export function canPinCpus(): boolean {
+  try {
+    execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Lets every thread of these processes run only on `cpus` (a taskset list, e.g. "0" or "0-1"); children
  * they start later inherit it. Processes gone meanwhile are skipped.
