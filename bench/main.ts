@@ -92,6 +92,10 @@ const program = new Command()
     "run scenarios 4-7 on a Temporal server in its default configuration instead of the product's (fairness on)",
   )
   .option(
+    '--server-config <key=value...>',
+    "extra dynamic config for the product's Temporal server (e.g. matching.numTaskqueueReadPartitions=1)",
+  )
+  .option(
     '--skip <list>',
     'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness,split)',
     '',
@@ -122,6 +126,7 @@ const o = program.opts<{
   fairSmall?: number;
   fairRepeat?: number;
   defaultServer?: boolean;
+  serverConfig?: string[];
   fairWarmTours?: number;
   fairImages?: number;
   skip: string;
@@ -146,6 +151,8 @@ const size = {
   fairRepeat: o.fairRepeat ?? (smoke ? 1 : 3),
   fairWarmTours: o.fairWarmTours ?? 300,
 };
+/** The product's server settings (none with --default-server), plus any given with --server-config. */
+const serverDynamicConfig = [...(o.defaultServer ? [] : PRODUCT_DYNAMIC_CONFIG), ...(o.serverConfig ?? [])];
 const legacyTours = Math.min(size.tours, o.legacyTours ?? (smoke ? 20 : 60));
 const skip = new Set(o.skip.split(',').filter(Boolean));
 const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
@@ -183,7 +190,7 @@ async function main() {
     port: await freePort(),
     logFile: path.join(dataDir, 'temporal.log'),
     readyTimeoutMs: 120_000,
-    dynamicConfig: o.defaultServer ? [] : PRODUCT_DYNAMIC_CONFIG,
+    dynamicConfig: serverDynamicConfig,
   });
   cleanups.push(() => server.stop());
   const serverPid = server.child.pid!;
@@ -307,6 +314,7 @@ async function main() {
       UV_THREADPOOL_SIZE: o.uvThreads ?? 'unset (libuv default 4)',
       SHARP_CONCURRENCY: o.sharpConcurrency ?? 'unset (sharp default)',
       MALLOC_ARENA_MAX: o.mallocArenaMax ?? 'unset',
+      'server dynamic config': serverDynamicConfig.join(' ') || 'none',
     },
   };
 
