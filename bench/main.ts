@@ -3,7 +3,7 @@
  * sizes (1200/600/200 × jpeg/webp). Starts its own Temporal dev server, a fresh PostgreSQL schema and the
  * operator simulator (child process, behind a counting proxy), then writes bench/RESULTS.md.
  */
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,25 +11,17 @@ import path from 'node:path';
 import { Command } from 'commander';
 import pLimit from 'p-limit';
 import pg from 'pg';
-import sharp from 'sharp';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { SIGNALS } from '../src/constants.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { tourContentHash } from '../src/domain/hash.js';
-import {
-  freePort,
-  PRODUCT_DYNAMIC_CONFIG,
-  startDevServer,
-  stopChild,
-  type DevServer,
-} from '../src/infra/dev-server.js';
+import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../src/infra/dev-server.js';
 import { ensurePostgres } from '../src/infra/postgres.js';
-import { resolveTemporalCli, temporalCliVersion } from '../src/infra/temporal-cli.js';
+import { resolveTemporalCli } from '../src/infra/temporal-cli.js';
 import { syncOperators } from '../src/operators/resolver.js';
 import type { OperatorAdapter } from '../src/operators/types.js';
-import type { OperatorInfo } from '../src/simulator/operator.js';
 import type { OperatorSpecInput } from '../src/simulator/types.js';
 import type { ImportOperatorResult, Progress } from '../src/workflows/types.js';
 import type { CeilingProbe } from './ceiling.js';
@@ -43,19 +35,13 @@ import {
   type ChildRun,
   type JobResult,
 } from './lib/common.js';
+import { figures } from './lib/figures.js';
+import { childTimings, parentTimeline } from './lib/histories.js';
+import { machine } from './lib/machine.js';
+import { startSim } from './lib/sim.js';
 import { canPinCpus, commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
-import type { Counters, SimRequest } from './lib/sim-child.js';
-import { percentile } from './lib/stats.js';
 import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
-import {
-  mergeReports,
-  writeResults,
-  type BenchReport,
-  type FairnessPhase,
-  type ChildTimings,
-  type ImportTimeline,
-  type PipelineFigures,
-} from './report.js';
+import { mergeReports, writeResults, type BenchReport, type FairnessPhase } from './report.js';
 
 const program = new Command()
   .name('bench')
@@ -989,94 +975,6 @@ function settle(): void {
   execFileSync('sync');
 }
 
-/**
- * How the children of a small import spent their time, from their histories: waiting for their first
- * workflow task (task queue dispatch), running it (fetch and persist as local activities), in all.
- */
-async function childTimings(
-  client: Client,
-  children: { workflowId: string; runId: string }[],
-): Promise<ChildTimings> {
-  const { EventType } = proto.temporal.api.enums.v1;
-  const waits: number[] = [];
-  const runs: number[] = [];
-  const totals: number[] = [];
-  for (const wf of children) {
-    const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
-    const at = (type: number) => eventMs(events.find((e) => e.eventType === type));
-    const [scheduled, started, completed] = [
-      at(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED),
-      at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
-      at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
-    ];
-    waits.push(started - scheduled);
-    runs.push(completed - started);
-    totals.push(eventMs(events.at(-1)) - eventMs(events[0]));
-  }
-  const p = (v: number[]) => ({ p50: percentile(v, 50), p95: percentile(v, 95) });
-  return { firstTaskWait: p(waits), firstTaskRun: p(runs), total: p(totals) };
-}
-
-function eventMs(e?: proto.temporal.api.history.v1.IHistoryEvent): number {
-  return e ? Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6) : NaN;
-}
-
-/**
- * Where an import's wall time goes outside its tours, from the ImportOperator history (all runs): before
- * the first child is initiated, and after the last child has closed.
- */
-function parentTimeline(histories: proto.temporal.api.history.v1.IHistory[]): ImportTimeline | undefined {
-  const events = histories.flatMap((h) => h.events ?? []);
-  const ms = eventMs;
-  const { EventType } = proto.temporal.api.enums.v1;
-  const times = (...types: number[]) => events.filter((e) => types.includes(e.eventType ?? 0)).map(ms);
-  const all = events.map(ms);
-  const childStarts = times(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED);
-  const childEnds = times(
-    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
-    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
-    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
-    EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-  );
-  if (!all.length || !childStarts.length || !childEnds.length) return undefined;
-  const [start, end] = [Math.min(...all), Math.max(...all)];
-  return {
-    beforeFirstChildMs: Math.min(...childStarts) - start,
-    afterLastChildMs: end - Math.max(...childEnds),
-    totalMs: end - start,
-  };
-}
-
-function figures(
-  name: string,
-  r: JobResult,
-  extra: Pick<
-    PipelineFigures,
-    'processCpuMs' | 'peakRssMb' | 'serverCpuMs' | 'pgCpuMs' | 'simCpuMs' | 'counters'
-  > & { [k: string]: unknown },
-): PipelineFigures {
-  const s = r.wallMs / 1000;
-  const workerCpu = Object.values(extra.processCpuMs).reduce((a, b) => a + b, 0);
-  return {
-    name,
-    ...extra,
-    wallMs: r.wallMs,
-    tours: r.tours,
-    imageSlots: r.imageSlots,
-    downloads: r.downloads,
-    resizes: r.resizes,
-    toursPerSec: r.tours / s,
-    imageSlotsPerSec: r.imageSlots / s,
-    resizesPerSec: r.resizes / s,
-    p50Ms: percentile(r.latenciesMs, 50),
-    p95Ms: percentile(r.latenciesMs, 95),
-    workerCpuMsPerTour: r.tours ? workerCpu / r.tours : NaN,
-    serverCpuMsPerTour: r.tours ? extra.serverCpuMs / r.tours : NaN,
-    pgCpuMsPerTour: r.tours ? extra.pgCpuMs / r.tours : NaN,
-  };
-}
-
 interface ImportContext {
   workers: WorkerProcess[];
   /** Report label per worker process (its kind, or kind#n when several run). */
@@ -1089,70 +987,4 @@ interface ImportContext {
 async function countResized(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query('SELECT count(DISTINCT sha256)::int AS n FROM asset_variants');
   return rows[0].n;
-}
-
-async function machine(cli: string) {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
-  return {
-    nproc: os.availableParallelism(),
-    ramGb: os.totalmem() / 1024 ** 3,
-    node: process.version,
-    cpu: model,
-    kernel: os.release(),
-    loadavg: os
-      .loadavg()
-      .map((x) => x.toFixed(1))
-      .join(' / '),
-    sharp: `${sharp.versions.sharp} (libvips ${sharp.versions.vips})`,
-    temporal: (await temporalCliVersion(cli).catch(() => cli)).split('\n')[0],
-  };
-}
-
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
-
-interface SimHandle {
-  url: string;
-  pid: number;
-  operators: OperatorInfo[];
-  counters(reset?: boolean): Promise<Counters>;
-  change(operator: string, fraction: number): Promise<{ changedTours: number; changedImages: number }>;
-  close(): Promise<void>;
-}
-
-async function startSim(specs: OperatorSpecInput[]): Promise<SimHandle> {
-  const child = fork(path.join(ROOT, 'bench/lib/sim-child.ts'), [JSON.stringify(specs)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ready = await new Promise<{ url: string; operators: OperatorInfo[] }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { url: string; operators: OperatorInfo[] }));
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  let next = 1;
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  child.on('message', (m: { id?: number; ok?: unknown; error?: string }) => {
-    const p = m.id === undefined ? undefined : pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id!);
-    if (m.error) p.reject(new Error(m.error));
-    else p.resolve(m.ok);
-  });
-  const call = <T>(req: WithoutId<SimRequest>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const id = next++;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      child.send({ ...req, id });
-    });
-  return {
-    url: ready.url,
-    pid: child.pid!,
-    operators: ready.operators,
-    counters: (reset) => call<Counters>({ cmd: 'counters', reset }),
-    change: (operator, fraction) => call({ cmd: 'change', operator, fraction, replaceImage: true }),
-    close: async () => {
-      await Promise.race([call({ cmd: 'close' }), new Promise((r) => setTimeout(r, 3000))]);
-      await stopChild(child, 3000);
-    },
-  };
 }

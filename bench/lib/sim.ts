@@ -1,0 +1,56 @@
+/** The operator simulator in a child process (bench/lib/sim-child.ts), driven over IPC. */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { stopChild } from '../../src/infra/dev-server.js';
+import type { OperatorInfo } from '../../src/simulator/operator.js';
+import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import { ROOT } from './common.js';
+import type { Counters, SimRequest } from './sim-child.js';
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export interface SimHandle {
+  url: string;
+  pid: number;
+  operators: OperatorInfo[];
+  counters(reset?: boolean): Promise<Counters>;
+  change(operator: string, fraction: number): Promise<{ changedTours: number; changedImages: number }>;
+  close(): Promise<void>;
+}
+
+export async function startSim(specs: OperatorSpecInput[]): Promise<SimHandle> {
+  const child = fork(path.join(ROOT, 'bench/lib/sim-child.ts'), [JSON.stringify(specs)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<{ url: string; operators: OperatorInfo[] }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { url: string; operators: OperatorInfo[] }));
+    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
+  });
+  let next = 1;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  child.on('message', (m: { id?: number; ok?: unknown; error?: string }) => {
+    const p = m.id === undefined ? undefined : pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id!);
+    if (m.error) p.reject(new Error(m.error));
+    else p.resolve(m.ok);
+  });
+  const call = <T>(req: WithoutId<SimRequest>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = next++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ ...req, id });
+    });
+  return {
+    url: ready.url,
+    pid: child.pid!,
+    operators: ready.operators,
+    counters: (reset) => call<Counters>({ cmd: 'counters', reset }),
+    change: (operator, fraction) => call({ cmd: 'change', operator, fraction, replaceImage: true }),
+    close: async () => {
+      await Promise.race([call({ cmd: 'close' }), new Promise((r) => setTimeout(r, 3000))]);
+      await stopChild(child, 3000);
+    },
+  };
+}
