@@ -118,8 +118,8 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
 /**
  * A tour's images: those checked recently with every size stored need nothing; the others go to the
  * image queue in one batch, and any that failed there for a reason a retry may fix are retried one
- * by one under the usual retry policy (unless it allows a single attempt). One bad image does not fail the tour: it is stored as failed,
- * with the reason.
+ * by one under the usual retry policy (unless it allows a single attempt). One bad image does not
+ * fail the tour: it is stored as failed, with the reason.
  */
 async function importImages(
   tourImages: readonly FetchedImage[],
@@ -133,7 +133,8 @@ async function importImages(
     try {
       outcomes = await batch.importImages({ urls: todo });
     } catch (err) {
-      // The batch itself gave up (not one image's fault): every image gets its own activity.
+      // The batch itself gave up (not one image's fault): every image gets its own activity, or, with a
+      // single attempt allowed, is stored as failed for the batch's reason.
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
       batchFailure = activityFailureReason(err);
     }
