@@ -183,6 +183,8 @@ async function main() {
   log(`Temporal dev server at ${server.address}`);
 
   const databaseUrl = await ensurePostgres(log);
+  // A run killed during the split scenario leaves PostgreSQL on fewer CPUs; every run starts it on all.
+  if (canPinCpus()) pinCpus(commPids('postgres'), `0-${os.cpus().length - 1}`);
   const schema = `bench_${runId.slice(0, 10).replace(/-/g, '')}_${randomBytes(3).toString('hex')}`;
   await migrate(databaseUrl, schema);
   const pool = createPool(databaseUrl, schema, 4);
