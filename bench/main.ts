@@ -776,8 +776,9 @@ async function main() {
     };
 
   // --- 9. split: the image worker on a core of its own, all else on the others ----------------------------
-  // As separate hosts would run it (docker compose deploys image workers apart): the ceiling and plain,
-  // run on that one core too, are what it compares with.
+  // As separate hosts would run it (docker-compose.yml gives image workers their own service and CPU
+  // limit; more hosts run the same image): the ceiling and plain, run on that one core too, are what
+  // it compares with.
   const cpuCount = os.cpus().length;
   const canSplit = cpuCount >= 2 && canPinCpus();
   if (!skip.has('split') && !canSplit) log('split: skipped (needs two CPUs and taskset)');

@@ -409,7 +409,7 @@ function render(r: BenchReport): string {
     L.push(
       `The same full import on a fresh schema and blob folder, with the image worker pinned to CPU ${sp.imageCpu} ` +
         `(taskset) and the Temporal server, PostgreSQL, the simulator, the tour worker and the bench on ` +
-        `CPU ${sp.restCpus} — the shape separate hosts give it (docker compose runs image workers apart). The ` +
+        `CPU ${sp.restCpus} — the shape separate hosts give it (docker-compose.yml gives image workers their own service and CPU limit). The ` +
         `ceiling and plain ran on CPU ${sp.imageCpu} alone, with the rest where it was. CPU ${sp.imageCpu} was ` +
         `busy ${busy(t.processCpuMs['image-processing'] ?? 0)} of the import with the image worker; CPU ` +
         `${sp.restCpus} ${busy((t.processCpuMs['tour-import'] ?? 0) + t.serverCpuMs + t.pgCpuMs + t.simCpuMs)} with ` +
