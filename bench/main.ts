@@ -206,51 +206,29 @@ async function main() {
     await pool.end();
   });
 
-  const specs: OperatorSpecInput[] = [
-    {
-      id: 'bench',
-      dialect: 'A',
-      seed: 'bench',
-      tourCount: size.tours,
-      imagesPerTour: { min: size.images, max: size.images },
-      imageWidth,
-      imageHeight,
-      latency: { apiMs: size.apiMs, imageMs: size.imageMs, jitterMs: 0 },
-    },
-    {
-      // The second delta catalog (10,000 tours): imported in full, then 1 % changed. Without images by
-      // default (with them its full import takes about half an hour here): the full import is then as short
-      // as it gets, the hard case for delta time ÷ full time.
-      id: 'delta',
-      dialect: 'A',
-      seed: 'delta',
-      tourCount: size.deltaTours,
-      imagesPerTour: { min: size.deltaImages, max: size.deltaImages },
-      imageWidth,
-      imageHeight,
-      latency: { apiMs: size.apiMs, imageMs: size.imageMs, jitterMs: 0 },
-    },
-    {
-      id: 'scale',
-      dialect: 'A',
-      seed: 'scale',
-      tourCount: size.scaleTours,
-      imagesPerTour: { min: 0, max: 0 },
-      latency: { apiMs: size.apiMs, imageMs: 0, jitterMs: 0 },
-    },
-  ];
-  // Fairness: one big and one small operator per server setting (fairness off / on); the small one
-  // twice (alone, then together with the big one), so each measurement imports a fresh catalog.
-  const fairSpec = (id: string, seed: string, tourCount: number): OperatorSpecInput => ({
+  /** A dialect-A catalog with the run's image size and latencies; `seed` decides its contents. */
+  const catalogSpec = (id: string, seed: string, tourCount: number, images: number): OperatorSpecInput => ({
     id,
     dialect: 'A',
     seed,
     tourCount,
-    imagesPerTour: { min: size.fairImages, max: size.fairImages },
+    imagesPerTour: { min: images, max: images },
     imageWidth,
     imageHeight,
     latency: { apiMs: size.apiMs, imageMs: size.imageMs, jitterMs: 0 },
   });
+  const specs: OperatorSpecInput[] = [
+    catalogSpec('bench', 'bench', size.tours, size.images),
+    // The second delta catalog (10,000 tours): imported in full, then 1 % changed. Without images by
+    // default (with them its full import takes about half an hour here): the full import is then as short
+    // as it gets, the hard case for delta time ÷ full time.
+    catalogSpec('delta', 'delta', size.deltaTours, size.deltaImages),
+    catalogSpec('scale', 'scale', size.scaleTours, 0),
+  ];
+  // Fairness: one big and one small operator per server setting (fairness off / on); the small one
+  // twice (alone, then together with the big one), so each measurement imports a fresh catalog.
+  const fairSpec = (id: string, seed: string, tourCount: number) =>
+    catalogSpec(id, seed, tourCount, size.fairImages);
   if (!skip.has('fairness'))
     for (const f of ['off', 'on'])
       specs.push(
