@@ -382,8 +382,11 @@ function render(r: BenchReport): string {
         `(${f.runs?.length ?? 1} ImportOperator runs, ${f.children} children, ${f.counters.api} API calls); then ` +
         `${d.changedTours} tours changed (1 %, ${d.changedImages} changed images) and the delta import took ` +
         `${fmt(d.wallMs / 1000, 2)} s: listed ${d.listed}, ${d.children} ImportTour children, ${d.downloads} image ` +
-        `downloads, ${d.counters.api} API calls. Without images the full import is as short as it can be, so this ` +
-        'ratio is the hard case; with images both grow, the full import by far more.',
+        `downloads, ${d.counters.api} API calls.` +
+        (s.deltaImages === 0
+          ? ' Without images the full import is as short as it can be, so this ratio is the hard case; with ' +
+            'images both grow, the full import by far more.'
+          : ''),
       '',
     );
   }
