@@ -16,8 +16,15 @@ import { asRecord, text } from './mapping.js';
  * would wrongly mark removed. The position stays a few hundred bytes whatever the catalog size.
  *
  * Products inserted mid-scan *behind* the anchor are not seen by this run; their dateUpdated is
- * newer than the scan, so the next delta run picks them up (the adapter queries updatedSince with
- * a small look-back for the same reason).
+ * newer than the scan's start, so the next delta run picks them up.
+ *
+ * Delta mark. The scan is ordered by product code, not by dateUpdated, and takes minutes: a product
+ * on page 1 can change after we read page 1 and before a product on page 90 changes. So the mark
+ * is never a dateUpdated seen in the listing (the largest would skip the page-1 change forever);
+ * it is the operator's time when the scan started — the first page's `Date` header, else our own
+ * time when we requested it — carried in the position (`m`) to the last page. Every change after
+ * that instant is listed by the next delta run; the adapter queries updatedSince a look-back
+ * earlier than the mark for clock skew and the header's 1-second resolution.
  */
 export const B_OVERLAP = 5;
 export const B_RECENT = 10;
@@ -29,7 +36,7 @@ export interface BPosition {
   o: number;
   /** Last product codes emitted, oldest first. */
   r: string[];
-  /** Greatest dateUpdated seen in this run (ISO), or the previous delta mark. */
+  /** The operator's time when this scan started (ISO): the delta mark once the scan completes. */
   m?: string;
 }
 
@@ -37,8 +44,9 @@ export function encodeBPosition(p: BPosition): string {
   return JSON.stringify(p);
 }
 
-export function decodeBPosition(s: string | undefined, since?: string): BPosition {
-  if (s === undefined) return { o: 0, r: [], m: since };
+/** A fresh scan (no position) has no `m` yet: its first page's response sets it. */
+export function decodeBPosition(s: string | undefined): BPosition {
+  if (s === undefined) return { o: 0, r: [] };
   const v = asRecord(JSON.parse(s));
   if (!v || typeof v.o !== 'number' || !Array.isArray(v.r))
     throw new Error(`invalid dialect B listing position: ${s.slice(0, 100)}`);
@@ -54,17 +62,9 @@ export interface BPagePlan {
   fresh: unknown[];
   /** False when no recently emitted code was found in a window that should contain one. */
   anchored: boolean;
-  /** Position after this page; undefined when the listing is complete (short page). */
+  /** Position after this page (carrying `m` on); undefined when the listing is complete (short page). */
   next?: BPosition;
-  /** Greatest dateUpdated so far (ISO). */
-  mark?: string;
 }
-
-const later = (a: string | undefined, b: string | undefined): string | undefined => {
-  if (a === undefined || Number.isNaN(Date.parse(a))) return b;
-  if (b === undefined || Number.isNaN(Date.parse(b))) return a;
-  return Date.parse(b) > Date.parse(a) ? b : a;
-};
 
 /** Pure: decides which of `rows` (requested at `start` with `limit`) are new, and where to continue. */
 export function planBPage(pos: BPosition, start: number, limit: number, rows: unknown[]): BPagePlan {
@@ -77,9 +77,8 @@ export function planBPage(pos: BPosition, start: number, limit: number, rows: un
   const expectAnchor = recent.size > 0 && start < pos.o && rows.length > 0;
   const anchored = !expectAnchor || anchor >= 0;
   const fresh = rows.filter((_, i) => i > anchor && !(codes[i] !== undefined && recent.has(codes[i]!)));
-  const mark = rows.reduce<string | undefined>((m, row) => later(m, text(asRecord(row)?.dateUpdated)), pos.m);
   const emitted = fresh.map(rowCode).filter((c): c is string => c !== undefined);
   const r = [...pos.r.filter((c) => !emitted.includes(c)), ...emitted].slice(-B_RECENT);
   const complete = rows.length < limit;
-  return { fresh, anchored, mark, next: complete ? undefined : { o: start + rows.length, r, m: mark } };
+  return { fresh, anchored, next: complete ? undefined : { o: start + rows.length, r, m: pos.m } };
 }

@@ -45,6 +45,12 @@ export interface OperatorResponse<T> {
   body: T;
   /** Redacted request URL, for messages. */
   url: string;
+  /**
+   * The operator's time when it answered: its `Date` header as ISO (1-second resolution), or
+   * undefined when the header is missing or unreadable. Adapters use it for marks in the
+   * operator's clock rather than ours.
+   */
+  serverDate?: string;
 }
 
 export interface OperatorHttp {
@@ -171,7 +177,7 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
             redact(raw.text),
           );
       }
-      return { status: raw.status, headers: raw.headers, body, url: redactUrl(raw.url) };
+      return response(raw, body);
     },
     async getText(pathAndQuery, opts = {}) {
       const raw = await request(pathAndQuery, opts);
@@ -183,9 +189,20 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
           redact(raw.text),
         );
       }
-      return { status: raw.status, headers: raw.headers, body: raw.text, url: redactUrl(raw.url) };
+      return response(raw, raw.text);
     },
   };
+}
+
+function response<T>(raw: RawResponse, body: T): OperatorResponse<T> {
+  const { status, headers } = raw;
+  return { status, headers, body, url: redactUrl(raw.url), serverDate: httpDate(headers.date) };
+}
+
+/** An HTTP `Date` header as ISO, or undefined when absent or not a date. */
+export function httpDate(header: string | undefined): string | undefined {
+  const ms = header === undefined ? NaN : Date.parse(header);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 const QUOTA_TEXT = /quota|rate.?limit|too many requests/i;

@@ -1,20 +1,32 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SimError, type TourRecord } from './catalog.js';
+import type { MonotonicClock } from './clock.js';
 import type { SimOperator } from './operator.js';
 import { FaultSchema, FaultsSchema, ROUTES } from './types.js';
 
 /**
- * JSON admin API under /admin, a thin HTTP face over SimOperator's methods so scripts in other
- * processes (demo, benchmark) can steer the operators the way tests do in-process.
+ * JSON admin API under /admin, a thin HTTP face over SimOperator's methods and the shared clock so
+ * scripts in other processes (demo, benchmark) can steer the operators the way tests do in-process.
  */
-export function registerAdmin(app: FastifyInstance, operators: Map<string, SimOperator>): void {
+export function registerAdmin(
+  app: FastifyInstance,
+  operators: Map<string, SimOperator>,
+  clock: MonotonicClock,
+): void {
   const op = (id: string) => {
     const found = operators.get(id);
     if (!found) throw new SimError(404, `Unknown operator ${id}`);
     return found;
   };
   type P = { Params: { id: string; code: string; slot: string; route: string } };
+
+  const clockState = () => ({ now: new Date(clock.time()).toISOString(), offsetMs: clock.offset });
+  app.get('/admin/clock', async () => clockState());
+  app.post('/admin/clock/advance', async (req) => {
+    clock.advance(z.object({ ms: z.number().nonnegative().finite() }).parse(req.body).ms);
+    return clockState();
+  });
 
   app.get('/admin/operators', async () => ({ operators: [...operators.values()].map((o) => o.state()) }));
   app.get<P>('/admin/operators/:id', async (req) => op(req.params.id).state());

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply } from 'fastify';
+import type { MonotonicClock } from './clock.js';
 import { corrupt, findFault, type FaultBook } from './faults.js';
 import { pixelBombPng } from './pixel-bomb.js';
 import type { Fault, OperatorSpec, RouteKey } from './types.js';
@@ -57,6 +58,8 @@ export interface DeliveryContext {
   faults: FaultBook;
   rate: RateWindow;
   hooks: DialectHooks;
+  /** The operator's time, for the `Date` header. */
+  clock: MonotonicClock;
   /** Responses held open on purpose (hangs, drips), destroyed when the simulator closes. */
   held: Set<ServerResponse>;
 }
@@ -71,7 +74,11 @@ export async function deliver(
   await sleep(delayFor(ctx.spec, route, fired));
   if (findFault(fired, 'hang')) return hold(ctx, reply);
   const redirect = findFault(fired, 'redirect');
-  if (redirect) return void reply.code(redirect.status).header('location', redirect.location).send();
+  if (redirect)
+    return void reply
+      .code(redirect.status)
+      .headers({ ...dateHeader(ctx), location: redirect.location })
+      .send();
 
   const rate = route === 'image' ? undefined : ctx.rate.take();
   const limited = findFault(fired, 'rate-limit');
@@ -86,6 +93,7 @@ export async function deliver(
   else if (error) out = ctx.hooks.serverError(error.status, error.retryAfterSeconds);
   else out = spoil(await produce(), fired);
   const headers = {
+    ...dateHeader(ctx),
     ...(rate ? ctx.hooks.rateHeaders(rate) : {}),
     ...out.headers,
     'content-type': out.contentType,
@@ -95,6 +103,14 @@ export async function deliver(
   if (findFault(fired, 'truncate')) return truncate(ctx, reply, out, headers);
   if (drip) return dripFeed(ctx, reply, out, headers, drip.bytesPerInterval, drip.intervalMs);
   return void reply.code(out.status).headers(headers).send(out.body);
+}
+
+/**
+ * The operator's time, not the real one: Node would send its own Date, which would not move with
+ * `advance()`, and clients read the operator's time from this header (e.g. a delta mark).
+ */
+function dateHeader(ctx: DeliveryContext): Record<string, string> {
+  return { date: new Date(ctx.clock.time()).toUTCString() };
 }
 
 function delayFor(spec: OperatorSpec, route: RouteKey, fired: Fault[]): number {

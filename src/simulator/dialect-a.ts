@@ -34,6 +34,8 @@ export function registerDialectA(app: FastifyInstance, op: SimOperator): void {
   app.get(`${op.prefix}/partner/products/modified-since`, (req, reply) =>
     deliver(op, 'list', reply, async () => modifiedSince(op, req)),
   );
+  // An operator serving its listing alone: the path is simply unknown here (Fastify's 404).
+  if (!op.servesDetail) return;
   app.get<{ Params: { code: string } }>(`${op.prefix}/partner/products/:code`, (req, reply) =>
     deliver(op, 'detail', reply, async () => {
       const denied = checkHeaders(op, req);

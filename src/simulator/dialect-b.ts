@@ -23,6 +23,8 @@ export function registerDialectB(app: FastifyInstance, op: SimOperator): void {
   app.get(`${op.prefix}/v1/products`, (req, reply) =>
     deliver(op, 'list', reply, async () => listProducts(op, req)),
   );
+  // An operator serving its listing alone: the path is simply unknown here (Fastify's 404).
+  if (!op.servesDetail) return;
   app.get<{ Params: { code: string } }>(`${op.prefix}/v1/products/:code`, (req, reply) =>
     deliver(op, 'detail', reply, async () => {
       const denied = checkKey(op, req);

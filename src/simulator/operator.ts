@@ -25,6 +25,8 @@ export interface OperatorInfo {
   baseUrl: string;
   /** A and B: { apiKey }. C: { apiKey (the HMAC secret), channelId, marketplaceId }. */
   credentials: Credentials;
+  /** Whether the per-product endpoint is served (always true for C). */
+  detailEndpoint: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export class SimOperator {
 
   constructor(
     readonly spec: OperatorSpec,
-    clock: MonotonicClock,
+    readonly clock: MonotonicClock,
     readonly images: ImageGenerator,
     readonly held: Set<ServerResponse>,
   ) {
@@ -71,7 +73,18 @@ export class SimOperator {
   info(): OperatorInfo {
     const { apiKey, channelId, marketplaceId } = this.credentials;
     const credentials = this.dialect === 'C' ? { apiKey, channelId, marketplaceId } : { apiKey };
-    return { id: this.id, dialect: this.dialect, baseUrl: this.baseUrl, credentials };
+    return {
+      id: this.id,
+      dialect: this.dialect,
+      baseUrl: this.baseUrl,
+      credentials,
+      detailEndpoint: this.servesDetail,
+    };
+  }
+
+  /** Dialect C always has show.xml; A and B serve their per-product endpoint only when told to. */
+  get servesDetail(): boolean {
+    return this.dialect === 'C' || this.spec.detailEndpoint;
   }
 
   imageUrl(id: string, format: ImageFormat = 'original'): string {

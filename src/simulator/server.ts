@@ -29,6 +29,13 @@ export interface Simulator {
   operators(): OperatorInfo[];
   /** In-process admin: the same operations as the HTTP admin API. */
   operator(id: string): SimOperator;
+  /**
+   * Moves every operator's time forward by `ms` (never back): later changes are stamped, and
+   * `Date` headers sent, as if that much time had passed. Returns the operators' time now.
+   */
+  advanceClock(ms: number): Date;
+  /** The operators' time now: real time plus every advance so far. */
+  time(): Date;
   close(): Promise<void>;
 }
 
@@ -69,7 +76,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     register(app, op);
     registerImageRoutes(app, op);
   }
-  registerAdmin(app, operators);
+  registerAdmin(app, operators, clock);
 
   await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
@@ -85,6 +92,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!op) throw new Error(`Unknown operator ${id}`);
       return op;
     },
+    advanceClock(ms) {
+      clock.advance(ms);
+      return new Date(clock.time());
+    },
+    time: () => new Date(clock.time()),
     async close() {
       // Hung and dripping responses would otherwise keep close() waiting forever.
       for (const res of held) res.destroy();

@@ -117,6 +117,13 @@ export const OperatorSpecSchema = z.object({
     .object({ limit: z.number().int().positive(), windowMs: z.number().int().positive() })
     .optional(),
   faults: FaultsSchema.default({}),
+  /**
+   * Dialects A and B: whether the per-product endpoint is served. OPERATOR_DIALECTS.md does not
+   * promise it, so an importer must also work against an operator that serves only its listing;
+   * without it the route is not registered and answers 404 like any unknown path. C ignores this:
+   * show.xml is part of its dialect.
+   */
+  detailEndpoint: z.boolean().default(true),
 });
 export type OperatorSpec = z.infer<typeof OperatorSpecSchema>;
 export type OperatorSpecInput = z.input<typeof OperatorSpecSchema>;

@@ -49,6 +49,14 @@ const routes: Record<string, Handler> = {
   '/ops/x/missing': (_req, res) =>
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"code":"NOT_FOUND"}'),
   '/ops/x/redirect': (_req, res) => res.writeHead(302, { location: 'http://elsewhere.example/steal' }).end(),
+  '/ops/x/dated': (_req, res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json', date: 'Tue, 02 Jan 2024 03:04:05 GMT' })
+      .end('{}'),
+  '/ops/x/undated': (_req, res) => {
+    res.sendDate = false;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  },
   '/ops/x/xml': (_req, res) =>
     res
       .writeHead(200, { 'content-type': 'text/xml; charset=utf-8' })
@@ -192,5 +200,13 @@ describe('operator HTTP', () => {
     expect(res).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     expect(await failure(http.getJson('/missing'))).toMatchObject({ status: 404, retryable: false });
     expect(await failure(http.getJson('/redirect'))).toMatchObject({ status: 302, retryable: false });
+  });
+
+  it("exposes the operator's Date header as serverDate, and nothing when it sends none", async () => {
+    const dated = await http.getJson('/dated');
+    expect(dated.serverDate).toBe('2024-01-02T03:04:05.000Z');
+    expect(dated.headers.date).toBe('Tue, 02 Jan 2024 03:04:05 GMT');
+    expect((await http.getText('/dated')).serverDate).toBe('2024-01-02T03:04:05.000Z');
+    expect((await http.getJson('/undated')).serverDate).toBeUndefined();
   });
 });
