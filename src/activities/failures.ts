@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { DATA_REJECTED } from '../domain/errors.js';
 
 /** Errors of the operator, network and image modules carry a searchable `type` and whether to retry. */
 interface TypedError extends Error {
@@ -16,10 +17,74 @@ function isTyped(err: unknown): err is TypedError {
 }
 
 /**
+ * An error PostgreSQL sent back, as node-postgres's DatabaseError carries it. Recognised by shape, not
+ * by `instanceof`, so activities need not import the driver (the db module is the one that does).
+ */
+export interface PostgresError extends Error {
+  /** SQLSTATE: two characters of class, three of condition. */
+  code: string;
+  severity: string;
+  detail?: string;
+  table?: string;
+  column?: string;
+  constraint?: string;
+}
+
+function isPostgresError(err: unknown): err is PostgresError {
+  const e = err as Partial<PostgresError>;
+  return (
+    err instanceof Error &&
+    typeof e.severity === 'string' &&
+    typeof e.code === 'string' &&
+    /^[0-9A-Z]{5}$/.test(e.code)
+  );
+}
+
+/**
+ * Integrity violations that a concurrent transaction causes and a retry clears. 23505: two writers
+ * inserted the same key at once (our upserts arbitrate their own key, but not every unique index); 23P01:
+ * the same for an exclusion constraint. 23503 (foreign key) is not one: every parent row here (operator,
+ * asset, tour) is committed by an earlier step before a child refers to it, and none is deleted while
+ * imports run, so a missing parent stays missing; the db profile retries without limit, and would wait
+ * forever on it.
+ */
+const RACE_CODES = new Set(['23505', '23P01']);
+
+/**
+ * A PostgreSQL error that retrying the same write cannot fix: class 22 (data exception: a value out of
+ * range, a character the encoding refuses, bad input syntax) and class 23 (integrity violation) unless
+ * a race. Everything else stays retryable: connection failures (class 08, 57P01 admin shutdown, and
+ * socket errors, which are not PostgreSQL errors at all) until the database is back, and class 40
+ * (serialization failure, deadlock) because the retry is the cure.
+ */
+export function isPostgresDataError(err: unknown): err is PostgresError {
+  if (!isPostgresError(err)) return false;
+  const cls = err.code.slice(0, 2);
+  return cls === '22' || (cls === '23' && !RACE_CODES.has(err.code));
+}
+
+/** pg's detail may quote the whole failing row (a 50 kB description): enough to find the value. */
+const DETAIL_CHARS = 300;
+
+/** `SQLSTATE 22003, column "price_amount": numeric field overflow (detail)`: what and where, searchable. */
+function describePostgresError(err: PostgresError): string {
+  const where = [
+    err.table && `table "${err.table}"`,
+    err.column && `column "${err.column}"`,
+    err.constraint && `constraint "${err.constraint}"`,
+  ].filter(Boolean);
+  const detail = err.detail ? ` (${err.detail.slice(0, DETAIL_CHARS)})` : '';
+  return `PostgreSQL rejected the data: SQLSTATE ${[err.code, ...where].join(', ')}: ${err.message}${detail}`;
+}
+
+/**
  * Turns a typed domain error into the Temporal failure the retry policy understands: permanent ones
  * non-retryable, throttling retried after the operator's Retry-After (already capped by the adapter).
+ * PostgreSQL data errors become non-retryable `DataRejected`, so a write that can never succeed ends
+ * the activity instead of holding its workflow (and the operator's import lock) forever.
  */
 export function toActivityFailure(err: unknown): unknown {
+  if (isPostgresDataError(err)) return nonRetryable(DATA_REJECTED, describePostgresError(err));
   if (!isTyped(err)) return err;
   return ApplicationFailure.create({
     message: err.message,
@@ -29,7 +94,7 @@ export function toActivityFailure(err: unknown): unknown {
   });
 }
 
-/** Runs an activity body, converting typed errors on the way out. */
+/** Runs an activity body, converting typed and PostgreSQL data errors on the way out. */
 export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await heartbeating(fn);

@@ -19,3 +19,10 @@ export class TourValidationError extends Error {
     this.name = 'TourValidationError';
   }
 }
+
+/**
+ * Failure type of a write PostgreSQL refused for its data (SQLSTATE class 22, or 23 where not a
+ * race): the same write fails on every retry. Named here, in the layer both import, so the
+ * workflows' retry policies and the activities that throw it spell it alike.
+ */
+export const DATA_REJECTED = 'DataRejected';

@@ -1,5 +1,6 @@
 import { TourSchema, type Tour } from './tour.js';
 import { TourValidationError } from './errors.js';
+import { storableStrings } from './text.js';
 
 export interface TourLocator {
   operatorId: string;
@@ -8,11 +9,13 @@ export interface TourLocator {
 }
 
 /**
- * The single gate every adapter's output passes through. Throws TourValidationError naming the
- * first failing field so an operator's data problem is searchable and actionable.
+ * The single gate every adapter's output passes through. Characters PostgreSQL refuses are cleaned
+ * out first (so a NUL in a description imports without it, and lengths count what is stored); then
+ * the schema judges. Throws TourValidationError naming the first failing field so an operator's data
+ * problem is searchable and actionable.
  */
 export function parseTour(candidate: unknown, where: TourLocator): Tour {
-  const result = TourSchema.safeParse(candidate);
+  const result = TourSchema.safeParse(storableStrings(candidate));
   if (result.success) return result.data;
   const [first] = result.error.issues;
   const field = first.path.map(String).join('.');

@@ -1,5 +1,6 @@
 import { parseTour } from '../domain/validate.js';
 import { TourValidationError } from '../domain/errors.js';
+import { storableString } from '../domain/text.js';
 import type { Tour } from '../domain/tour.js';
 import type { ListEntry } from './types.js';
 
@@ -19,11 +20,15 @@ export function asArray(v: unknown): unknown[] {
   return v === undefined || v === null || v === '' ? [] : [v];
 }
 
-/** A non-empty trimmed string, or undefined. Numbers become strings (XML ids, numeric codes). */
+/**
+ * A non-empty trimmed string, or undefined. Numbers become strings (XML ids, numeric codes). Cleaned
+ * as parseTour cleans every string, so an id read here for a listing entry (or a tombstone) is the
+ * same id as the one its tour carries, and can be written to PostgreSQL.
+ */
 export function text(v: unknown): string | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return undefined;
-  const t = v.trim();
+  const t = storableString(v).trim();
   return t === '' ? undefined : t;
 }
 
