@@ -35,6 +35,7 @@ import {
   type ChildRun,
   type JobResult,
 } from './lib/common.js';
+import { API_CALL_DIALECTS, apiCallsOperatorId, apiCallsPerTour, measureApiCalls } from './lib/api-calls.js';
 import { figures } from './lib/figures.js';
 import { childTimings, parentTimeline } from './lib/histories.js';
 import { machine } from './lib/machine.js';
@@ -68,6 +69,12 @@ const program = new Command()
     Number,
   )
   .option('--delta-images <n>', 'images per tour in the second delta catalog', Number, 0)
+  .option(
+    '--calls-tours <n>',
+    'tours in each dialect catalog whose full import counts operator API calls (1 small image each)',
+    Number,
+    100,
+  )
   .option('--window <n>', 'ImportTour children per operator at once (operator "window")', Number, 20)
   .option('--image-slots <n>', 'IMAGE_WORKER_MAX_ACTIVITIES for the image worker')
   .option('--image-resizes <n>', 'IMAGE_WORKER_MAX_RESIZES for the image worker')
@@ -98,7 +105,7 @@ const program = new Command()
   )
   .option(
     '--skip <list>',
-    'comma-separated scenarios to skip (ceiling,legacy,plain,delta,scale,scale-out,fairness,split)',
+    'comma-separated scenarios to skip (ceiling,legacy,plain,api-calls,delta,scale,scale-out,fairness,split)',
     '',
   )
   .option(
@@ -118,6 +125,7 @@ const o = program.opts<{
   scaleTours?: number;
   deltaTours?: number;
   deltaImages: number;
+  callsTours: number;
   window: number;
   imageSlots?: string;
   imageResizes?: string;
@@ -147,6 +155,7 @@ const size = {
   scaleTours: o.scaleTours ?? (smoke ? 2_000 : 100_000),
   deltaTours: o.deltaTours ?? (smoke ? 200 : 10_000),
   deltaImages: o.deltaImages,
+  callsTours: o.callsTours,
   imageWidth,
   imageHeight,
   window: o.window,
@@ -212,8 +221,17 @@ async function main() {
     await pool.end();
   });
 
-  /** A dialect-A catalog with the run's image size and latencies; `seed` decides its contents. */
-  const catalogSpec = (id: string, seed: string, tourCount: number, images: number): OperatorSpecInput => ({
+  /**
+   * A catalog with the run's latencies, of dialect A with the run's image size unless `more` says
+   * otherwise; `seed` decides its contents.
+   */
+  const catalogSpec = (
+    id: string,
+    seed: string,
+    tourCount: number,
+    images: number,
+    more: Partial<OperatorSpecInput> = {},
+  ): OperatorSpecInput => ({
     id,
     dialect: 'A',
     seed,
@@ -222,6 +240,7 @@ async function main() {
     imageWidth,
     imageHeight,
     latency: { apiMs: size.apiMs, imageMs: size.imageMs, jitterMs: 0 },
+    ...more,
   });
   const specs: OperatorSpecInput[] = [
     catalogSpec('bench', 'bench', size.tours, size.images),
@@ -230,6 +249,17 @@ async function main() {
     // as it gets, the hard case for delta time ÷ full time.
     catalogSpec('delta', 'delta', size.deltaTours, size.deltaImages),
     catalogSpec('scale', 'scale', size.scaleTours, 0),
+    // One catalog per dialect to count API calls: one small image per tour, so that images are counted
+    // while resizing them costs the run next to nothing.
+    ...(skip.has('api-calls')
+      ? []
+      : API_CALL_DIALECTS.map((dialect) =>
+          catalogSpec(apiCallsOperatorId(dialect), 'calls', size.callsTours, 1, {
+            dialect,
+            imageWidth: 320,
+            imageHeight: 213,
+          }),
+        )),
   ];
   // Fairness: one big and one small operator per server setting (fairness off / on); the small one
   // twice (alone, then together with the big one), so each measurement imports a fresh catalog.
@@ -584,6 +614,17 @@ async function main() {
     throw new Error(`full import did not complete cleanly: ${JSON.stringify(full.result)}`);
   report.tourImport = { ...full.figures, runs: full.runs };
   log(`tour-import: ${full.figures.toursPerSec.toFixed(2)} tours/s, ${full.result.message}`);
+
+  // --- 4b. operator API calls per full import, per dialect ---------------------------------------------
+  if (!skip.has('api-calls')) {
+    log(`api calls: full imports of ${size.callsTours} tours of dialects ${API_CALL_DIALECTS.join(', ')}`);
+    report.apiCalls = await measureApiCalls(client, sim, size.window);
+    for (const f of report.apiCalls)
+      log(
+        `api calls: ${f.dialect}: ${f.tours} tours, ${f.list} list + ${f.detail} detail calls ` +
+          `(${apiCallsPerTour(f).toFixed(2)} per tour), ${f.image} image requests`,
+      );
+  }
 
   // --- 5. delta ----------------------------------------------------------------------------------------
   if (!skip.has('delta')) {

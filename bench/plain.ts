@@ -1,7 +1,8 @@
 /**
  * Scenario 3, plain: the straightforward concurrent script one would write without durability — p-limit
  * windows for tours, downloads and resizes, downloads deduplicated by URL and resizes by content hash
- * (as the product does), one upsert per tour. No retries, no checkpoints.
+ * (as the product does), each tour taken from its listing record or its detail call as the product takes
+ * it, one upsert per tour. No retries, no checkpoints.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -17,6 +18,8 @@ import {
   jobFromEnv,
   parseOps,
   selfUsage,
+  tourFromListing,
+  type ActiveEntry,
   type JobResult,
   type JobSpec,
 } from './lib/common.js';
@@ -84,11 +87,10 @@ function resize(sha256: string, bytes: Buffer) {
 }
 
 const latenciesMs: number[] = [];
-async function importTour(externalId: string) {
+async function importTour(entry: ActiveEntry) {
   const started = performance.now();
-  const fetched = await adapter.fetchTour(externalId);
-  if (fetched.kind !== 'found') return;
-  const tour = fetched.tour;
+  const tour = await tourFromListing(adapter, entry);
+  if (!tour) return;
   const images = await Promise.all(
     tour.images.map(async (img) => {
       const { sha256, bytes } = await download(img.url);
@@ -115,7 +117,7 @@ do {
   for (const e of page.entries) {
     if (e.kind !== 'active' || listed >= job.maxTours) continue;
     listed++;
-    work.push(tourLimit(() => importTour(e.externalId)));
+    work.push(tourLimit(() => importTour(e)));
   }
   position = page.next;
 } while (position !== undefined && listed < job.maxTours);

@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CeilingProbe } from './ceiling.js';
+import { apiCallsPerTour, type ApiCallFigures } from './lib/api-calls.js';
 import type { Counters } from './lib/sim-child.js';
 import { fmt } from './lib/stats.js';
 
@@ -60,6 +61,8 @@ export interface BenchReport {
   legacy?: PipelineFigures;
   plain?: PipelineFigures;
   tourImport?: PipelineFigures;
+  /** Operator API calls of a full import of a small catalog of each dialect. */
+  apiCalls?: ApiCallFigures[];
   delta?: DeltaFigures;
   /** The second delta catalog (`--delta-tours`): its full import, then the delta after 1 % changed. */
   deltaCatalog?: { full: PipelineFigures; delta: DeltaFigures };
@@ -123,10 +126,12 @@ export interface FairnessPhase {
 
 /** An earlier run's scenarios 1-6 with this run's scale-out and fairness (each compared within its own run). */
 export function mergeReports(old: BenchReport, now: BenchReport): BenchReport {
-  const added = (['scaleOut', 'fairness', 'split'] as const).filter((k) => now[k]);
-  const label = { scaleOut: 'scale-out', fairness: 'fairness', split: 'split' };
+  const added = (['apiCalls', 'scaleOut', 'fairness', 'split'] as const).filter((k) => now[k]);
+  const label = { apiCalls: 'api-calls', scaleOut: 'scale-out', fairness: 'fairness', split: 'split' };
   return {
     ...old,
+    // Counts, not timings: the earlier run's stand when this run did not count them.
+    apiCalls: now.apiCalls ?? old.apiCalls,
     scaleOut: now.scaleOut,
     fairness: now.fairness,
     split: now.split,
@@ -174,6 +179,24 @@ function throughputTable(ceiling: CeilingProbe | undefined, runs: (PipelineFigur
     );
   }
   return L;
+}
+
+/** What a full import costs each dialect's operator: the requests the simulator received, per route. */
+function apiCallsSection(rows: ApiCallFigures[]): string[] {
+  return [
+    '## Operator API calls per full import',
+    '',
+    'A catalog of each dialect (1 image per tour) imported in full by the product; the simulator counts the ' +
+      'requests on its list, detail and image routes. Calls per tour = (list + detail) ÷ tours, what a full ' +
+      "import costs the operator's API quota; image requests are counted apart.",
+    '',
+    '| dialect | tours | list calls | detail calls | image calls | calls per tour |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (f) =>
+        `| ${f.dialect} | ${f.tours} | ${f.list} | ${f.detail} | ${f.image} | **${fmt(apiCallsPerTour(f), 2)}** |`,
+    ),
+  ];
 }
 
 export function writeResults(file: string, r: BenchReport): void {
@@ -363,6 +386,8 @@ function render(r: BenchReport): string {
         `| fairness, for comparison: the same on Temporal's default server (fairness off) | ${fmt(p.ratio, 3)} | – | – |`,
       );
   L.push('');
+
+  if (r.apiCalls) L.push(...apiCallsSection(r.apiCalls), '');
 
   if (r.delta) {
     const d = r.delta;

@@ -1,10 +1,12 @@
 /**
- * The seed system's importer, reduced to its shape: walk the operator's listing, fetch each tour, and
- * write one JSON file per tour into a shared folder — the folder is the queue.
+ * The seed system's importer, reduced to its shape: walk the operator's listing, take each tour (from
+ * its listing record, or its detail call where the listing has summaries only, as the product does),
+ * and write one JSON file per tour into a shared folder — the folder is the queue.
  */
 import { writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { OperatorAdapter } from '../../src/operators/types.js';
+import { tourFromListing } from '../lib/common.js';
 
 export async function runImporter(adapter: OperatorAdapter, queueDir: string, maxTours: number) {
   let position: string | undefined;
@@ -14,10 +16,10 @@ export async function runImporter(adapter: OperatorAdapter, queueDir: string, ma
     for (const e of page.entries) {
       if (written >= maxTours) break;
       if (e.kind !== 'active') continue;
-      const fetched = await adapter.fetchTour(e.externalId);
-      if (fetched.kind !== 'found') continue;
+      const tour = await tourFromListing(adapter, e);
+      if (!tour) continue;
       const file = path.join(queueDir, `${String(written).padStart(8, '0')}-${e.externalId}.json`);
-      await writeFile(`${file}.tmp`, JSON.stringify({ queuedAt: Date.now(), tour: fetched.tour }));
+      await writeFile(`${file}.tmp`, JSON.stringify({ queuedAt: Date.now(), tour }));
       await rename(`${file}.tmp`, file);
       written++;
     }

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createAdapter, parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
-import type { OperatorAdapter } from '../../src/operators/types.js';
+import type { Tour } from '../../src/domain/tour.js';
+import type { ListEntry, OperatorAdapter } from '../../src/operators/types.js';
 import type { OperatorInfo } from '../../src/simulator/operator.js';
 import type { OutputFormat } from '../../src/images/resize.js';
 import { treeCpuMs, treePeakRssMb } from './proc.js';
@@ -18,6 +19,10 @@ export function operatorsYaml(ops: OperatorInfo[], window: number): string {
   const lines = ops.map(
     (o) =>
       `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n` +
+      // Dialect C signs its requests with the channel and marketplace besides the secret.
+      (o.dialect === 'C'
+        ? `    channelId: ${o.credentials.channelId}\n    marketplaceId: ${o.credentials.marketplaceId}\n`
+        : '') +
       `    apiKeyEnv: ${secretEnv(o.id)}\n    rateLimit: { requestsPerSecond: 1000 }\n    window: ${window}`,
   );
   return `operators:\n${lines.join('\n')}\n`;
@@ -34,6 +39,23 @@ export function parseOps(yaml: string): OperatorConfig[] {
 /** An adapter for the baseline scripts: the same HTTP client and mapping as the product, no shared limiter. */
 export function benchAdapter(op: OperatorConfig, apiKey: string): OperatorAdapter {
   return createAdapter(op, { secret: () => apiKey, rateLimiter: { acquire: async () => undefined } });
+}
+
+export type ActiveEntry = Extract<ListEntry, { kind: 'active' }>;
+
+/**
+ * The tour behind an active listing entry, got as the product gets it: from the listing record where the
+ * dialect's listing carries full products (A, B), else by the per-tour detail call (C). A baseline that
+ * fetched every tour again would make more operator calls than the product and flatter the ratios.
+ * Undefined when the detail call finds the tour gone.
+ */
+export async function tourFromListing(
+  adapter: OperatorAdapter,
+  entry: ActiveEntry,
+): Promise<Tour | undefined> {
+  if (entry.tour) return entry.tour;
+  const fetched = await adapter.fetchTour(entry.externalId);
+  return fetched.kind === 'found' ? fetched.tour : undefined;
 }
 
 /** What every baseline job (legacy, plain) reports back. */

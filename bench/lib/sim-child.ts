@@ -1,12 +1,13 @@
 /**
  * The operator simulator in its own process (so benchmark clients never steal its event loop), behind a
  * counting reverse proxy: every URL the simulator hands out points at the proxy, which tallies API calls,
- * image downloads (200) and conditional hits (304). Driven over IPC by bench/main.ts.
+ * image downloads (200) and conditional hits (304). Per operator and route (list, detail, image), the
+ * simulator's own request counts are read over IPC too. Driven over IPC by bench/main.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator } from '../../src/simulator/server.js';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import type { OperatorSpecInput, RouteKey } from '../../src/simulator/types.js';
 
 export interface Counters {
   api: number;
@@ -16,8 +17,12 @@ export interface Counters {
   imageBytes: number;
 }
 
+/** Requests each operator's simulator received per route since it started, by operator id. */
+export type RouteRequests = Record<string, Record<RouteKey, number>>;
+
 export type SimRequest =
   | { id: number; cmd: 'counters'; reset?: boolean }
+  | { id: number; cmd: 'requests'; operators: string[] }
   | { id: number; cmd: 'change'; operator: string; fraction: number; replaceImage: boolean }
   | { id: number; cmd: 'close' };
 
@@ -57,6 +62,9 @@ process.on('message', async (m: SimRequest) => {
       const snapshot = { ...counters };
       if (m.reset) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] = 0;
       process.send!({ id: m.id, ok: snapshot });
+    } else if (m.cmd === 'requests') {
+      const requests = m.operators.map((id) => [id, sim.operator(id).state().requests]);
+      process.send!({ id: m.id, ok: Object.fromEntries(requests) as RouteRequests });
     } else if (m.cmd === 'change') {
       const op = sim.operator(m.operator);
       const codes = op.activeCodes();

@@ -5,7 +5,7 @@ import { stopChild } from '../../src/infra/dev-server.js';
 import type { OperatorInfo } from '../../src/simulator/operator.js';
 import type { OperatorSpecInput } from '../../src/simulator/types.js';
 import { ROOT } from './common.js';
-import type { Counters, SimRequest } from './sim-child.js';
+import type { Counters, RouteRequests, SimRequest } from './sim-child.js';
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -14,6 +14,8 @@ export interface SimHandle {
   pid: number;
   operators: OperatorInfo[];
   counters(reset?: boolean): Promise<Counters>;
+  /** The simulator's own per-route request counts of these operators (never reset). */
+  requests(operators: string[]): Promise<RouteRequests>;
   change(operator: string, fraction: number): Promise<{ changedTours: number; changedImages: number }>;
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startSim(specs: OperatorSpecInput[]): Promise<SimHandle> {
     pid: child.pid!,
     operators: ready.operators,
     counters: (reset) => call<Counters>({ cmd: 'counters', reset }),
+    requests: (operators) => call<RouteRequests>({ cmd: 'requests', operators }),
     change: (operator, fraction) => call({ cmd: 'change', operator, fraction, replaceImage: true }),
     close: async () => {
       await Promise.race([call({ cmd: 'close' }), new Promise((r) => setTimeout(r, 3000))]);
