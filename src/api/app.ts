@@ -4,7 +4,7 @@ import { registerCatalog } from './catalog/routes.js';
 import type { ApiDeps, ApiOptions } from './deps.js';
 import { registerHealth } from './health.js';
 import { createMetrics, registerMetrics } from './metrics.js';
-import { registerWebhook } from './webhook.js';
+import { DELIVERY_TAKEOVER_MS, registerWebhook } from './webhook.js';
 
 export type { ApiOptions } from './deps.js';
 
@@ -18,6 +18,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     taskQueue: TASK_QUEUES.tourImport,
     imageTaskQueue: TASK_QUEUES.imageProcessing,
     namespace: 'default',
+    deliveryTakeoverMs: DELIVERY_TAKEOVER_MS,
     ...rest,
   };
   const app = Fastify({

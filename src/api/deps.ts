@@ -18,6 +18,8 @@ export interface ApiOptions {
   /** Base URL of the Temporal Web UI, for links from the catalog page. */
   temporalUiUrl: string;
   namespace?: string;
+  /** How old a webhook delivery still being started must be before a retry takes it over (DELIVERY_TAKEOVER_MS). */
+  deliveryTakeoverMs?: number;
   /** A pino logger for request logs; none by default (tests). */
   logger?: FastifyBaseLogger;
 }

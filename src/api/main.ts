@@ -15,8 +15,9 @@ const url = await ensurePostgres((line) => logger.info(line));
 await migrate(url, cfg.database.schema);
 const pool = createPool(url, cfg.database.schema);
 const operators = await loadOperatorsFile(cfg.operatorsFile);
-// Webhook deliveries reference the operator row; registering the configured operators here means a
-// push never fails just because no worker or CLI synced them yet.
+// The API answers webhooks from this file, so it registers this file (as the tour-import worker does, see
+// registerOperators): deliveries reference the operator row, and a push never fails just because no
+// worker or CLI synced the operators yet.
 await syncOperators(pool, operators);
 const client = await connectClient().catch((err: Error) => {
   // One sentence saying how to start Temporal beats a stack trace.

@@ -1,16 +1,30 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId, operatorPriority } from '../constants.js';
 import { operatorWebhookSecret } from '../operators/registry.js';
 import type { ImportTourInput } from '../workflows/types.js';
 import type { ApiDeps } from './deps.js';
 import { verifyWebhook } from './signature.js';
-import { getOperator } from '../db/operators.js';
+import {
+  claimWebhookDelivery,
+  getOperator,
+  markWebhookDeliveryStarted,
+  releaseWebhookDelivery,
+  type DeliveryClaim,
+} from '../db/operators.js';
 
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const MAX_TOURS_PER_DELIVERY = 100;
 /** A push that Temporal cannot take within this is answered 503, so the sender retries. */
 const TEMPORAL_DEADLINE_MS = 10_000;
+/**
+ * A delivery still 'starting' after this is taken over by the sender's retry: the request that claimed
+ * it most likely died (process killed) and would otherwise hold it, answered 409, forever. Should that
+ * request still be alive (100 slow starts), both start the same tours, which signal-with-start makes
+ * harmless: one refresh more at most.
+ */
+export const DELIVERY_TAKEOVER_MS = 2 * 60_000;
 
 const externalId = z.string().trim().min(1, 'must not be empty').max(200, 'is longer than 200 characters');
 const Body = z.union([
@@ -19,12 +33,23 @@ const Body = z.union([
 ]);
 
 type Outcome =
-  'accepted' | 'duplicate' | 'deferred' | 'rejected' | 'unknown_operator' | 'invalid' | 'unavailable';
+  | 'accepted'
+  | 'duplicate'
+  | 'in_progress'
+  | 'deferred'
+  | 'rejected'
+  | 'unknown_operator'
+  | 'invalid'
+  | 'unavailable';
 
 /**
  * Push import of single tours. Order matters: size (fastify, 413) → operator (404) → signature (401) →
- * body (400) → replay check (200) → signal-with-start (202). The replay row is written only after the
- * signature verified, so unauthenticated requests cannot burn delivery ids.
+ * body (400) → paused (409) → delivery claim → signal-with-start (202). The delivery row is written only
+ * after the signature verified, so unauthenticated requests cannot burn delivery ids.
+ *
+ * A delivery is a `duplicate` (200) only once every one of its tours was started. Until then a retry of
+ * it gets 409 `in_progress`; an attempt that fails releases its claim, so the sender's retry starts every
+ * tour again, and the claim of an attempt that died is taken over after DELIVERY_TAKEOVER_MS.
  */
 export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: Outcome) => void) {
   const byId = new Map(deps.operators.map((o) => [o.id, o]));
@@ -47,7 +72,10 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
     );
   });
 
-  async function handle(req: FastifyRequest<{ Params: { operatorId: string } }>, reply: FastifyReply) {
+  async function handle(
+    req: FastifyRequest<{ Params: { operatorId: string } }>,
+    reply: FastifyReply,
+  ): Promise<Outcome> {
     const op = byId.get(req.params.operatorId);
     if (!op) return send(reply, 404, 'unknown_operator', `unknown operator "${req.params.operatorId}"`);
     const secret = operatorWebhookSecret(op, deps.secret);
@@ -82,49 +110,70 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
         `operator "${op.id}" is paused (${state.pauseReason ?? 'no reason given'}); retry after it is resumed`,
       );
     }
-    const fresh = await recordDelivery(op.id, verified.id);
-    if (fresh === 'not-synced')
+    return deliver(reply, req.log, { operatorId: op.id, webhookId: verified.id }, parsed.ids);
+  }
+
+  /** Claims the delivery and starts every one of its tours, or answers why not. */
+  async function deliver(
+    reply: FastifyReply,
+    log: FastifyBaseLogger,
+    id: { operatorId: string; webhookId: string },
+    externalIds: string[],
+  ): Promise<Outcome> {
+    const delivery = { ...id, token: randomUUID() };
+    const claim = await claimDelivery(delivery);
+    if (claim === 'not-synced')
       return send(
         reply,
         503,
         'unavailable',
-        `operator "${op.id}" is not in the database yet (operators sync)`,
+        `operator "${id.operatorId}" is not in the database yet (operators sync)`,
       );
-    if (!fresh) {
-      reply.code(200).send({ status: 'duplicate', webhookId: verified.id });
+    if (claim === 'started') {
+      reply.code(200).send({ status: 'duplicate', webhookId: id.webhookId });
       return 'duplicate';
     }
+    if (claim === 'starting') {
+      reply.code(409).send({
+        status: 'in_progress',
+        webhookId: id.webhookId,
+        error: 'an earlier attempt of this delivery is still starting its imports; retry later',
+      });
+      return 'in_progress';
+    }
     try {
-      const started = [];
-      for (const ext of parsed.ids) started.push(await startImport(op.id, ext));
-      req.log.info({ operatorId: op.id, webhookId: verified.id, tours: parsed.ids }, 'push import accepted');
-      reply.code(202).send({ status: 'accepted', webhookId: verified.id, imports: started });
+      const imports = await startAll(id.operatorId, externalIds);
+      await markWebhookDeliveryStarted(deps.pool, id.operatorId, id.webhookId);
+      log.info({ ...id, tours: externalIds }, 'push import accepted');
+      reply.code(202).send({ status: 'accepted', webhookId: id.webhookId, imports });
       return 'accepted';
     } catch (err) {
-      // Forget the delivery so the sender's retry is not taken for a replay.
-      await deps.pool
-        .query(`DELETE FROM webhook_deliveries WHERE operator_id = $1 AND webhook_id = $2`, [
-          op.id,
-          verified.id,
-        ])
-        .catch(() => undefined);
-      req.log.error({ err, operatorId: op.id }, 'push import could not be started');
+      // Some tours may have been started: the sender's retry starts them all again (harmless, see
+      // startImport). Should the release fail too, the claim is taken over after DELIVERY_TAKEOVER_MS.
+      await releaseWebhookDelivery(deps.pool, delivery).catch(() => undefined);
+      log.error({ err, operatorId: id.operatorId }, 'push import could not be started');
       return send(reply, 503, 'unavailable', 'the import could not be started now; retry later');
     }
   }
 
-  /** true: first delivery of this id; false: a replay. */
-  async function recordDelivery(operatorId: string, webhookId: string): Promise<boolean | 'not-synced'> {
+  async function claimDelivery(d: {
+    operatorId: string;
+    webhookId: string;
+    token: string;
+  }): Promise<DeliveryClaim | 'not-synced'> {
     try {
-      const r = await deps.pool.query(
-        `INSERT INTO webhook_deliveries (operator_id, webhook_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-        [operatorId, webhookId],
-      );
-      return (r.rowCount ?? 0) > 0;
+      return await claimWebhookDelivery(deps.pool, { ...d, takeoverAfterMs: deps.deliveryTakeoverMs });
     } catch (err) {
       if ((err as { code?: string }).code === '23503') return 'not-synced'; // FK: operator row missing
       throw err;
     }
+  }
+
+  /** One after the other: a delivery is at most 100 tours, and each start is one short call. */
+  async function startAll(operatorId: string, externalIds: string[]) {
+    const started = [];
+    for (const ext of externalIds) started.push(await startImport(operatorId, ext));
+    return started;
   }
 
   async function startImport(operatorId: string, externalId: string) {

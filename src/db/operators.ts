@@ -156,3 +156,55 @@ export async function pruneWebhookDeliveries(db: Queryable, operatorId: string):
   );
   return rowCount ?? 0;
 }
+
+/**
+ * What a webhook delivery id stands for when a request carrying it arrives: `claimed` (this request
+ * starts its tours: a first delivery, or a retry taking over a claim older than `takeoverAfterMs`),
+ * `starting` (an earlier attempt is still starting them) or `started` (every tour was started).
+ */
+export type DeliveryClaim = 'claimed' | 'starting' | 'started';
+
+export async function claimWebhookDelivery(
+  db: Queryable,
+  d: { operatorId: string; webhookId: string; token: string; takeoverAfterMs: number },
+): Promise<DeliveryClaim> {
+  const claimed = await db.query(
+    `INSERT INTO webhook_deliveries (operator_id, webhook_id, status, claimed_at, claim_token)
+     VALUES ($1, $2, 'starting', now(), $3)
+     ON CONFLICT (operator_id, webhook_id) DO UPDATE SET claimed_at = now(), claim_token = EXCLUDED.claim_token
+       WHERE webhook_deliveries.status = 'starting'
+         AND webhook_deliveries.claimed_at < now() - make_interval(secs => $4 / 1000.0)`,
+    [d.operatorId, d.webhookId, d.token, d.takeoverAfterMs],
+  );
+  if ((claimed.rowCount ?? 0) > 0) return 'claimed';
+  const { rows } = await db.query(
+    `SELECT status FROM webhook_deliveries WHERE operator_id = $1 AND webhook_id = $2`,
+    [d.operatorId, d.webhookId],
+  );
+  // No row: the attempt holding it failed and released it just now; the sender's next retry claims it.
+  return rows[0]?.status === 'started' ? 'started' : 'starting';
+}
+
+/** Every tour of the delivery was started (by whichever attempt holds the claim now). */
+export async function markWebhookDeliveryStarted(
+  db: Queryable,
+  operatorId: string,
+  webhookId: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE webhook_deliveries SET status = 'started' WHERE operator_id = $1 AND webhook_id = $2`,
+    [operatorId, webhookId],
+  );
+}
+
+/** Forgets a claim whose tours could not all be started, so the sender's retry starts them all again. */
+export async function releaseWebhookDelivery(
+  db: Queryable,
+  d: { operatorId: string; webhookId: string; token: string },
+): Promise<void> {
+  await db.query(
+    `DELETE FROM webhook_deliveries
+       WHERE operator_id = $1 AND webhook_id = $2 AND status = 'starting' AND claim_token = $3`,
+    [d.operatorId, d.webhookId, d.token],
+  );
+}

@@ -40,6 +40,22 @@ export function createAdapterResolver(
   };
 }
 
+/**
+ * The adapters of a worker process, built from the operators file it loaded once that file's settings are
+ * registered in PostgreSQL. One source of truth: activities read an operator's settings (window, breaker,
+ * delta…) from its row, adapters come from the file, and the API registers the file it loads on start
+ * too; registering before any adapter exists means a running process never pairs its file with a stale
+ * row left by an earlier file. Edit the file, restart the processes: each one registers what it loaded.
+ */
+export async function registerOperators(
+  pool: Pool,
+  configs: OperatorConfig[],
+  secret: (envName: string) => string | undefined,
+): Promise<(operatorId: string) => Promise<OperatorAdapter>> {
+  await syncOperators(pool, configs);
+  return createAdapterResolver(configs, { pool, secret });
+}
+
 /** Writes the configured operators' non-secret settings into PostgreSQL (pause state and marks are kept). */
 export async function syncOperators(pool: Pool, configs: OperatorConfig[]): Promise<void> {
   for (const c of configs) {

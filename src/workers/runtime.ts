@@ -6,15 +6,16 @@ import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
 import { assertTemporalReachable } from '../infra/temporal.js';
-import { loadOperatorsFile, type OperatorConfig } from '../operators/registry.js';
-import { createAdapterResolver } from '../operators/resolver.js';
+import { loadOperatorsFile } from '../operators/registry.js';
+import { registerOperators } from '../operators/resolver.js';
 import { createLocalBlobStore } from '../storage/index.js';
 import type { WorkerDeps } from './create.js';
 
+/** Everything a worker needs except operator adapters, which only the tour-import worker uses. */
+export type WorkerBaseDeps = Omit<WorkerDeps, 'adapterFor'> & { close(): Promise<void> };
+
 /** The real dependencies of a worker process, built once from configuration. */
-export async function buildWorkerDeps(): Promise<
-  WorkerDeps & { configs: OperatorConfig[]; close(): Promise<void> }
-> {
+export async function buildWorkerDeps(): Promise<WorkerBaseDeps> {
   const cfg = config();
   const url = await ensurePostgres();
   await migrate(url, cfg.database.schema);
@@ -22,14 +23,11 @@ export async function buildWorkerDeps(): Promise<
   const address = await assertTemporalReachable();
   const connection = await NativeConnection.connect({ address });
   const client = await connectClient(address);
-  const configs = await loadOperatorsFile(cfg.operatorsFile);
   return {
     connection,
     namespace: cfg.temporal.namespace,
     pool,
     store: createLocalBlobStore(cfg.blobDir),
-    configs,
-    adapterFor: createAdapterResolver(configs, { pool, secret: cfg.secret }),
     isWorkflowRunning: async (workflowId) => {
       try {
         return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
@@ -52,4 +50,14 @@ export async function buildWorkerDeps(): Promise<
       await pool.end();
     },
   };
+}
+
+/**
+ * The operators file's adapters, its settings registered in PostgreSQL first (see registerOperators).
+ * Only the tour-import worker loads the file: an image worker with an older copy of it must not register
+ * settings that no adapter runs with.
+ */
+export async function operatorAdapters(pool: Pool): Promise<WorkerDeps['adapterFor']> {
+  const cfg = config();
+  return registerOperators(pool, await loadOperatorsFile(cfg.operatorsFile), cfg.secret);
 }

@@ -6,17 +6,22 @@ import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
 import { logger, temporalRuntimeOptions } from '../logging.js';
 import { createTourImportWorker } from './create.js';
-import { buildWorkerDeps } from './runtime.js';
+import { buildWorkerDeps, operatorAdapters } from './runtime.js';
 
 // Before any connection: SDK, workflow and activity logs become pino JSON with workflowId and operatorId.
 Runtime.install(temporalRuntimeOptions());
 
 const deps = await buildWorkerDeps();
-const worker = await createTourImportWorker(deps, {
-  maxActivities: config().workers.tourMaxActivities,
-  maxWorkflows: config().workers.tourMaxWorkflows,
-  bundlePath: config().workers.workflowBundlePath,
-});
+// The operators file is registered in PostgreSQL before any adapter exists: see registerOperators.
+const adapterFor = await operatorAdapters(deps.pool);
+const worker = await createTourImportWorker(
+  { ...deps, adapterFor },
+  {
+    maxActivities: config().workers.tourMaxActivities,
+    maxWorkflows: config().workers.tourMaxWorkflows,
+    bundlePath: config().workers.workflowBundlePath,
+  },
+);
 logger.info({ taskQueue: worker.options.taskQueue }, 'tour-import worker started');
 await worker.run();
 await deps.close();
