@@ -1,10 +1,18 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter, ListEntry } from '../operators/types.js';
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import * as operators from '../db/operators.js';
+import * as removals from '../db/removals.js';
 import * as runs from '../db/runs.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
+import type { Tour } from '../domain/tour.js';
+import {
+  DEFAULT_REMOVAL_GUARD,
+  heldRemovalsReason,
+  removalsNeedAPerson,
+  type RemovalGuard,
+} from '../domain/removal-guard.js';
 import { TASK_QUEUES } from '../constants.js';
 import { DEFAULT_BREAKER } from '../workflows/breaker.js';
 import { emptyProgress, newImportState } from '../workflows/progress.js';
@@ -40,6 +48,43 @@ export function createCatalogActivities(deps: CatalogDeps) {
     return op;
   }
 
+  /**
+   * At the end of an import: after a complete, successful full listing the active tours it did not
+   * mention are noted for removal too; then every removal this import noted is applied, or, when they
+   * are more than the operator's removal guard allows, all held for a person and the operator paused.
+   * One transaction, its outcome stored with the run: a retry after the commit returns the same.
+   */
+  async function settleRemovals(a: {
+    operatorId: string;
+    importRunId: number;
+    fullListing: boolean;
+  }): Promise<runs.SettledRemovals> {
+    const op = await requireOperator(a.operatorId);
+    const guard = removalGuard(op.settings);
+    const settled = await inTransaction(pool, async (tx) => {
+      const { activeAtStart, settled } = await runs.removalState(tx, a.importRunId);
+      if (settled) return settled;
+      if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
+      const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
+      let outcome: runs.SettledRemovals;
+      if (!removalsNeedAPerson(noted, activeAtStart, guard)) {
+        outcome = {
+          removed: await removals.apply(tx, a.operatorId, { importRunId: a.importRunId }),
+          held: 0,
+        };
+      } else {
+        const held = await removals.hold(tx, a.operatorId, a.importRunId);
+        const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
+        await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
+        outcome = { removed: 0, held, reason };
+      }
+      await runs.setRemovalsSettled(tx, a.importRunId, outcome);
+      return outcome;
+    });
+    if (settled.held) log.warn('removals held for a person', { operatorId: a.operatorId, ...settled });
+    return settled;
+  }
+
   return {
     /** Takes the operator's import lock and opens the run, or says why this import is skipped. */
     async beginImport(a: {
@@ -69,6 +114,9 @@ export function createCatalogActivities(deps: CatalogDeps) {
       if (holder !== a.workflowId)
         return skip(`skipped: import ${holder} already running for operator ${a.operatorId}`);
       const importRunId = await runs.startRun(pool, a);
+      // Removals noted by imports that never finished are not acted on; this one counts from here.
+      await removals.dropUnfinished(pool, a.operatorId, importRunId);
+      await runs.setActiveAtStart(pool, importRunId, await removals.countActiveTours(pool, a.operatorId));
       const settings = resolveSettings(op.settings, a.settings, a.mode, op.deltaMark);
       const state = newImportState(importRunId, settings);
       // A small import asks these to make room for it once its listing shows how small it is.
@@ -76,7 +124,11 @@ export function createCatalogActivities(deps: CatalogDeps) {
       return { outcome: 'started' as const, state, otherImports };
     },
 
-    /** Lists one page and decides, against PostgreSQL in one batch, which tours need an import. */
+    /**
+     * Lists one page and decides, against PostgreSQL in one batch, which tours need an import. Where the
+     * listing carries whole tours (dialects A and B) those are staged here, and their ImportTour children
+     * import the staged record without another call to the operator.
+     */
     async listPage(a: {
       operatorId: string;
       importRunId: number;
@@ -92,6 +144,9 @@ export function createCatalogActivities(deps: CatalogDeps) {
           pageSize: a.settings.pageSize,
         });
         const decided = await decide(pool, a.operatorId, a.importRunId, page.entries, a.settings);
+        // A delta lists only what changed: tours whose images are to be tried again join its first page.
+        if (a.position === undefined && !a.settings.fullListing)
+          decided.toImport.push(...(await stageImageRetries(pool, a.operatorId, decided.toImport)));
         log.info('page listed', {
           operatorId: a.operatorId,
           listed: page.entries.length,
@@ -102,9 +157,12 @@ export function createCatalogActivities(deps: CatalogDeps) {
       });
     },
 
-    /** After a complete, successful full listing: tours it did not mention are removed. */
+    settleRemovals,
+
+    /** Before #14: a complete full listing removed the tours it did not mention; kept for running imports. */
     async completeListing(a: { operatorId: string; importRunId: number }) {
-      return { removed: await tours.removeUnlisted(pool, a.operatorId, a.importRunId) };
+      const settled = await settleRemovals({ ...a, fullListing: true });
+      return { removed: settled.removed };
     },
 
     async setOperatorPaused(a: {
@@ -211,15 +269,17 @@ async function decide(
   const known = await tours.findTourStates(pool, operatorId, ids);
   if (s.fullListing) await tours.stampListed(pool, operatorId, ids, importRunId);
   const toImport: string[] = [];
+  const toStage: { tour: Tour; contentHash: string }[] = [];
+  const listedActive: string[] = [];
   let unchanged = 0;
-  let removed = 0;
   let invalid = 0;
   const seen = new Set<string>();
   for (const e of entries) {
     if (seen.has(e.externalId)) continue; // an operator listing one tour twice imports it once
     seen.add(e.externalId);
     if (e.kind === 'removed') {
-      if (await tours.markRemoved(pool, operatorId, e.externalId)) removed++;
+      // Evidence, applied when the import ends unless the removal guard holds this import's removals.
+      await removals.noteTombstone(pool, operatorId, e.externalId, importRunId);
     } else if (e.kind === 'invalid') {
       invalid++;
       await runs.recordFailure(pool, {
@@ -229,25 +289,50 @@ async function decide(
         message: e.error,
         recordedBy: activityExecutionKey(e.externalId),
       });
-    } else if (needsImport(e, known.get(e.externalId), s.force)) {
-      toImport.push(e.externalId);
     } else {
-      unchanged++;
+      listedActive.push(e.externalId);
+      const contentHash = e.tour && tourContentHash(e.tour);
+      if (needsImport(e, contentHash, known.get(e.externalId), s.force)) {
+        toImport.push(e.externalId);
+        if (e.tour && contentHash) toStage.push({ tour: e.tour, contentHash });
+      } else {
+        unchanged++;
+      }
     }
   }
-  return { toImport, unchanged, removed, invalid };
+  await removals.forgetPending(pool, operatorId, listedActive);
+  await tours.stageTours(pool, toStage, new Date());
+  return { toImport, unchanged, removed: 0, invalid };
 }
 
 function needsImport(
   e: Extract<ListEntry, { kind: 'active' }>,
+  contentHash: string | undefined,
   stored: tours.StoredTourState | undefined,
   force: boolean,
 ) {
-  if (force || !stored || stored.status === 'removed') return true;
-  if (e.tour) return tourContentHash(e.tour) !== stored.contentHash;
+  if (force || !stored || stored.status === 'removed' || stored.retryImages) return true;
+  if (contentHash) return contentHash !== stored.contentHash;
   if (e.sourceUpdatedAt && stored.sourceUpdatedAt)
     return Date.parse(e.sourceUpdatedAt) > Date.parse(stored.sourceUpdatedAt);
   return true; // no data and no date in the listing (dialect C): only the detail fetch can tell
+}
+
+/** Most tours a delta adds for their images' sake: a bound, should an image host be down for long. */
+const IMAGE_RETRIES_PER_IMPORT = 500;
+
+/** Stages, from our own copy, the tours whose images the import should try again (unless listed). */
+async function stageImageRetries(pool: Pool, operatorId: string, listed: string[]): Promise<string[]> {
+  const retry = (await tours.readToursToRetryImages(pool, operatorId, IMAGE_RETRIES_PER_IMPORT)).filter(
+    (r) => !listed.includes(r.tour.externalId),
+  );
+  await tours.stageTours(pool, retry, new Date());
+  return retry.map((r) => r.tour.externalId);
+}
+
+/** The operator's removal guard: its `removalGuard` setting over the defaults. */
+function removalGuard(settings: Record<string, unknown>): RemovalGuard {
+  return { ...DEFAULT_REMOVAL_GUARD, ...(settings['removalGuard'] as Partial<RemovalGuard> | undefined) };
 }
 
 function resolveSettings(

@@ -1,11 +1,14 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
+import { findInListing } from '../operators/find-in-listing.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
+import * as operators from '../db/operators.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
+import type { Tour } from '../domain/tour.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { withFailureMapping } from './failures.js';
+import { nonRetryable, withFailureMapping } from './failures.js';
 import { variantsComplete } from './variants.js';
 
 export interface TourDeps {
@@ -27,34 +30,37 @@ export function createTourActivities(deps: TourDeps) {
   const { pool } = deps;
   return {
     /**
-     * Fetches one tour. Gone (404, tombstone) marks it removed; an unchanged content hash ends the import;
-     * otherwise the tour is staged in PostgreSQL and only its hash and image URLs go back to the workflow,
+     * The tour to import, staged in PostgreSQL: only its hash and image URLs go back to the workflow,
      * with the hash of each image that is ready and was checked recently (it needs no image activity).
+     * A tour its operator's listing carried whole (A, B) was staged by the listing; otherwise it is
+     * fetched from the per-product endpoint, or, for a push to an operator without one, found in a delta
+     * listing. Only a tombstone removes it; a 404 never does (see FetchResult).
      */
-    async fetchTour(a: { operatorId: string; externalId: string; force?: boolean }) {
+    async fetchTour(a: { operatorId: string; externalId: string; force?: boolean; listed?: boolean }) {
       return withFailureMapping(async () => {
-        const fetchedAt = new Date();
-        const result = await (await deps.adapterFor(a.operatorId)).fetchTour(a.externalId);
-        if (result.kind === 'gone') {
-          log.info('tour gone at the operator: marked removed', {
-            operatorId: a.operatorId,
-            externalId: a.externalId,
-          });
+        const adapter = await deps.adapterFor(a.operatorId);
+        const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
+        const staged =
+          a.listed && adapter.listingCarriesTours
+            ? await listedTour(a.operatorId, a.externalId)
+            : await fetchedTour(adapter, a, stored);
+        if (staged === 'tombstone') {
+          log.info('tombstone for the tour: marked removed', a);
           await tours.markRemoved(pool, a.operatorId, a.externalId);
           return { outcome: 'gone' as const };
         }
-        const contentHash = tourContentHash(result.tour);
-        const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
-        if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash) {
+        const { tour, contentHash } = staged;
+        const retryImages = stored?.retryImages ?? false;
+        if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash && !retryImages) {
           return { outcome: 'unchanged' as const };
         }
-        await tours.stageTour(pool, result.tour, contentHash, fetchedAt);
-        const urls = result.tour.images.map((i) => i.url);
+        if (!('fromListing' in staged)) await tours.stageTours(pool, [staged], new Date());
+        const urls = tour.images.map((i) => i.url);
         const ready = a.force ? new Map<string, string>() : await recentlyChecked(urls);
         return {
           outcome: 'changed' as const,
           contentHash,
-          images: result.tour.images.map((i): FetchedImage => ({
+          images: tour.images.map((i): FetchedImage => ({
             url: i.url,
             caption: i.caption,
             readySha256: ready.get(i.url),
@@ -70,30 +76,73 @@ export function createTourActivities(deps: TourDeps) {
       contentHash: string;
       images: tours.TourAssetInput[];
     }) {
-      return inTransaction(pool, async (tx) => {
-        const staged = await tours.readStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
-        if (!staged) {
-          // Already persisted by an earlier attempt of this activity (the staging row went with it).
-          const stored = (await tours.findTourStates(tx, a.operatorId, [a.externalId])).get(a.externalId);
-          if (stored?.contentHash === a.contentHash) return { outcome: 'imported' as const };
-          throw new Error(
-            `staged data of tour ${a.operatorId}/${a.externalId} (${a.contentHash}) is missing`,
-          );
-        }
-        const tourId = await tours.upsertTour(tx, staged.tour, a.contentHash, staged.fetchedAt);
-        if (tourId !== undefined) await tours.replaceTourAssets(tx, tourId, a.images);
-        await tours.dropStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
-        const outcome = tourId === undefined ? ('stale' as const) : ('imported' as const);
-        log.info('tour persisted', {
-          operatorId: a.operatorId,
-          externalId: a.externalId,
-          contentHash: a.contentHash,
-          outcome,
-        });
-        return { outcome };
-      });
+      return withFailureMapping(() =>
+        inTransaction(pool, async (tx) => {
+          const staged = await tours.readStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
+          if (!staged)
+            throw nonRetryable(
+              'StagedTourMissing',
+              `tour ${a.operatorId}/${a.externalId}: its staged data (${a.contentHash}) is gone (swept after a day?); ` +
+                'the next import stages it again',
+            );
+          // A persist that runs again after its commit: what it stored then.
+          if (staged.persistedOutcome) return { outcome: staged.persistedOutcome };
+          const tourId = await tours.upsertTour(tx, staged.tour, a.contentHash, staged.fetchedAt);
+          if (tourId !== undefined) await tours.replaceTourAssets(tx, tourId, a.images);
+          const outcome = tourId === undefined ? ('stale' as const) : ('imported' as const);
+          await tours.markStagedPersisted(tx, a.operatorId, a.externalId, a.contentHash, outcome);
+          log.info('tour persisted', {
+            operatorId: a.operatorId,
+            externalId: a.externalId,
+            contentHash: a.contentHash,
+            outcome,
+          });
+          return { outcome };
+        }),
+      );
     },
   };
+
+  /** The record the listing staged for this import (dialects A and B). */
+  async function listedTour(operatorId: string, externalId: string) {
+    const staged = await tours.readNewestStagedTour(pool, operatorId, externalId);
+    if (!staged)
+      throw nonRetryable(
+        'StagedTourMissing',
+        `tour ${operatorId}/${externalId} was listed, but the record its listing staged is gone; ` +
+          'the next import lists it again',
+      );
+    return { ...staged, fromListing: true as const };
+  }
+
+  /** The tour from the operator: its per-product endpoint, or a delta listing where it has none. */
+  async function fetchedTour(
+    adapter: OperatorAdapter,
+    a: { operatorId: string; externalId: string; listed?: boolean },
+    stored: tours.StoredTourState | undefined,
+  ): Promise<{ tour: Tour; contentHash: string } | 'tombstone'> {
+    const result = adapter.detailEndpoint
+      ? await adapter.fetchTour(a.externalId)
+      : await findInListing(
+          adapter,
+          a.externalId,
+          stored?.sourceUpdatedAt ?? (await deltaMark(a.operatorId)),
+        );
+    switch (result.kind) {
+      case 'found':
+        return { tour: result.tour, contentHash: tourContentHash(result.tour) };
+      case 'tombstone':
+        return 'tombstone';
+      case 'invalid':
+        throw nonRetryable('TourValidationFailed', result.error);
+      case 'not-found':
+        throw notFound(a, adapter.detailEndpoint);
+    }
+  }
+
+  async function deltaMark(operatorId: string): Promise<string | undefined> {
+    return (await operators.getOperator(pool, operatorId))?.deltaMark ?? undefined;
+  }
 
   /**
    * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
@@ -109,3 +158,24 @@ export function createTourActivities(deps: TourDeps) {
 }
 
 export type TourActivities = ReturnType<typeof createTourActivities>;
+
+/**
+ * A tour the operator does not answer for. Listed as active a moment ago: an inconsistency at the
+ * operator, counted by the circuit breaker and tried again by the next import (the delta mark waits).
+ * Pushed: nothing to import, and no evidence of removal either.
+ */
+function notFound(a: { operatorId: string; externalId: string; listed?: boolean }, detailEndpoint: boolean) {
+  const where = detailEndpoint
+    ? 'its per-product endpoint answered 404'
+    : 'its delta listing does not list it';
+  return a.listed
+    ? nonRetryable(
+        'OperatorInconsistent',
+        `tour ${a.operatorId}/${a.externalId} is listed as active but ${where}; not removed, tried again by the next import`,
+      )
+    : nonRetryable(
+        'TourNotFound',
+        `pushed tour ${a.operatorId}/${a.externalId}: ${where}; nothing imported, and not removed ` +
+          '(a removal needs a tombstone or the tour missing from a complete listing)',
+      );
+}

@@ -1,6 +1,6 @@
 import type { ImportRunRow } from '../db/runs.js';
 import type { Progress } from '../workflows/types.js';
-import type { OperatorStatus } from './commands/status.js';
+import type { HeldRemovals, OperatorStatus } from './commands/status.js';
 
 /** Plain aligned columns: readable in a terminal, and greppable. */
 export function table(header: string[], rows: (string | number | null | undefined)[][]): string {
@@ -40,11 +40,24 @@ export function runsTable(runs: ImportRunRow[]): string {
   );
 }
 
+function heldRemovalsText(operatorId: string, h: HeldRemovals): string[] {
+  const more = h.count > h.tours.length ? ` (first ${h.tours.length} shown)` : '';
+  return [
+    `  held removals: ${h.count} tours${more}`,
+    ...h.tours.map((t) => `    ${t.externalId} ${t.title ?? ''} (${t.evidence})`),
+    `  \`tour-import resume ${operatorId} --apply-removals\` removes them; \`tour-import resume ${operatorId}\` keeps them` +
+      (h.discardIsFinal
+        ? ' for good (the operator does not send its tombstones again)'
+        : ' (the next full import finds them missing again)'),
+  ];
+}
+
 export function statusText(s: OperatorStatus): string {
   const lines = [`${s.id} (${s.name}, dialect ${s.dialect}): ${s.state}`];
   if (s.state === 'paused')
     lines.push(`  paused since ${when(s.pausedAt)}: ${s.pauseReason ?? 'no reason given'}`);
   for (const e of s.state === 'paused' ? s.lastErrors : []) lines.push(`  last error: ${e}`);
+  if (s.heldRemovals) lines.push(...heldRemovalsText(s.id, s.heldRemovals));
   if (s.runningWorkflowId) {
     lines.push(`  running import: ${s.runningWorkflowId}`);
     lines.push(

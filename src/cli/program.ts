@@ -141,10 +141,13 @@ function addPauseCommands(program: Command, { print, deps }: Cli) {
     });
   program
     .command('resume <operator>')
-    .description('resume a paused operator (also after its circuit breaker tripped)')
+    .description(
+      'resume a paused operator (also after its circuit breaker tripped or its removal guard held removals)',
+    )
+    .option('--apply-removals', 'remove the tours whose removal the removal guard held (else they stay)')
     .option('--json', 'print JSON')
-    .action(async (operator: string, o: Opts) => {
-      const r = await resumeOperator(await deps(), operator);
+    .action(async (operator: string, o: Opts & { applyRemovals?: boolean }) => {
+      const r = await resumeOperator(await deps(), operator, { applyRemovals: o.applyRemovals });
       print(o, r, () => pauseText(r));
     });
 }
@@ -275,11 +278,15 @@ function pauseText(r: {
   reason: string | null;
   signalled: string | null;
   schedules: string[];
+  removals?: { applied: number; discarded: number };
 }) {
+  const held = r.removals;
   return [
     `${r.operatorId} ${r.paused ? `paused (${r.reason})` : 'resumed'}`,
     `  running import signalled: ${r.signalled ?? 'none running'}`,
     `  schedules: ${r.schedules.join(', ') || 'none (run `tour-import schedules apply`)'}`,
+    ...(held?.applied ? [`  held removals applied: ${held.applied} tours removed`] : []),
+    ...(held?.discarded ? [`  held removals discarded: ${held.discarded} tours stay`] : []),
   ].join('\n');
 }
 

@@ -149,3 +149,33 @@ export async function closeAbandonedRuns(db: Queryable, workflowId: string): Pro
   );
   return rowCount ?? 0;
 }
+
+/** Stores how many tours the operator had active when the import began (the removal guard's base). */
+export async function setActiveAtStart(db: Queryable, id: number, active: number): Promise<void> {
+  await db.query('UPDATE import_runs SET active_at_start = COALESCE(active_at_start, $2) WHERE id = $1', [
+    id,
+    active,
+  ]);
+}
+
+export interface SettledRemovals {
+  removed: number;
+  held: number;
+  reason?: string;
+}
+
+/** The removal guard's base and what the import's end did with its removals (null before it ran). */
+export async function removalState(
+  db: Queryable,
+  id: number,
+): Promise<{ activeAtStart: number; settled: SettledRemovals | null }> {
+  const { rows } = await db.query(
+    'SELECT active_at_start, removals_settled FROM import_runs WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return { activeAtStart: rows[0]?.active_at_start ?? 0, settled: rows[0]?.removals_settled ?? null };
+}
+
+export async function setRemovalsSettled(db: Queryable, id: number, settled: SettledRemovals): Promise<void> {
+  await db.query('UPDATE import_runs SET removals_settled = $2 WHERE id = $1', [id, JSON.stringify(settled)]);
+}

@@ -17,7 +17,7 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
 /**
  * Dialect A — cursor feed with tombstones (Viator Partner API v2 style).
  * GET {base}/partner/products/modified-since?count=N[&cursor=C | &modified-since=ISO]
- * GET {base}/partner/products/{code}
+ * GET {base}/partner/products/{code} (optional: the feed's records are full products)
  * Headers: exp-api-key, Accept: application/json;version=2.0
  */
 export const A_FEED_PATH = '/partner/products/modified-since';
@@ -28,6 +28,8 @@ export interface DialectAOptions {
   operatorId: string;
   http: OperatorHttp;
   apiKey: string;
+  /** Whether the operator serves GET /partner/products/{code}; the spec lets it serve the feed alone. */
+  detailEndpoint?: boolean;
 }
 
 /** Largest variant by pixel area: the image pipeline derives every smaller size from it. */
@@ -141,6 +143,8 @@ export function createDialectAAdapter(options: DialectAOptions): OperatorAdapter
     dialect: 'A',
     supportsDelta: true,
     reportsRemovals: true,
+    listingCarriesTours: true,
+    detailEndpoint: options.detailEndpoint ?? true,
     async listPage(position, list) {
       const count = Math.min(Math.max(list.pageSize ?? A_MAX_COUNT, 1), A_MAX_COUNT);
       const since = list.mode === 'delta' ? list.since : undefined;
@@ -159,7 +163,8 @@ export function createDialectAAdapter(options: DialectAOptions): OperatorAdapter
     async fetchTour(externalId): Promise<FetchResult> {
       const path = `/partner/products/${encodeURIComponent(externalId)}`;
       const res = await http.getJson(path, { headers, acceptStatuses: [404] });
-      if (res.status === 404 || isTombstone(res.body)) return { kind: 'gone' };
+      if (res.status === 404) return { kind: 'not-found' };
+      if (isTombstone(res.body)) return { kind: 'tombstone' };
       return { kind: 'found', tour: mapAProduct(operatorId, res.body, externalId) };
     },
   };

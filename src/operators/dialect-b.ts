@@ -26,12 +26,15 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
 /**
  * Dialect B — offset paging with updatedSince, no deletions (Rezdy / GetYourGuide style).
  * GET {base}/v1/products?limit=N&offset=M[&updatedSince=ISO]&apiKey=KEY
- * GET {base}/v1/products/{code}?apiKey=KEY
+ * GET {base}/v1/products/{code}?apiKey=KEY (optional: the list carries full products)
  */
 export const B_PRODUCTS_PATH = '/v1/products';
 /** Filled into `[format_id]` image templates: the largest rendition the operator offers. */
 export const DEFAULT_IMAGE_FORMAT_ID = 'original';
-/** updatedSince is queried this much earlier than the stored mark: clock skew, same-second updates. */
+/**
+ * updatedSince is queried this much earlier than the stored mark (the scan's start at the
+ * operator): clock skew, same-second updates, and the Date header's 1-second resolution.
+ */
 export const DEFAULT_DELTA_LOOKBACK_MS = 60_000;
 
 export interface DialectBOptions {
@@ -40,6 +43,8 @@ export interface DialectBOptions {
   apiKey: string;
   imageFormatId?: string;
   deltaLookbackMs?: number;
+  /** Whether the operator serves GET /v1/products/{code}; the spec defines only the list. */
+  detailEndpoint?: boolean;
 }
 
 export interface BMapOptions {
@@ -135,11 +140,12 @@ export function createDialectBAdapter(options: DialectBOptions): OperatorAdapter
   const mapOptions = { imageFormatId: options.imageFormatId };
   const lookback = options.deltaLookbackMs ?? DEFAULT_DELTA_LOOKBACK_MS;
 
+  /** One page of products, and the operator's time it was served at (its Date header) if it said. */
   async function fetchRows(
     start: number,
     limit: number,
     updatedSince: string | undefined,
-  ): Promise<unknown[]> {
+  ): Promise<{ rows: unknown[]; serverDate?: string }> {
     const res = await http.getJson(
       withQuery(B_PRODUCTS_PATH, { limit, offset: start, updatedSince, apiKey }),
     );
@@ -149,25 +155,30 @@ export function createDialectBAdapter(options: DialectBOptions): OperatorAdapter
     if (notFound) throw new OperatorPayloadError(res.url, 'listing answered NOT_FOUND instead of a page');
     if (!Array.isArray(data.products))
       throw new OperatorPayloadError(res.url, 'response has no "products" array');
-    return data.products;
+    return { rows: data.products, serverDate: res.serverDate };
   }
 
   return {
     dialect: 'B',
     supportsDelta: true,
     reportsRemovals: false,
+    listingCarriesTours: true,
+    detailEndpoint: options.detailEndpoint ?? true,
     async listPage(position, list): Promise<ListPage> {
       const since = list.mode === 'delta' ? list.since : undefined;
       const sinceMs = since === undefined ? NaN : Date.parse(since);
       const updatedSince = Number.isNaN(sinceMs) ? undefined : new Date(sinceMs - lookback).toISOString();
       const pageSize = Math.min(Math.max(list.pageSize ?? B_MAX_LIMIT, 1), B_MAX_LIMIT);
-      const pos = decodeBPosition(position, since);
+      const pos = decodeBPosition(position);
+      const requestedAt = new Date().toISOString();
       let gap = Math.min(B_OVERLAP, pos.o);
       for (let attempt = 0; ; attempt++) {
         const start = pos.o - gap;
         const limit = Math.min(B_MAX_LIMIT, pageSize + gap);
-        const rows = await fetchRows(start, limit, updatedSince);
-        const plan = planBPage(pos, start, limit, rows);
+        const { rows, serverDate } = await fetchRows(start, limit, updatedSince);
+        // The mark is when the scan started at the operator, set by the first page (see dialect-b-paging.ts).
+        const scanStart = pos.m ?? serverDate ?? requestedAt;
+        const plan = planBPage({ ...pos, m: scanStart }, start, limit, rows);
         if (!plan.anchored && start > 0 && attempt < B_MAX_BACKTRACK) {
           gap = Math.min(pos.o, gap + B_MAX_LIMIT - 1);
           continue;
@@ -177,16 +188,16 @@ export function createDialectBAdapter(options: DialectBOptions): OperatorAdapter
             mapBListItem(operatorId, row, start + rows.indexOf(row), mapOptions),
           ),
           next: plan.next && encodeBPosition(plan.next),
-          deltaMark: plan.mark,
+          deltaMark: scanStart,
         };
       }
     },
     async fetchTour(externalId): Promise<FetchResult> {
       const path = withQuery(`${B_PRODUCTS_PATH}/${encodeURIComponent(externalId)}`, { apiKey });
       const res = await http.getJson(path, { acceptStatuses: [404] });
-      if (res.status === 404) return { kind: 'gone' };
+      if (res.status === 404) return { kind: 'not-found' };
       const { data, notFound } = readBEnvelope(res.body, res.url);
-      if (notFound) return { kind: 'gone' };
+      if (notFound) return { kind: 'not-found' };
       if (!asRecord(data.product))
         throw new OperatorPayloadError(res.url, 'response has no "product" object');
       return { kind: 'found', tour: mapBProduct(operatorId, data.product, mapOptions, externalId) };

@@ -166,7 +166,7 @@ export function mapCList(xml: string, url = C_LIST_PATH): ListPage {
   return { entries };
 }
 
-/** Pure: show.xml → found/gone (throws TourValidationError or typed operator errors). */
+/** Pure: show.xml → found/not-found (throws TourValidationError or typed operator errors). */
 export function mapCShow(
   operatorId: string,
   xml: string,
@@ -175,7 +175,7 @@ export function mapCShow(
 ): FetchResult {
   const { response, notFound } = parseCResponse(xml, url);
   const [tour] = tours(response);
-  if (notFound || !tour) return { kind: 'gone' };
+  if (notFound || !tour) return { kind: 'not-found' };
   return { kind: 'found', tour: mapCTour(operatorId, tour, externalId) };
 }
 
@@ -192,13 +192,15 @@ export function createDialectCAdapter(options: DialectCOptions): OperatorAdapter
     dialect: 'C',
     supportsDelta: false,
     reportsRemovals: false,
+    listingCarriesTours: false, // list.xml has ids and names only
+    detailEndpoint: true,
     async listPage(): Promise<ListPage> {
       const res = await get(C_LIST_PATH);
       return mapCList(res.body, res.url);
     },
     async fetchTour(externalId): Promise<FetchResult> {
       const res = await get(withQuery(C_SHOW_PATH, { id: externalId }), [404]);
-      if (res.status === 404) return { kind: 'gone' };
+      if (res.status === 404) return { kind: 'not-found' };
       return mapCShow(operatorId, res.body, externalId, res.url);
     },
   };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createDialectAAdapter } from './dialect-a.js';
 import { DEFAULT_IMAGE_FORMAT_ID, createDialectBAdapter } from './dialect-b.js';
 import { createDialectCAdapter } from './dialect-c.js';
+import { DEFAULT_REMOVAL_GUARD } from '../domain/removal-guard.js';
 import { OperatorConfigError } from './errors.js';
 import { createOperatorHttp, type OperatorHttpOptions, type RateLimiter } from './http.js';
 import { sharedRateLimiter } from './rate-limit.js';
@@ -70,15 +71,29 @@ const common = {
     })
     .default({ consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 }),
   delta: z.boolean().optional(),
+  /**
+   * An import that would remove more than `maxShare` of the operator's active tours, and at least
+   * `minCount`, holds its removals for a person (src/domain/removal-guard.ts).
+   */
+  removalGuard: z
+    .strictObject({
+      maxShare: z.number().gt(0).max(1).default(DEFAULT_REMOVAL_GUARD.maxShare),
+      minCount: z.number().int().positive().default(DEFAULT_REMOVAL_GUARD.minCount),
+    })
+    .default(DEFAULT_REMOVAL_GUARD),
   timeoutMs: z.number().int().positive().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
 };
 
+/** Whether the operator serves its per-product endpoint (A, B: optional; C: always). */
+const detailEndpoint = z.boolean().default(true);
+
 const OperatorSchema = z.discriminatedUnion('dialect', [
-  z.strictObject({ ...common, dialect: z.literal('A') }),
+  z.strictObject({ ...common, dialect: z.literal('A'), detailEndpoint }),
   z.strictObject({
     ...common,
     dialect: z.literal('B'),
+    detailEndpoint,
     imageFormatId: z.string().min(1).default(DEFAULT_IMAGE_FORMAT_ID),
   }),
   z.strictObject({
@@ -179,9 +194,15 @@ export function createAdapter(op: OperatorConfig, deps: AdapterDeps): OperatorAd
   function dialectAdapter(): OperatorAdapter {
     switch (op.dialect) {
       case 'A':
-        return createDialectAAdapter({ operatorId: op.id, http, apiKey });
+        return createDialectAAdapter({ operatorId: op.id, http, apiKey, detailEndpoint: op.detailEndpoint });
       case 'B':
-        return createDialectBAdapter({ operatorId: op.id, http, apiKey, imageFormatId: op.imageFormatId });
+        return createDialectBAdapter({
+          operatorId: op.id,
+          http,
+          apiKey,
+          imageFormatId: op.imageFormatId,
+          detailEndpoint: op.detailEndpoint,
+        });
       case 'C':
         return createDialectCAdapter({
           operatorId: op.id,
@@ -210,6 +231,8 @@ function scrubbingSecrets(adapter: OperatorAdapter, redact: (text: string) => st
     dialect: adapter.dialect,
     supportsDelta: adapter.supportsDelta,
     reportsRemovals: adapter.reportsRemovals,
+    listingCarriesTours: adapter.listingCarriesTours,
+    detailEndpoint: adapter.detailEndpoint,
     listPage: (position, options) => adapter.listPage(position, options).catch(scrub),
     fetchTour: (externalId) => adapter.fetchTour(externalId).catch(scrub),
   };

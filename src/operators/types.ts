@@ -22,7 +22,7 @@ export interface ListPage {
   next?: string;
   /**
    * The delta mark to store once every tour of this listing has been handled
-   * (dialect A: cursor; B: the greatest updatedSince seen). Undefined for C.
+   * (dialect A: cursor; B: the operator's time when the scan started). Undefined for C.
    */
   deltaMark?: string;
 }
@@ -34,7 +34,12 @@ export interface ListOptions {
   pageSize?: number;
 }
 
-export type FetchResult = { kind: 'found'; tour: Tour } | { kind: 'gone' };
+/**
+ * One tour as the operator answers for it. `tombstone` is evidence of removal (dialect A's INACTIVE
+ * record); `not-found` (a 404) is not: for a tour a listing just called active it is an inconsistency
+ * at the operator, and a push is never a removal on its own.
+ */
+export type FetchResult = { kind: 'found'; tour: Tour } | { kind: 'tombstone' } | { kind: 'not-found' };
 
 /** One per dialect. Adapters do HTTP through OperatorHttp and map raw payloads with pure functions. */
 export interface OperatorAdapter {
@@ -43,6 +48,13 @@ export interface OperatorAdapter {
   readonly supportsDelta: boolean;
   /** Whether removed tours appear in a delta listing (A: tombstones) or only as absences from a full one. */
   readonly reportsRemovals: boolean;
+  /** Whether listing entries carry whole tours (A, B): those are imported without a per-tour call. */
+  readonly listingCarriesTours: boolean;
+  /**
+   * Whether the operator serves a per-product endpoint (`fetchTour`). A and B need not: a pushed tour
+   * is then looked up in a delta listing (src/operators/find-in-listing.ts). C always has one.
+   */
+  readonly detailEndpoint: boolean;
   listPage(position: string | undefined, options: ListOptions): Promise<ListPage>;
   fetchTour(externalId: string): Promise<FetchResult>;
 }

@@ -28,6 +28,8 @@ interface Overlay {
   removed: boolean;
   /** Slot → image id, for images replaced under a new URL. */
   images: Map<number, string>;
+  /** Content set by a test (e.g. a price no table can store), over the generated content. */
+  content?: Partial<TourContent>;
 }
 
 export interface FeedKey {
@@ -113,6 +115,7 @@ export class Catalog {
     }
     return {
       ...generateContent(this.seed, index, rev),
+      ...o?.content,
       index,
       code: this.codeOf(index),
       updatedAt: this.updatedAt(index),
@@ -129,10 +132,12 @@ export class Catalog {
     return index;
   }
 
-  change(code: string): TourRecord {
+  /** A new revision of the tour; `content` replaces generated fields (a test's hostile values). */
+  change(code: string, content?: Partial<TourContent>): TourRecord {
     const index = this.activeIndex(code);
     const o = this.touch(index);
     o.rev += 1;
+    if (content) o.content = { ...o.content, ...content };
     return this.tour(index);
   }
 

@@ -26,6 +26,8 @@ export interface DialectHooks {
   rateHeaders(info: RateInfo): Record<string, string>;
   rateLimited(info: RateInfo, retryAfterSeconds: number | null): Outgoing;
   serverError(status: number, retryAfterSeconds?: number): Outgoing;
+  /** What the dialect answers for a product it does not know (the `not-found` fault on a live one). */
+  notFound(): Outgoing;
 }
 
 /** Fixed-window quota. Without a configured limit it only advertises a generous one. */
@@ -91,6 +93,7 @@ export async function deliver(
     );
   else if (rate && !rate.allowed) out = ctx.hooks.rateLimited(rate, rate.resetSeconds);
   else if (error) out = ctx.hooks.serverError(error.status, error.retryAfterSeconds);
+  else if (findFault(fired, 'not-found')) out = ctx.hooks.notFound();
   else out = spoil(await produce(), fired);
   const headers = {
     ...dateHeader(ctx),

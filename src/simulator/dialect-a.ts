@@ -7,6 +7,7 @@ import { toPlainText } from './text.js';
 
 /** Dialect A (Viator-like): cursor feed ordered by (lastUpdatedAt, productCode), with tombstones. */
 export const dialectAHooks: DialectHooks = {
+  notFound: () => json(404, errorBody('NOT_FOUND', 'Product not found')),
   rateHeaders: (r) => ({
     'ratelimit-limit': String(r.limit),
     'ratelimit-remaining': String(r.remaining),

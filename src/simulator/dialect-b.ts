@@ -9,6 +9,7 @@ import type { SimOperator } from './operator.js';
  * mid-scan shift later pages; removed tours just vanish; application errors come inside HTTP 200.
  */
 export const dialectBHooks: DialectHooks = {
+  notFound: () => failure('NOT_FOUND', 'Product not found', 404),
   rateHeaders: () => ({}),
   // Plain 429, no Retry-After whatever the fault asks for: that is this dialect's hard part.
   rateLimited: () => ({

@@ -11,6 +11,7 @@ import type { SimOperator } from './operator.js';
  * A spent quota answers 403 (not 429) with X-RateLimit-Remaining: 0.
  */
 export const dialectCHooks: DialectHooks = {
+  notFound: () => xml(200, '<error>NOTFOUND</error>'),
   rateHeaders: (r) => ({
     'x-ratelimit-limit': String(r.limit),
     'x-ratelimit-remaining': String(r.remaining),
@@ -49,7 +50,7 @@ export function registerDialectC(app: FastifyInstance, op: SimOperator): void {
       if (denied) return denied;
       const id = (req.query as Record<string, string | undefined>).id;
       const index = id === undefined ? undefined : op.catalog.indexOf(id);
-      if (index === undefined || op.catalog.isRemoved(index)) return xml(200, '<error>NOTFOUND</error>');
+      if (index === undefined || op.catalog.isRemoved(index)) return dialectCHooks.notFound();
       return xml(200, `<error>OK</error>${tourXml(op, op.catalog.tour(index))}`);
     }),
   );

@@ -5,6 +5,7 @@ import { RateWindow, type DialectHooks } from './deliver.js';
 import { FaultBook } from './faults.js';
 import { hash } from './hash.js';
 import type { ImageGenerator } from './images.js';
+import type { TourContent } from './text.js';
 import {
   resolveCredentials,
   type Credentials,
@@ -103,8 +104,8 @@ export class SimOperator {
     return hash(this.catalog.seed, 'image', id, rev);
   }
 
-  change(code: string): TourRecord {
-    return this.catalog.change(code);
+  change(code: string, content?: Partial<TourContent>): TourRecord {
+    return this.catalog.change(code, content);
   }
 
   remove(code: string): TourRecord {

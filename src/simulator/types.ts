@@ -72,6 +72,8 @@ export const FaultSchema = z.discriminatedUnion('type', [
     ...TriggerFields,
   }),
   z.object({ type: z.literal('html-as-image'), ...TriggerFields }),
+  /** The operator answers "no such product" for a live one (an inconsistency between list and detail). */
+  z.object({ type: z.literal('not-found'), ...TriggerFields }),
 ]);
 export type Fault = z.infer<typeof FaultSchema>;
 export type FaultInput = z.input<typeof FaultSchema>;

@@ -1,8 +1,10 @@
 import {
+  CancellationScope,
   ParentClosePolicy,
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { CatalogActivities } from '../activities/catalog.js';
@@ -10,9 +12,15 @@ import { importTourWorkflowId, MAKING_ROOM_PRIORITY_KEY, operatorPriority } from
 import { breakerTrip, recordOutcome } from './breaker.js';
 import { rootFailure } from './failure.js';
 import { ImportTour, refreshSignal } from './import-tour.js';
+import { PATCHES } from './patches.js';
 import { NON_RETRYABLE_TYPES } from './retry.js';
 import { makingRoom } from './room.js';
-import type { CarriedState } from './types.js';
+import type { CarriedState, ImportTourResult } from './types.js';
+
+/** The failure type recorded for a tour whose ImportTour someone cancelled alone. */
+export const TOUR_CANCELLED = 'ImportTourCancelled';
+/** A push import closing between our start and our signal, again and again, is not worth more tries. */
+const MAX_STARTS = 3;
 
 export interface TourFanOut {
   /** Starts the tour's ImportTour child; its outcome is counted when it ends. */
@@ -40,39 +48,20 @@ export function tourFanOut(o: {
     progress.queued--;
     progress.running++;
     try {
-      const r = await executeChild(ImportTour, {
-        workflowId: importTourWorkflowId(o.operatorId, externalId),
-        args: [
-          {
-            operatorId: o.operatorId,
-            externalId,
-            force: settings.force,
-            imageTaskQueue: settings.imageTaskQueue,
-            retry: settings.retry,
-          },
-        ],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        priority: operatorPriority(
-          o.operatorId,
-          makingRoom(state, Date.now()) ? MAKING_ROOM_PRIORITY_KEY : undefined,
-        ),
-      });
-      if (r.outcome === 'removed') progress.removed++;
-      else if (r.outcome === 'unchanged') progress.unchanged++;
-      else progress.done++;
+      const r = await importTour(externalId);
+      if (r === 'refreshed' || r.outcome === 'imported' || r.outcome === 'stale') progress.done++;
+      else if (r.outcome === 'removed') progress.removed++;
+      else progress.unchanged++;
       tally(true);
     } catch (err) {
-      if (isCancellation(err)) throw err;
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        // A push import of this tour is running; it may have fetched before the change this listing
-        // saw, so ask it for one more pass (if it has just ended, it fetched after the listing anyway).
-        await getExternalWorkflowHandle(importTourWorkflowId(o.operatorId, externalId))
-          .signal(refreshSignal)
-          .catch(() => undefined);
-        return void progress.done++;
-      }
+      // The parent's own cancellation ends the import; a child cancelled alone (one tour, in the Web UI)
+      // is a failure a later run can fix: recorded, and the delta mark does not pass it.
+      const alone = isCancellation(err) && !CancellationScope.current().consideredCancelled;
+      if (isCancellation(err) && !(alone && patched(PATCHES.childCancelledAlone))) throw err;
       progress.failed++;
-      const { type, message } = rootFailure(err);
+      const { type, message } = alone
+        ? { type: TOUR_CANCELLED, message: 'its ImportTour was cancelled on its own' }
+        : rootFailure(err);
       if (!NON_RETRYABLE_TYPES.includes(type)) state.transientFailures = (state.transientFailures ?? 0) + 1;
       lastErrors.push(`${externalId}: ${type}: ${message}`.slice(0, 300));
       lastErrors.splice(0, Math.max(0, lastErrors.length - 5));
@@ -86,6 +75,46 @@ export function tourFanOut(o: {
       tally(false);
     } finally {
       progress.running--;
+    }
+  }
+
+  /**
+   * The tour's ImportTour child. When a push import of the tour is running, it may have fetched before
+   * the change this listing saw, so it is asked for one more pass instead; if it has closed meanwhile,
+   * the child is started again.
+   */
+  async function importTour(externalId: string): Promise<ImportTourResult | 'refreshed'> {
+    const workflowId = importTourWorkflowId(o.operatorId, externalId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await executeChild(ImportTour, {
+          workflowId,
+          args: [
+            {
+              operatorId: o.operatorId,
+              externalId,
+              listed: true,
+              force: settings.force,
+              imageTaskQueue: settings.imageTaskQueue,
+              retry: settings.retry,
+            },
+          ],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          priority: operatorPriority(
+            o.operatorId,
+            makingRoom(state, Date.now()) ? MAKING_ROOM_PRIORITY_KEY : undefined,
+          ),
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        const refreshed = await getExternalWorkflowHandle(workflowId)
+          .signal(refreshSignal)
+          .then(
+            () => true,
+            () => false,
+          );
+        if (refreshed || attempt >= MAX_STARTS || !patched(PATCHES.restartClosedPush)) return 'refreshed';
+      }
     }
   }
 

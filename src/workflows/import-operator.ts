@@ -6,6 +6,7 @@ import {
   defineSignal,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -15,6 +16,8 @@ import type { CatalogActivities } from '../activities/catalog.js';
 import { operatorPriority, QUERIES, SEARCH_ATTRIBUTES, SIGNALS } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { tourFanOut } from './fan-out.js';
+import { validateImportOperatorInput } from './input.js';
+import { PATCHES } from './patches.js';
 import { countPage, emptyProgress, summary } from './progress.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
 import {
@@ -46,7 +49,8 @@ const MAX_HISTORY_EVENTS = 10_000;
  * tour in a bounded window, pauses on request or when its circuit breaker trips, and continues as new
  * before its history grows large. Only one import per operator runs at a time.
  */
-export async function ImportOperator(input: ImportOperatorInput): Promise<ImportOperatorResult> {
+export async function ImportOperator(unchecked: ImportOperatorInput): Promise<ImportOperatorResult> {
+  const input = validateImportOperatorInput(unchecked);
   const { workflowId, runId } = workflowInfo();
   const priority = operatorPriority(input.operatorId);
   const db = proxyActivities<CatalogActivities>({ ...activityProfiles(DEFAULT_RETRY).db, priority });
@@ -154,11 +158,8 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
     }
     await condition(() => progress.running === 0);
     await holdWhilePaused(tours.lastErrors);
-    if (settings.fullListing)
-      progress.removed += (
-        await db.completeListing({ operatorId: input.operatorId, importRunId: state.importRunId })
-      ).removed;
-    return await finish('completed', summary(progress));
+    const held = await settleRemovals();
+    return await finish('completed', summary(progress) + held);
   } catch (err) {
     if (isCancellation(err)) {
       // Children were asked to cancel too; wait for them, then record the run even though this
@@ -169,6 +170,25 @@ export async function ImportOperator(input: ImportOperatorInput): Promise<Import
       });
     }
     throw err;
+  }
+
+  /**
+   * Applies the removals this import has evidence for (tombstones; after a complete full listing, the
+   * tours it did not mention), unless they are more than the operator's removal guard allows: then all
+   * are held for a person and the operator is paused (src/domain/removal-guard.ts).
+   */
+  async function settleRemovals(): Promise<string> {
+    const run = { operatorId: input.operatorId, importRunId: state.importRunId };
+    if (!patched(PATCHES.removalGuard)) {
+      // Imports begun before the guard existed end as they began: removed during the listing.
+      if (settings.fullListing) progress.removed += (await db.completeListing(run)).removed;
+      return '';
+    }
+    const settled = await db.settleRemovals({ ...run, fullListing: settings.fullListing });
+    progress.removed += settled.removed;
+    if (!settled.held) return '';
+    progress.heldRemovals = settled.held;
+    return `; ${settled.held} removals held and operator paused: ${settled.reason}`;
   }
 
   /** Long runs continue as new well before Temporal's history limits (also when every tour is unchanged). */

@@ -17,7 +17,14 @@ import type { ImageActivities, ImageOutcome } from '../activities/images.js';
 import type { TourAssetInput } from '../db/tours.js';
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
-import { activityProfiles, DEFAULT_RETRY, localActivityProfiles, retriesAloneAfterBatch } from './retry.js';
+import { validateImportTourInput } from './input.js';
+import {
+  activityProfiles,
+  DEFAULT_RETRY,
+  localActivityProfiles,
+  NON_RETRYABLE_TYPES,
+  retriesAloneAfterBatch,
+} from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
 
 /** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
@@ -27,7 +34,8 @@ const IMAGES_AT_ONCE = 8;
 const MAX_PASSES = 5;
 
 /** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
-export async function ImportTour(input: ImportTourInput): Promise<ImportTourResult> {
+export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTourResult> {
+  const input = validateImportTourInput(unchecked);
   // A parent ImportOperator records its run and its children's failures; a pushed or ad hoc import of
   // one tour records its own: an import_runs row of mode 'tour', and its failure.
   if (workflowInfo().parent) return importTour(input);
@@ -87,6 +95,7 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       operatorId: input.operatorId,
       externalId: input.externalId,
       force: input.force,
+      listed: input.listed,
     });
     if (fetched.outcome !== 'changed') {
       result = {
@@ -143,24 +152,26 @@ async function importImages(
   return mapWithLimit(tourImages, IMAGES_AT_ONCE, async (img, position): Promise<TourAssetInput> => {
     const base = { position, sourceUrl: img.url, caption: img.caption };
     const ready = (sha256: string) => ({ ...base, sha256, status: 'ready' as const, failureReason: null });
-    const failed = (reason: string) => ({
+    // Retryable: the operator's next import tries the image again (bounded, see IMAGE_RETRY_IMPORTS).
+    const failed = (reason: string, retryable = true) => ({
       ...base,
       sha256: null,
       status: 'failed' as const,
       failureReason: reason,
+      failureRetryable: retryable,
     });
     if (img.readySha256) return ready(img.readySha256);
     const outcome = byUrl.get(img.url);
     if (outcome && 'sha256' in outcome) return ready(outcome.sha256);
     if (outcome && (!outcome.failure.retryable || !single))
-      return failed(failureReason(outcome.failure.type, outcome.failure.message));
+      return failed(failureReason(outcome.failure.type, outcome.failure.message), outcome.failure.retryable);
     // No retries alone (a single attempt was asked for): the failed batch was this image's attempt.
     if (!single) return failed(batchFailure ?? 'the image batch returned no outcome for this image');
     try {
       return ready((await single.importImage({ url: img.url })).sha256);
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      return failed(activityFailureReason(err));
+      return failed(activityFailureReason(err), !isNonRetryable(err));
     }
   });
 }
@@ -186,6 +197,15 @@ async function mapWithLimit<T, R>(
 /** The reason stored with a failed image: its failure type (when it has one) and message. */
 function failureReason(type: string | null | undefined, message: string): string {
   return `${type ? `${type}: ` : ''}${message}`.slice(0, 500);
+}
+
+/** Whether the image's last attempt failed for a reason no retry fixes (corrupt, too large, unsafe…). */
+function isNonRetryable(err: ActivityFailure): boolean {
+  const cause = err.cause;
+  return (
+    cause instanceof ApplicationFailure &&
+    (cause.nonRetryable || NON_RETRYABLE_TYPES.includes(cause.type ?? ''))
+  );
 }
 
 function activityFailureReason(err: ActivityFailure): string {

@@ -1,7 +1,14 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
+import { DATA_REJECTED } from '../domain/errors.js';
 
-/** Failure types that retrying cannot fix; activities throw them as non-retryable too. */
+/**
+ * Failure types that retrying cannot fix; activities throw them as non-retryable too. A tour that failed
+ * with one is final for its import: the delta mark moves past it (any other failure holds the mark, so
+ * the next import tries the tour again — OperatorInconsistent and a cancelled ImportTour among them).
+ */
 export const NON_RETRYABLE_TYPES = [
+  DATA_REJECTED,
+  'StagedTourMissing',
   'TourValidationFailed',
   'OperatorPayloadInvalid',
   'OperatorApplicationError',

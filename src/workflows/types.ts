@@ -41,6 +41,8 @@ export interface Progress {
   failed: number;
   removed: number;
   invalid: number;
+  /** Removals held by the removal guard for a person to apply or discard. */
+  heldRemovals?: number;
   paused: boolean;
   pauseReason: string | null;
   status: ImportStatus;
@@ -89,6 +91,8 @@ export interface ImportOperatorResult {
 export interface ImportTourInput {
   operatorId: string;
   externalId: string;
+  /** Started by its operator's listing (which staged the tour where the listing carries it whole). */
+  listed?: boolean;
   force?: boolean;
   imageTaskQueue?: string;
   retry?: ImportSettings['retry'];

@@ -63,7 +63,9 @@ export async function startPipeline(
       o.dialect === 'C'
         ? `channelId: ${o.credentials.channelId}\n    marketplaceId: ${o.credentials.marketplaceId}\n    `
         : '';
-    return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8${options.operatorYaml?.[o.id] ? `\n    ${options.operatorYaml[o.id]}` : ''}`;
+    // An operator the simulator serves without its per-product endpoint is configured so, as a user would.
+    const detail = o.detailEndpoint ? '' : 'detailEndpoint: false\n    ';
+    return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}${detail}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8${options.operatorYaml?.[o.id] ? `\n    ${options.operatorYaml[o.id]}` : ''}`;
   });
   const configs = parseOperatorsYaml(`operators:\n${yaml.join('\n')}\n`, `${label}.yaml`);
   await syncOperators(db.pool, configs);

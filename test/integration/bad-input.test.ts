@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../src/activities/catalog.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { startRun } from '../../src/db/runs.js';
-import { stageTour, upsertTour } from '../../src/db/tours.js';
+import { stageTours, upsertTour } from '../../src/db/tours.js';
 import { emptyProgress } from '../../src/workflows/progress.js';
 import type { Tour } from '../../src/domain/tour.js';
 import type { ListPage, OperatorAdapter } from '../../src/operators/types.js';
@@ -113,16 +113,14 @@ describe('bad input from operators', () => {
   });
 
   it('an import sweeps tours staged a day ago by an ImportTour that never persisted them, and webhook ids of a day ago', async () => {
-    await stageTour(
+    await stageTours(
       db.pool,
-      { ...tour('abandoned', '2026-05-01T00:00:00Z'), externalId: 'OLD' },
-      'h-old',
+      [{ tour: { ...tour('abandoned', '2026-05-01T00:00:00Z'), externalId: 'OLD' }, contentHash: 'h-old' }],
       new Date(Date.now() - 2 * 86_400_000),
     );
-    await stageTour(
+    await stageTours(
       db.pool,
-      { ...tour('in flight', '2026-05-01T00:00:00Z'), externalId: 'NEW' },
-      'h-new',
+      [{ tour: { ...tour('in flight', '2026-05-01T00:00:00Z'), externalId: 'NEW' }, contentHash: 'h-new' }],
       new Date(),
     );
     await db.pool.query(

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportOperator } from '../../src/workflows/import-operator.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
@@ -23,6 +24,7 @@ function fakeCatalog(o: {
   const imported = new Map<string, number>();
   const finished: { status: string; progress: Progress; deltaMark?: string }[] = [];
   const pauses: (string | null)[] = [];
+  const failures: string[] = [];
   const ids = Array.from({ length: o.tours }, (_, i) => `t${i}`);
   const activities = {
     async beginImport(a: { settings?: Partial<ResolvedSettings> }) {
@@ -58,18 +60,20 @@ function fakeCatalog(o: {
       imported.set(a.externalId, (imported.get(a.externalId) ?? 0) + 1);
       return { outcome: 'imported' };
     },
-    async completeListing() {
-      return { removed: 0 };
+    async settleRemovals() {
+      return { removed: 0, held: 0 };
     },
     async setOperatorPaused(a: { paused: boolean; reason: string | null }) {
       pauses.push(a.paused ? a.reason : null);
     },
-    async recordTourFailure() {},
+    async recordTourFailure(a: { externalId: string; kind: string }) {
+      failures.push(`${a.externalId}: ${a.kind}`);
+    },
     async finishImport(a: { status: string; progress: Progress; deltaMark?: string }) {
       finished.push(a);
     },
   };
-  return { activities, imported, finished, pauses };
+  return { activities, imported, finished, pauses, failures };
 }
 
 describe('ImportOperator orchestration', () => {
@@ -209,8 +213,8 @@ describe('ImportOperator orchestration', () => {
       async persistTour() {
         return { outcome: 'imported' };
       },
-      async completeListing() {
-        return { removed: 0 };
+      async settleRemovals() {
+        return { removed: 0, held: 0 };
       },
       async setOperatorPaused() {},
       async recordTourFailure() {},
@@ -251,5 +255,63 @@ describe('ImportOperator orchestration', () => {
       const result = await big.result();
       expect(result.progress.done).toBe(150);
     }
+  });
+
+  it('a tour cancelled on its own is a recorded failure that holds the delta mark, not the end of the import', async () => {
+    const fake = fakeCatalog({ tours: 3, pageSize: 3 });
+    const operatorId = 'op-cancel';
+    const activities = {
+      ...fake.activities,
+      async fetchTour(a: { externalId: string }) {
+        // t1 takes long enough for someone to cancel its ImportTour in the Web UI.
+        if (a.externalId === 't1') await new Promise((r) => setTimeout(r, 1_500));
+        return fake.activities.fetchTour(a);
+      },
+    };
+    const result = await run(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId, mode: 'delta' }],
+      });
+      const child = env.client.workflow.getHandle(importTourWorkflowId(operatorId, 't1'));
+      await until(async () => (await child.describe().catch(() => undefined))?.status.name === 'RUNNING');
+      await child.cancel();
+      return handle.result();
+    });
+    expect(result.status).toBe('completed');
+    expect(result.progress).toMatchObject({ done: 2, failed: 1 });
+    expect(fake.failures).toEqual(['t1: ImportTourCancelled']);
+    expect(fake.finished.map((f) => f.status)).toEqual(['completed']);
+    expect(fake.finished[0].deltaMark).toBeUndefined(); // the next delta lists t1 again
+  });
+
+  it('refuses a start that carries continue-as-new state, and a malformed input, as InvalidImportInput', async () => {
+    const fake = fakeCatalog({ tours: 3, pageSize: 3 });
+    const forged = newImportState(1, testSettings({ pageSize: 3, toursPerRun: 7 }));
+    const outcomes = await run(fake.activities, (taskQueue) =>
+      Promise.all(
+        [
+          { operatorId: 'op-forged', mode: 'full', carried: { ...forged, listingDone: true } },
+          { operatorId: 'op-forged', mode: 'everything' },
+          { operatorId: 'Not An Id', mode: 'full' },
+        ].map((input) =>
+          env.client.workflow
+            .execute(ImportOperator, {
+              taskQueue,
+              workflowId: uniqueName('forged'),
+              args: [input as Parameters<typeof ImportOperator>[0]],
+            })
+            .catch((err: WorkflowFailedError) => err),
+        ),
+      ),
+    );
+    for (const err of outcomes) {
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'InvalidImportInput' });
+    }
+    expect((outcomes[0] as WorkflowFailedError).cause?.message).toMatch(/carried/);
+    expect((outcomes[1] as WorkflowFailedError).cause?.message).toMatch(/mode/);
+    expect(fake.finished).toEqual([]); // nothing was imported, removed or recorded
   });
 });

@@ -7,8 +7,10 @@ import type { Progress } from '../../workflows/types.js';
 import { withTimeout } from '../timeout.js';
 import { html, page, when, type Html } from './html.js';
 import { recentRuns, tourCounts } from '../../db/catalog.js';
+import { listHeld, type HeldRemoval } from '../../db/removals.js';
 
 const QUERY_TIMEOUT_MS = 2_000;
+const HELD_SHOWN = 50;
 /** While anything imports, the page reloads itself: live enough, and no script to maintain. */
 const REFRESH_SECONDS = 5;
 
@@ -31,6 +33,7 @@ export async function renderOperatorsPage(deps: OperatorsPageDeps): Promise<stri
     tourCounts(deps.pool),
   ]);
   const states = await Promise.all(operators.map((op) => liveState(deps.client, op)));
+  const held = await Promise.all(operators.map((op) => listHeld(deps.pool, op.id, HELD_SHOWN)));
   const ui = (workflowId: string, runId?: string) =>
     `${deps.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/workflows/` +
     `${encodeURIComponent(workflowId)}${runId ? `/${encodeURIComponent(runId)}/history` : ''}`;
@@ -42,7 +45,7 @@ export async function renderOperatorsPage(deps: OperatorsPageDeps): Promise<stri
         <strong>${op.name}</strong>
         <div class="muted">${op.id} · dialect ${op.dialect}</div>
       </td>
-      <td class="state">${stateCell(states[i], ui)}</td>
+      <td class="state">${stateCell(states[i], ui)} ${heldCell(op.id, held[i])}</td>
       <td>
         ${c.active}
         <div class="muted">${c.removed} removed</div>
@@ -112,6 +115,22 @@ function stateCell(s: LiveState, ui: (wf: string) => string): Html {
   return html`<span class="badge importing">importing</span>
     <a class="muted" href="${ui(s.workflowId)}">${s.workflowId}</a>
     ${s.progress ? progressBar(s.progress) : html`<div class="muted">${s.note}</div>`}`;
+}
+
+/** Removals the removal guard held: the tours stay listed until a person decides. */
+function heldCell(operatorId: string, held: HeldRemoval[]): Html | string {
+  if (!held.length) return '';
+  const more = held.length >= HELD_SHOWN ? ' (first shown)' : '';
+  return html`<details class="held-removals">
+    <summary>${held.length} removals held for review${more}</summary>
+    <ul>
+      ${held.map((t) => html`<li>${t.externalId} ${t.title ?? ''} <span class="muted">(${t.evidence})</span></li>`)}
+    </ul>
+    <div class="muted">
+      <code>tour-import resume ${operatorId} --apply-removals</code> removes them;
+      <code>tour-import resume ${operatorId}</code> keeps the tours.
+    </div>
+  </details>`;
 }
 
 function progressBar(p: Progress): Html {

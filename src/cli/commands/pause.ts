@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SIGNALS } from '../../constants.js';
 import { setPaused } from '../../db/operators.js';
-import type { Pool } from '../../db/pool.js';
+import { inTransaction, type Pool } from '../../db/pool.js';
+import * as removals from '../../db/removals.js';
 import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../../schedules/apply.js';
 import { requireOperator } from './operators.js';
 
@@ -13,6 +14,8 @@ export interface PauseResult {
   signalled: string | null;
   /** Schedules paused or unpaused (empty when `schedules apply` never ran). */
   schedules: string[];
+  /** Removals the removal guard held, settled by this resume: applied, or discarded (the tours stay). */
+  removals?: { applied: number; discarded: number };
 }
 
 /**
@@ -31,16 +34,25 @@ export async function pauseOperator(
   return { operatorId, paused: true, reason, signalled, schedules };
 }
 
-/** Reverses pauseOperator, whether the pause came from a person or from the circuit breaker. */
+/**
+ * Reverses pauseOperator, whether the pause came from a person, the circuit breaker or the removal
+ * guard. Removals the guard held are applied with `applyRemovals`, else discarded: the tours stay.
+ */
 export async function resumeOperator(
   deps: { pool: Pool; client: Client },
   operatorId: string,
+  options: { applyRemovals?: boolean } = {},
 ): Promise<PauseResult> {
   const op = await requireOperator(deps.pool, operatorId);
-  await setPaused(deps.pool, operatorId, false, null);
+  const settled = await inTransaction(deps.pool, async (tx) => {
+    const applied = options.applyRemovals ? await removals.apply(tx, operatorId, { held: true }) : 0;
+    const discarded = await removals.discardHeld(tx, operatorId);
+    await setPaused(tx, operatorId, false, null);
+    return { applied, discarded };
+  });
   const signalled = await signalRunning(deps.client, op.runningWorkflowId, SIGNALS.resume);
   const schedules = await unpauseOperatorSchedules(deps.client, operatorId, 'operator resumed');
-  return { operatorId, paused: false, reason: null, signalled, schedules };
+  return { operatorId, paused: false, reason: null, signalled, schedules, removals: settled };
 }
 
 /** Signals the latest run of the import holding the operator's lock; a closed one is a stale lock. */

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { listOperators, type OperatorRow } from '../../db/operators.js';
 import type { Pool } from '../../db/pool.js';
+import * as removals from '../../db/removals.js';
+import type { HeldRemoval } from '../../db/removals.js';
 import { listFailures, listRuns, type ImportRunRow } from '../../db/runs.js';
 import type { Progress } from '../../workflows/types.js';
 import { queryProgress } from './import.js';
@@ -18,6 +20,19 @@ export interface OperatorStatus {
   /** Live progress of the running import; null when none runs or Temporal could not be asked. */
   progress: Progress | null;
   lastRuns: ImportRunRow[];
+  heldRemovals: HeldRemovals | null;
+}
+
+/** Removals the removal guard held for a person (`resume --apply-removals` or `resume`). */
+export interface HeldRemovals {
+  count: number;
+  /** The first of them, by id. */
+  tours: HeldRemoval[];
+  /**
+   * Tombstones are not sent again once the feed's cursor has moved on: discarding those keeps the
+   * tours for good. Absences from a full listing are found again by the next full import.
+   */
+  discardIsFinal: boolean;
 }
 
 /**
@@ -39,6 +54,7 @@ export async function operatorStatus(
       ...describe(op),
       progress: await liveProgress(deps.client, op.runningWorkflowId),
       lastRuns: await listRuns(deps.pool, op.id, runsPerOperator),
+      heldRemovals: await heldRemovals(deps.pool, op.id),
     })),
   );
   return { operators, warning };
@@ -60,6 +76,17 @@ function describe(op: OperatorRow) {
 async function liveProgress(client: Client | string, workflowId: string | null): Promise<Progress | null> {
   if (!workflowId || typeof client === 'string') return null;
   return queryProgress(client, workflowId);
+}
+
+export async function heldRemovals(pool: Pool, operatorId: string, shown = 20): Promise<HeldRemovals | null> {
+  const count = await removals.countHeld(pool, operatorId);
+  if (!count) return null;
+  const tours = await removals.listHeld(pool, operatorId, Math.max(shown, count));
+  return {
+    count,
+    tours: tours.slice(0, shown),
+    discardIsFinal: tours.some((t) => t.evidence === 'tombstone'),
+  };
 }
 
 export async function runsCommand(deps: { pool: Pool }, operatorId: string, limit = 20) {

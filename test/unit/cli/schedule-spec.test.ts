@@ -79,6 +79,7 @@ describe('CLI output', () => {
       lastErrors: ['T1: OperatorHttpError: 500'],
       runningWorkflowId: 'import:op-1:x',
       progress,
+      heldRemovals: null,
       lastRuns: [
         {
           id: 1,

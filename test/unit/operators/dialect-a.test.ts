@@ -97,7 +97,7 @@ describe('dialect A adapter requests', () => {
     expect(http.calls[0].headers).toEqual({ 'exp-api-key': 'k-123', accept: 'application/json;version=2.0' });
   });
 
-  it('fetchTour: found, 404 → gone, tombstone → gone', async () => {
+  it('fetchTour: found, 404 → not-found (no evidence), tombstone → tombstone', async () => {
     const answers: Record<string, { status?: number; body: unknown }> = {
       '/partner/products/5010SYDNEY': { body: fixtureJson('a-product.json') },
       '/partner/products/NOPE': { status: 404, body: undefined },
@@ -108,7 +108,7 @@ describe('dialect A adapter requests', () => {
     const adapter = createDialectAAdapter({ operatorId: OP, http: fakeHttp((p) => answers[p]), apiKey: 'k' });
     const found = await adapter.fetchTour('5010SYDNEY');
     expect(found.kind === 'found' && found.tour.title).toBe('Glacier Hike above Zermatt');
-    expect(await adapter.fetchTour('NOPE')).toEqual({ kind: 'gone' });
-    expect(await adapter.fetchTour('1234OLD')).toEqual({ kind: 'gone' });
+    expect(await adapter.fetchTour('NOPE')).toEqual({ kind: 'not-found' });
+    expect(await adapter.fetchTour('1234OLD')).toEqual({ kind: 'tombstone' });
   });
 });

@@ -91,12 +91,12 @@ describe('dialect C mapping (recorded XML)', () => {
     expect(parseDurationDesc('all afternoon')).toBeUndefined();
   });
 
-  it('turns <error> other than OK into a typed error, and NOT FOUND into gone', () => {
+  it('turns <error> other than OK into a typed error, and NOT FOUND into not-found', () => {
     expect(() => mapCList(fixtureText('c-error.xml'))).toThrow(OperatorApplicationError);
     expect(() => mapCList(fixtureText('c-error.xml'))).toThrow(
       expect.objectContaining({ code: 'FAIL_SIGNATURE', retryable: false, type: 'OperatorApplicationError' }),
     );
-    expect(mapCShow(OP, fixtureText('c-notfound.xml'), '999')).toEqual({ kind: 'gone' });
+    expect(mapCShow(OP, fixtureText('c-notfound.xml'), '999')).toEqual({ kind: 'not-found' });
   });
 
   it('rejects malformed XML as a payload error with an excerpt, and invalid tours as validation errors', () => {
