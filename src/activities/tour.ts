@@ -105,7 +105,7 @@ export function createTourActivities(deps: TourDeps) {
 
   /** The record the listing staged for this import (dialects A and B). */
   async function listedTour(operatorId: string, externalId: string) {
-    const staged = await tours.readNewestStagedTour(pool, operatorId, externalId);
+    const staged = await tours.readStagedTour(pool, operatorId, externalId);
     if (!staged)
       throw nonRetryable(
         'StagedTourMissing',

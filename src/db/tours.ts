@@ -104,30 +104,18 @@ function toStaged(r: Record<string, unknown>): StagedTour {
   };
 }
 
+/** The staged tour of that content hash or, without one, the newest staged (what the listing saw last). */
 export async function readStagedTour(
   db: Queryable,
   operatorId: string,
   externalId: string,
-  contentHash: string,
+  contentHash?: string,
 ): Promise<StagedTour | undefined> {
   const { rows } = await db.query(
     `SELECT data, content_hash, fetched_at, persisted_outcome FROM staged_tours
-      WHERE operator_id = $1 AND external_id = $2 AND content_hash = $3`,
-    [operatorId, externalId, contentHash],
-  );
-  return rows[0] ? toStaged(rows[0]) : undefined;
-}
-
-/** The tour as the newest listing staged it. */
-export async function readNewestStagedTour(
-  db: Queryable,
-  operatorId: string,
-  externalId: string,
-): Promise<StagedTour | undefined> {
-  const { rows } = await db.query(
-    `SELECT data, content_hash, fetched_at, persisted_outcome FROM staged_tours
-      WHERE operator_id = $1 AND external_id = $2 ORDER BY fetched_at DESC LIMIT 1`,
-    [operatorId, externalId],
+      WHERE operator_id = $1 AND external_id = $2 AND ($3::text IS NULL OR content_hash = $3)
+      ORDER BY fetched_at DESC LIMIT 1`,
+    [operatorId, externalId, contentHash ?? null],
   );
   return rows[0] ? toStaged(rows[0]) : undefined;
 }
