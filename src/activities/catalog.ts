@@ -25,7 +25,7 @@ import type {
   ResolvedSettings,
   TourOutcome,
 } from '../workflows/types.js';
-import { activityExecutionKey, nonRetryable, withFailureMapping } from './failures.js';
+import { activityExecutionKey, activityWorkflowId, nonRetryable, withFailureMapping } from './failures.js';
 
 export interface CatalogDeps {
   pool: Pool;
@@ -61,26 +61,30 @@ export function createCatalogActivities(deps: CatalogDeps) {
   }): Promise<runs.SettledRemovals> {
     const op = await requireOperator(a.operatorId);
     const guard = removalGuard(op.settings);
-    const settled = await inTransaction(pool, async (tx) => {
-      const { activeAtStart, settled } = await runs.removalState(tx, a.importRunId);
-      if (settled) return settled;
-      if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
-      const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
-      let outcome: runs.SettledRemovals;
-      if (!removalsNeedAPerson(noted, activeAtStart, guard)) {
-        outcome = {
-          removed: await removals.apply(tx, a.operatorId, { importRunId: a.importRunId }),
-          held: 0,
-        };
-      } else {
-        const held = await removals.hold(tx, a.operatorId, a.importRunId);
-        const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
-        await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
-        outcome = { removed: 0, held, reason };
-      }
-      await runs.setRemovalsSettled(tx, a.importRunId, outcome);
-      return outcome;
-    });
+    const settled = await withFailureMapping(() =>
+      inTransaction(pool, async (tx) => {
+        const state = await runs.removalState(tx, a.importRunId);
+        if (state.settled) return state.settled;
+        // (Imports begun before the guard existed did not count their active tours: count them now.)
+        const activeAtStart = state.activeAtStart ?? (await removals.countActiveTours(tx, a.operatorId));
+        if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
+        const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
+        let outcome: runs.SettledRemovals;
+        if (!removalsNeedAPerson(noted, activeAtStart, guard)) {
+          outcome = {
+            removed: await removals.apply(tx, a.operatorId, { importRunId: a.importRunId }),
+            held: 0,
+          };
+        } else {
+          const held = await removals.hold(tx, a.operatorId, a.importRunId);
+          const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
+          await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
+          outcome = { removed: 0, held, reason };
+        }
+        await runs.setRemovalsSettled(tx, a.importRunId, outcome);
+        return outcome;
+      }),
+    );
     if (settled.held) log.warn('removals held for a person', { operatorId: a.operatorId, ...settled });
     return settled;
   }
@@ -273,10 +277,9 @@ async function decide(
   const listedActive: string[] = [];
   let unchanged = 0;
   let invalid = 0;
-  const seen = new Set<string>();
-  for (const e of entries) {
-    if (seen.has(e.externalId)) continue; // an operator listing one tour twice imports it once
-    seen.add(e.externalId);
+  // A tour listed twice on a page is decided once, by its later entry: the feed orders by update time.
+  const latest = new Map(entries.map((e) => [e.externalId, e]));
+  for (const e of latest.values()) {
     if (e.kind === 'removed') {
       // Evidence, applied when the import ends unless the removal guard holds this import's removals.
       await removals.noteTombstone(pool, operatorId, e.externalId, importRunId);
@@ -288,6 +291,7 @@ async function decide(
         kind: 'TourValidationFailed',
         message: e.error,
         recordedBy: activityExecutionKey(e.externalId),
+        workflowId: activityWorkflowId(),
       });
     } else {
       listedActive.push(e.externalId);
@@ -326,7 +330,8 @@ async function stageImageRetries(pool: Pool, operatorId: string, listed: string[
   const retry = (await tours.readToursToRetryImages(pool, operatorId, IMAGE_RETRIES_PER_IMPORT)).filter(
     (r) => !listed.includes(r.tour.externalId),
   );
-  await tours.stageTours(pool, retry, new Date());
+  // Staged as of when we fetched them: a push that fetched later must not be refused as stale.
+  for (const r of retry) await tours.stageTours(pool, [r], r.fetchedAt);
   return retry.map((r) => r.tour.externalId);
 }
 

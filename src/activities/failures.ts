@@ -119,6 +119,15 @@ export function activityExecutionKey(suffix: string): string | undefined {
   return wf ? `${wf.workflowId}/${wf.runId}/${info.activityId}/${suffix}` : undefined;
 }
 
+/** The workflow this activity runs for (undefined outside an activity): failures name their import. */
+export function activityWorkflowId(): string | undefined {
+  try {
+    return Context.current().info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+}
+
 export function nonRetryable(type: string, message: string): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

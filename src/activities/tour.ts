@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
-import { findInListing } from '../operators/find-in-listing.js';
+import { findInListing, type Found } from '../operators/find-in-listing.js';
 import { inTransaction, type Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
 import * as operators from '../db/operators.js';
@@ -40,10 +40,11 @@ export function createTourActivities(deps: TourDeps) {
       return withFailureMapping(async () => {
         const adapter = await deps.adapterFor(a.operatorId);
         const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
+        const listed = a.listed && adapter.listingCarriesTours;
         const staged =
-          a.listed && adapter.listingCarriesTours
-            ? await listedTour(a.operatorId, a.externalId)
-            : await fetchedTour(adapter, a, stored);
+          (listed && (await listedTour(a.operatorId, a.externalId))) ||
+          (await fetchedTour(adapter, a, stored));
+        if (staged === 'unchanged since the mark') return { outcome: 'unchanged' as const };
         if (staged === 'tombstone') {
           log.info('tombstone for the tour: marked removed', a);
           await tours.markRemoved(pool, a.operatorId, a.externalId);
@@ -103,16 +104,13 @@ export function createTourActivities(deps: TourDeps) {
     },
   };
 
-  /** The record the listing staged for this import (dialects A and B). */
+  /**
+   * The record the listing staged for this import (dialects A and B). None (an import listed by an
+   * earlier release, or a swept row): the tour is fetched from the operator instead.
+   */
   async function listedTour(operatorId: string, externalId: string) {
     const staged = await tours.readStagedTour(pool, operatorId, externalId);
-    if (!staged)
-      throw nonRetryable(
-        'StagedTourMissing',
-        `tour ${operatorId}/${externalId} was listed, but the record its listing staged is gone; ` +
-          'the next import lists it again',
-      );
-    return { ...staged, fromListing: true as const };
+    return staged && { ...staged, fromListing: true as const };
   }
 
   /** The tour from the operator: its per-product endpoint, or a delta listing where it has none. */
@@ -120,14 +118,21 @@ export function createTourActivities(deps: TourDeps) {
     adapter: OperatorAdapter,
     a: { operatorId: string; externalId: string; listed?: boolean },
     stored: tours.StoredTourState | undefined,
-  ): Promise<{ tour: Tour; contentHash: string } | 'tombstone'> {
-    const result = adapter.detailEndpoint
-      ? await adapter.fetchTour(a.externalId)
-      : await findInListing(
-          adapter,
-          a.externalId,
-          stored?.sourceUpdatedAt ?? (await deltaMark(a.operatorId)),
-        );
+  ): Promise<{ tour: Tour; contentHash: string } | 'tombstone' | 'unchanged since the mark'> {
+    if (adapter.detailEndpoint) return fromOperator(await adapter.fetchTour(a.externalId), a, true);
+    // Every change before the operator's delta mark has been imported (a rarely changed tour's own
+    // date would list far more): a tour we have that the delta does not list has not changed since.
+    const mark = await deltaMark(a.operatorId);
+    const result = await findInListing(adapter, a.externalId, mark ?? stored?.sourceUpdatedAt ?? undefined);
+    if (result.kind === 'not-found' && mark && stored?.status === 'active') return 'unchanged since the mark';
+    return fromOperator(result, a, false);
+  }
+
+  function fromOperator(
+    result: Found,
+    a: { operatorId: string; externalId: string; listed?: boolean },
+    detailEndpoint: boolean,
+  ) {
     switch (result.kind) {
       case 'found':
         return { tour: result.tour, contentHash: tourContentHash(result.tour) };
@@ -136,7 +141,7 @@ export function createTourActivities(deps: TourDeps) {
       case 'invalid':
         throw nonRetryable('TourValidationFailed', result.error);
       case 'not-found':
-        throw notFound(a, adapter.detailEndpoint);
+        throw notFound(a, detailEndpoint);
     }
   }
 

@@ -14,7 +14,10 @@ export interface HeldRemoval {
   notedAt: Date;
 }
 
-/** Notes a tombstone for a tour this operator has active. Unknown or already removed tours are ignored. */
+/**
+ * Notes a tombstone for a tour this operator has active, or that this import is importing (staged, not
+ * yet persisted: its tombstone came later in the same feed). Unknown or removed tours are ignored.
+ */
 export async function noteTombstone(
   db: Queryable,
   operatorId: string,
@@ -23,8 +26,10 @@ export async function noteTombstone(
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO removals (operator_id, external_id, import_run_id, evidence, status)
-     SELECT operator_id, external_id, $3, 'tombstone', 'pending' FROM tours
-      WHERE operator_id = $1 AND external_id = $2 AND status = 'active'
+     SELECT $1, $2, $3, 'tombstone', 'pending'
+      WHERE EXISTS (SELECT 1 FROM tours WHERE operator_id = $1 AND external_id = $2 AND status = 'active')
+         OR EXISTS (SELECT 1 FROM staged_tours
+                     WHERE operator_id = $1 AND external_id = $2 AND persisted_outcome IS NULL)
      ON CONFLICT (operator_id, external_id) DO UPDATE SET import_run_id = EXCLUDED.import_run_id,
        evidence = EXCLUDED.evidence, noted_at = now()
        WHERE removals.status = 'pending'`,
@@ -65,9 +70,12 @@ export async function dropUnfinished(db: Queryable, operatorId: string, importRu
   );
 }
 
+/** This import's removals of tours that are active (a tour it never managed to import counts for nothing). */
 export async function countPending(db: Queryable, operatorId: string, importRunId: number): Promise<number> {
   const { rows } = await db.query(
-    `SELECT count(*)::int AS n FROM removals WHERE operator_id = $1 AND import_run_id = $2 AND status = 'pending'`,
+    `SELECT count(*)::int AS n FROM removals r
+       JOIN tours t ON t.operator_id = r.operator_id AND t.external_id = r.external_id AND t.status = 'active'
+      WHERE r.operator_id = $1 AND r.import_run_id = $2 AND r.status = 'pending'`,
     [operatorId, importRunId],
   );
   return rows[0].n;
@@ -96,7 +104,9 @@ export async function apply(
 /** Holds this import's removals for a person. */
 export async function hold(db: Queryable, operatorId: string, importRunId: number): Promise<number> {
   const { rowCount } = await db.query(
-    `UPDATE removals SET status = 'held' WHERE operator_id = $1 AND import_run_id = $2 AND status = 'pending'`,
+    `UPDATE removals r SET status = 'held' FROM tours t
+      WHERE r.operator_id = $1 AND r.import_run_id = $2 AND r.status = 'pending'
+        AND t.operator_id = r.operator_id AND t.external_id = r.external_id AND t.status = 'active'`,
     [operatorId, importRunId],
   );
   return rowCount ?? 0;

@@ -51,7 +51,7 @@ export async function startRun(
       r.message == null ? null : storableText(r.message),
     ],
   );
-  return rows[0].id;
+  return Number(rows[0].id); // bigserial: pg hands int8 over as a string
 }
 
 export async function updateRun(
@@ -168,12 +168,12 @@ export interface SettledRemovals {
 export async function removalState(
   db: Queryable,
   id: number,
-): Promise<{ activeAtStart: number; settled: SettledRemovals | null }> {
+): Promise<{ activeAtStart: number | null; settled: SettledRemovals | null }> {
   const { rows } = await db.query(
     'SELECT active_at_start, removals_settled FROM import_runs WHERE id = $1 FOR UPDATE',
     [id],
   );
-  return { activeAtStart: rows[0]?.active_at_start ?? 0, settled: rows[0]?.removals_settled ?? null };
+  return { activeAtStart: rows[0]?.active_at_start ?? null, settled: rows[0]?.removals_settled ?? null };
 }
 
 export async function setRemovalsSettled(db: Queryable, id: number, settled: SettledRemovals): Promise<void> {

@@ -223,12 +223,15 @@ export async function replaceTourAssets(
 }
 
 /**
- * Staged tours of imports that failed or were cancelled between fetch and persist. A day is far longer
- * than any ImportTour takes, so a row that old has no workflow left to persist it.
+ * Run when an import of the operator ends: staged tours that were persisted (kept only so a persist
+ * re-run after its commit finds its outcome, which happens within its ImportTour), and those of imports
+ * that failed or were cancelled between staging and persist — a day is far longer than any ImportTour
+ * takes, so a row that old has no workflow left to persist it.
  */
 export async function sweepStaleStaged(db: Queryable, operatorId: string): Promise<number> {
   const { rowCount } = await db.query(
-    `DELETE FROM staged_tours WHERE operator_id = $1 AND fetched_at < now() - interval '1 day'`,
+    `DELETE FROM staged_tours WHERE operator_id = $1
+        AND (persisted_outcome IS NOT NULL OR fetched_at < now() - interval '1 day')`,
     [operatorId],
   );
   return rowCount ?? 0;
@@ -242,10 +245,10 @@ export async function readToursToRetryImages(
   db: Queryable,
   operatorId: string,
   limit: number,
-): Promise<{ tour: Tour; contentHash: string }[]> {
+): Promise<{ tour: Tour; contentHash: string; fetchedAt: Date }[]> {
   const { rows } = await db.query(
     `SELECT t.external_id, t.title, t.description, t.duration_minutes, t.price_amount, t.price_currency,
-            t.location, t.content_hash, t.source_updated_at,
+            t.location, t.content_hash, t.source_updated_at, t.fetched_at,
             (SELECT coalesce(json_agg(json_build_object('url', a.source_url, 'caption', a.caption)
                                       ORDER BY a.position), '[]') FROM tour_assets a WHERE a.tour_id = t.id) AS images
        FROM tours t
@@ -256,6 +259,7 @@ export async function readToursToRetryImages(
   );
   return rows.map((r) => ({
     contentHash: r.content_hash,
+    fetchedAt: r.fetched_at,
     tour: {
       operatorId,
       externalId: r.external_id,

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
   executeChild,
@@ -113,7 +114,13 @@ export function tourFanOut(o: {
             () => true,
             () => false,
           );
-        if (refreshed || attempt >= MAX_STARTS || !patched(PATCHES.restartClosedPush)) return 'refreshed';
+        if (refreshed || !patched(PATCHES.restartClosedPush)) return 'refreshed';
+        if (attempt >= MAX_STARTS)
+          // Recorded as a failure a later run can fix: the delta mark stays, the next import lists it again.
+          throw ApplicationFailure.retryable(
+            `a push import of this tour kept closing before it could be refreshed (${MAX_STARTS} tries)`,
+            'RefreshNotDelivered',
+          );
       }
     }
   }

@@ -86,7 +86,9 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   // makes the server refuse that completion; the task then runs again from the fetch, so the newest
   // data is stored either way — see test/workflow/import-tour.test.ts.)
   let again = false;
-  setHandler(refreshSignal, () => void (again = true));
+  // Once pushed to, the tour is fetched from the operator: its listing's staged record predates the push.
+  let pushed = false;
+  setHandler(refreshSignal, () => void (again = pushed = true));
 
   let result: ImportTourResult = { outcome: 'unchanged', images: 0, failedImages: 0, passes: 0 };
   do {
@@ -95,14 +97,12 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
       operatorId: input.operatorId,
       externalId: input.externalId,
       force: input.force,
-      listed: input.listed,
+      listed: input.listed && !pushed,
     });
     if (fetched.outcome !== 'changed') {
-      result = {
-        ...result,
-        outcome: fetched.outcome === 'gone' ? 'removed' : 'unchanged',
-        passes: result.passes + 1,
-      };
+      // A later pass that finds nothing new does not undo what an earlier one imported.
+      const outcome = fetched.outcome === 'gone' ? 'removed' : result.passes ? result.outcome : 'unchanged';
+      result = { ...result, outcome, passes: result.passes + 1 };
       continue;
     }
     const assets = await importImages(fetched.images, images, imageBatch);

@@ -35,7 +35,8 @@ const ImportOperatorSchema = z.strictObject({
   mode: z.enum(['delta', 'full']),
   settings: Settings.optional(),
   // Its shape is the workflow's own; who may carry it is checked below.
-  carried: z.looseObject({ importRunId: z.number().int().positive() }).optional(),
+  // (Runs begun before #14 carry the run's id as a string: pg's int8.)
+  carried: z.looseObject({ importRunId: z.coerce.number().int().positive() }).optional(),
 });
 
 const ImportTourSchema = z.strictObject({

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import type { TourRecord } from '../../src/simulator/catalog.js';
 import { waitFor } from '../helpers/wait.js';
+import { importTourWorkflowId } from '../../src/constants.js';
+import { ImportTour } from '../../src/workflows/import-tour.js';
 
 /**
  * Misbehaving operators, through the simulator: transient errors and throttling are retried within
@@ -18,10 +20,11 @@ const OPERATORS = [
     faults: {
       // 502, not 503: a dialect-A 503 is retried after its RateLimit-Reset (up to the 5-minute cap),
       // reported to the lead as a product issue in src/operators/http.ts.
-      list: [{ type: 'error' as const, status: 502 as const, times: 2 }],
-      detail: [
+      // (A and B import from their listing: no per-tour call, so the faults hit the listing's pages.)
+      list: [
+        { type: 'error' as const, status: 502 as const, times: 2 },
         { type: 'error' as const, status: 500 as const, everyNth: 3, times: 3 },
-        { type: 'rate-limit' as const, retryAfterSeconds: 1, times: 2 },
+        { type: 'rate-limit' as const, retryAfterSeconds: 1, after: 4, times: 2 },
       ],
     },
   },
@@ -31,15 +34,14 @@ const OPERATORS = [
     seed: 2,
     ...base,
     faults: {
-      list: [{ type: 'rate-limit' as const, retryAfterSeconds: null, times: 2 }],
       // Dialect B throttles with a bare 429: no Retry-After, no reset header; plain backoff applies.
-      detail: [
+      list: [
+        { type: 'rate-limit' as const, retryAfterSeconds: null, times: 2 },
         { type: 'error' as const, status: 502 as const, everyNth: 2, times: 4 },
-        { type: 'rate-limit' as const, retryAfterSeconds: null, after: 3, times: 2 },
       ],
     },
   },
-  { id: 'breaks', dialect: 'A' as const, seed: 3, ...base, tourCount: 30 },
+  { id: 'breaks', dialect: 'C' as const, seed: 3, ...base, tourCount: 30 },
   { id: 'steady', dialect: 'C' as const, seed: 4, ...base },
   { id: 'bad-json', dialect: 'A' as const, seed: 5, ...base },
   { id: 'bad-xml', dialect: 'C' as const, seed: 6, ...base },
@@ -60,11 +62,14 @@ describe('misbehaving operators', () => {
     ).rows;
   const live = (op: string) => p.sim.operator(op).activeCodes().map(String).sort();
 
-  it('5xx bursts and 429 with and without Retry-After on list and detail: retried with backoff, import completes', async () => {
+  it('5xx bursts and 429 with and without Retry-After on the listing: retried with backoff, import completes', async () => {
     const started = Date.now();
     const retry = { initialIntervalMs: 100, maximumAttempts: 6 };
+    // Pages of 2 tours: 6 pages each, so the bursts land among them.
     const [a, b] = await Promise.all(
-      ['flaky-a', 'flaky-b'].map(async (op) => (await p.startImport(op, 'full', { retry })).result()),
+      ['flaky-a', 'flaky-b'].map(async (op) =>
+        (await p.startImport(op, 'full', { retry, pageSize: 2 })).result(),
+      ),
     );
     for (const [op, r] of [
       ['flaky-a', a],
@@ -73,10 +78,12 @@ describe('misbehaving operators', () => {
       expect(r, op).toMatchObject({ status: 'completed', progress: { done: 10, failed: 0 } });
       expect((await tours(op)).map((t) => t.external_id)).toEqual(live(op));
     }
-    // Every fault fired and was retried: more requests than tours and pages.
-    expect(p.sim.operator('flaky-a').state().requests.detail).toBeGreaterThanOrEqual(10 + 3 + 2);
-    expect(p.sim.operator('flaky-b').state().requests.detail).toBeGreaterThanOrEqual(10 + 4); // a 429 and a 502 may fire on one request
-    expect(p.sim.operator('flaky-b').state().requests.list).toBeGreaterThanOrEqual(3);
+    // Every fault fired and was retried: more requests than pages (6 each), and no per-tour call.
+    expect(p.sim.operator('flaky-a').state().requests.list).toBeGreaterThanOrEqual(6 + 2 + 2);
+    expect(p.sim.operator('flaky-b').state().requests.list).toBeGreaterThanOrEqual(6 + 2 + 2);
+    expect(
+      p.sim.operator('flaky-a').state().requests.detail + p.sim.operator('flaky-b').state().requests.detail,
+    ).toBe(0);
     // Bounded: the 1 s Retry-After was honoured, nothing waited anywhere near the 1-minute cap.
     expect(Date.now() - started).toBeLessThan(30_000);
   });
@@ -123,7 +130,7 @@ describe('misbehaving operators', () => {
     expect(rows[0]).toEqual({ paused: false, pause_reason: null });
   });
 
-  it('malformed JSON (dialect A) and XML (dialect C) detail bodies: failures naming each tour, nothing imported before overwritten', async () => {
+  it('malformed JSON (dialect A, pushed) and XML (dialect C) detail bodies: failures naming each tour, nothing imported before overwritten', async () => {
     const retry = { initialIntervalMs: 100, maximumAttempts: 3 };
     const noBreaker = { consecutiveFailures: 1000, failureRatio: 1, overLast: 1000 };
     for (const op of ['bad-json', 'bad-xml']) {
@@ -133,13 +140,28 @@ describe('misbehaving operators', () => {
     expect(before.json).toHaveLength(10);
 
     for (const op of ['bad-json', 'bad-xml']) p.sim.operator(op).addFaults('detail', [{ type: 'malformed' }]);
-    const results = await Promise.all(
-      ['bad-json', 'bad-xml'].map(async (op) =>
-        (await p.startImport(op, 'full', { retry, force: true, breaker: noBreaker })).result(),
+    // Dialect A imports from its feed; its per-product endpoint serves pushes, one per tour here.
+    const pushes = await Promise.all(
+      live('bad-json').map((externalId) =>
+        p.env.client.workflow
+          .execute(ImportTour, {
+            taskQueue: p.taskQueue,
+            workflowId: importTourWorkflowId('bad-json', externalId),
+            args: [
+              { operatorId: 'bad-json', externalId, force: true, retry, imageTaskQueue: p.imageTaskQueue },
+            ],
+          })
+          .then(
+            () => 'imported',
+            () => 'failed',
+          ),
       ),
     );
-    for (const r of results)
-      expect(r).toMatchObject({ status: 'completed', progress: { failed: 10, done: 0 } });
+    expect(pushes).toEqual(live('bad-json').map(() => 'failed'));
+    const result = await (
+      await p.startImport('bad-xml', 'full', { retry, force: true, breaker: noBreaker })
+    ).result();
+    expect(result).toMatchObject({ status: 'completed', progress: { failed: 10, done: 0 } });
     for (const op of ['bad-json', 'bad-xml']) {
       const { rows } = await p.db.pool.query(
         `SELECT external_id, kind, message FROM tour_failures WHERE operator_id = $1 ORDER BY external_id`,
@@ -150,8 +172,8 @@ describe('misbehaving operators', () => {
         expect(r.kind).toBe('OperatorPayloadInvalid');
         expect(r.message).toMatch(op === 'bad-json' ? /malformed JSON/ : /XML|xml|parse|malformed/i);
       }
-      // Not retried: a malformed body is permanent (one request per tour, plus the clean import's one).
-      expect(p.sim.operator(op).state().requests.detail).toBe(20);
+      // Not retried: a malformed body is permanent (one request per tour, plus C's clean import's one).
+      expect(p.sim.operator(op).state().requests.detail).toBe(op === 'bad-json' ? 10 : 20);
       p.sim.operator(op).clearFaults();
     }
     expect(await tours('bad-json')).toEqual(before.json);

@@ -14,7 +14,8 @@ describe('fault: hanging connections and slow-drip bodies', () => {
       [
         {
           id: 'stalling',
-          dialect: 'A',
+          // C fetches every tour (A and B import from their listing): hangs and drips on both routes.
+          dialect: 'C',
           seed: 8,
           tourCount: 10,
           imagesPerTour: { min: 0, max: 1 },

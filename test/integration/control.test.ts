@@ -12,11 +12,13 @@ describe('operating a running import', () => {
   let p: Pipeline;
   beforeAll(async () => {
     p = await startPipeline('control', [
-      { id: 'pausable', dialect: 'A', seed: 5, ...SLOW },
+      // C fetches each tour, so its detail requests count the tours fetched; B imports from its list,
+      // and its images make its tours slow.
+      { id: 'pausable', dialect: 'C', seed: 5, ...SLOW },
       { id: 'cancellable', dialect: 'B', seed: 6, ...SLOW },
     ]);
-    for (const id of ['pausable', 'cancellable'])
-      p.sim.operator(id).addFaults('detail', [{ type: 'latency', ms: 250 }]);
+    p.sim.operator('pausable').addFaults('detail', [{ type: 'latency', ms: 250 }]);
+    p.sim.operator('cancellable').addFaults('image', [{ type: 'latency', ms: 250 }]);
   });
   afterAll(async () => p?.close());
 

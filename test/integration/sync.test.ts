@@ -212,10 +212,10 @@ describe('sync semantics', () => {
       sim('data-a').change(code);
       sim('data-a').addFaults('image', [{ type: 'latency', ms: 3_000 }]);
       const markBefore = await deltaMark('data-a');
+      const imagesBefore = sim('data-a').state().requests.image;
       const handle = await p.startImport('data-a', 'delta');
-      // The listing stages the changed tour (rows of earlier imports are kept, marked persisted).
-      const stagedNow = `SELECT 1 FROM staged_tours WHERE external_id = $1 AND persisted_outcome IS NULL`;
-      await until(async () => (await query(stagedNow, [code])).length > 0);
+      // Its images are being downloaded (3 s): the tour was staged and read, and is not yet persisted.
+      await until(async () => sim('data-a').state().requests.image > imagesBefore);
       await p.db.pool.query(`DELETE FROM staged_tours WHERE operator_id = 'data-a' AND external_id = $1`, [
         code,
       ]);

@@ -69,6 +69,38 @@ describe('ImportTour', () => {
     expect(r.persisted).toEqual(['h1', 'h2']);
   });
 
+  it("a push to a tour its listing is importing fetches from the operator on the extra pass, and an unchanged pass keeps the import's outcome", async () => {
+    const workflowId = uniqueName('tour:op:T1');
+    const fetches: (boolean | undefined)[] = [];
+    const activities = {
+      async fetchTour(a: { listed?: boolean }) {
+        fetches.push(a.listed);
+        if (fetches.length === 1) {
+          await env.client.workflow.getHandle(workflowId).signal(refreshSignal);
+          // (An image, so this workflow task ends before the persist: the push lands between passes.)
+          return {
+            outcome: 'changed',
+            contentHash: 'listed',
+            images: [{ url: 'http://img/0.jpg', caption: null }],
+          };
+        }
+        return { outcome: 'unchanged' }; // the operator has nothing newer than the listing had
+      },
+      async importImages(a: { urls: string[] }) {
+        return a.urls.map((url) => ({ url, sha256: 'a'.repeat(64) }));
+      },
+      async persistTour() {
+        return { outcome: 'imported' };
+      },
+      async recordTourFailure() {},
+      async recordTourRun() {},
+    };
+    const result = await importTour(activities, workflowId, { listed: true });
+    // The listing's staged record predates the push: the second pass does not read it again.
+    expect(fetches).toEqual([true, false]);
+    expect(result).toMatchObject({ outcome: 'imported', passes: 2 });
+  });
+
   it('a tour still pushed to after 5 passes carries on in a new run, and ends when the pushes stop', async () => {
     const r = await importWithPushes(7, 1);
     // Run 1: passes 1–5, each pushed again → continue-as-new; run 2: the pushes 6 and 7, then a quiet pass.
