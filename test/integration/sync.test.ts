@@ -137,12 +137,18 @@ describe('sync semantics', () => {
 
     it('holds an import that would remove more than 10 % (and at least 5) for a person, who applies them', async () => {
       await runImport('guard-a', 'full');
-      const gone = sim('guard-a').activeCodes().slice(0, 5);
-      for (const code of gone) sim('guard-a').remove(code);
+      const codes = sim('guard-a').activeCodes();
+      const gone = codes.slice(0, 5);
+      // Removals and changes interleaved in the feed, listed 2 at a time, and the import continuing
+      // as new after every 2 tours: the guard counts over the whole import.
+      gone.forEach((code, i) => {
+        sim('guard-a').remove(code);
+        sim('guard-a').change(codes[10 + i]);
+      });
 
-      const result = await runImport('guard-a', 'delta');
+      const result = await runImport('guard-a', 'delta', { pageSize: 2, toursPerRun: 2 });
       expect(result.status).toBe('completed');
-      expect(result.progress).toMatchObject({ removed: 0, heldRemovals: 5 });
+      expect(result.progress).toMatchObject({ done: 5, removed: 0, heldRemovals: 5 });
       expect(result.message).toMatch(/5 removals held/);
       expect(await activeTours('guard-a')).toHaveLength(20); // nothing removed yet
       const op = (await operatorStatus(control(), 'guard-a')).operators[0];
