@@ -25,7 +25,8 @@ import { followImports, startProcess, terminateOpenImports } from './demo-suppor
 const exitAfterSummary = process.argv.includes('--exit');
 const cfg = config();
 const SCHEMA = 'demo';
-const FAILING = 'coastal-walks';
+// Dialect C fetches every tour from its per-product endpoint (A and B import from their listings).
+const FAILING = 'city-tours';
 const logDir = path.join(cfg.dataDir, 'demo-logs');
 
 console.log('Starting infrastructure…');
