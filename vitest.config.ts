@@ -33,6 +33,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        // Not a test: `npm run histories:record` writes the release's workflow histories (a baseline).
+        extends: true,
+        test: {
+          name: 'record',
+          include: ['test/record/**/*.record.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES_DIR, WORKFLOW_PATHS } from '../../helpers/histories.js';
+import { workflowsPath } from '../../helpers/temporal.js';
+
+/**
+ * The current workflow code replays the histories of the last release (test/fixtures/histories): a
+ * workflow change that would break imports running during a deploy fails here until it is behind
+ * `patched()` (src/workflows/patches.ts). Refresh the fixtures only at a release:
+ * `npm run histories:record`.
+ */
+describe('replay of the committed workflow histories', () => {
+  let workflowBundle: WorkflowBundle;
+  beforeAll(async () => void (workflowBundle = await bundleWorkflowCode({ workflowsPath })), 120_000);
+
+  it.each(WORKFLOW_PATHS)('%s replays without non-determinism', async (name) => {
+    const file = path.join(FIXTURES_DIR, `${name}.json`);
+    const histories: { workflowId: string; history: string }[] = JSON.parse(readFileSync(file, 'utf8'));
+    expect(histories.length).toBeGreaterThan(0);
+    const failures: string[] = [];
+    for await (const r of Worker.runReplayHistories(
+      { workflowBundle, replayName: `fixtures-${name}` },
+      histories.map((h) => ({
+        workflowId: h.workflowId,
+        history: temporal.api.history.v1.History.decode(Buffer.from(h.history, 'base64')),
+      })),
+    ))
+      if (r.error) failures.push(`${r.workflowId}: ${r.error.message}`);
+    expect(failures).toEqual([]);
+  });
+});
