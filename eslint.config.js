@@ -40,6 +40,21 @@ export default tseslint.config(
     },
   },
   {
+    // The AWS SDK is used by the blob store module only (tests may look into a bucket with it directly).
+    // This repeats the sharp rule: a later block's no-restricted-imports replaces the one above.
+    files: ['src/**/*.ts'],
+    ignores: ['src/storage/**', 'src/images/**', 'src/simulator/images.ts', 'src/workflows/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'sharp', message: 'Only src/images imports sharp.' }],
+          patterns: [{ group: ['@aws-sdk/*'], message: 'Only src/storage imports the AWS SDK.' }],
+        },
+      ],
+    },
+  },
+  {
     // Workflows run in Temporal's deterministic sandbox: no I/O libraries, and activities only as types.
     files: ['src/workflows/**/*.ts'],
     rules: {
@@ -52,7 +67,18 @@ export default tseslint.config(
               message: 'Workflows must be deterministic: no Node built-ins (use an activity).',
             },
             {
-              group: ['pg', 'pg-*', 'sharp', 'got', 'undici', 'axios', 'node-fetch', 'fastify', 'pino'],
+              group: [
+                'pg',
+                'pg-*',
+                'sharp',
+                'got',
+                'undici',
+                'axios',
+                'node-fetch',
+                'fastify',
+                'pino',
+                '@aws-sdk/*',
+              ],
               message: 'Workflows must not do I/O: call an activity.',
             },
             {

@@ -13,6 +13,31 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 
+/** compose passes an unset `${VAR:-}` as an empty string: the same as not set. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema);
+
+/** A configuration the process cannot run with; its message is one line that names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** The exit code of any process whose environment is invalid (the CLI's EXIT.config too). */
+export const CONFIG_EXIT_CODE = 8;
+
+/**
+ * Production runs against servers someone operates: nothing is discovered (no server on
+ * 127.0.0.1:7233/5432) and nothing is started (no dev server, no private PostgreSQL cluster).
+ */
+function requiredInProduction(e: z.infer<typeof EnvSchema>): void {
+  if (e.NODE_ENV !== 'production') return;
+  const missing = (['TEMPORAL_ADDRESS', 'DATABASE_URL'] as const).filter((name) => !e[name]);
+  if (missing.length)
+    throw new ConfigError(
+      `${missing.join(' and ')} must be set when NODE_ENV=production (nothing is discovered or started there)`,
+    );
+}
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   TOUR_IMPORT_DATA_DIR: z.string().default(path.resolve('data')),
@@ -24,12 +49,30 @@ const EnvSchema = z.object({
   /** Where people open the Temporal Web UI (catalog page links); defaults to the dev server's UI. */
   TEMPORAL_UI_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
   TEMPORAL_PORT: z.coerce.number().int().default(7233),
+  /** TLS to the frontend: on when a CA, client certificate, server name or API key is set, unless 'false'. */
+  TEMPORAL_TLS: unsetIfEmpty(z.enum(['true', 'false']).optional()),
+  TEMPORAL_TLS_CA_PATH: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_TLS_CERT_PATH: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_TLS_KEY_PATH: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_TLS_SERVER_NAME: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_API_KEY: unsetIfEmpty(z.string().optional()),
   DATABASE_URL: z.string().optional(),
   DATABASE_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('public'),
   BLOB_DIR: z.string().optional(),
+  /** Where originals and variants live: a local folder (BLOB_DIR) or an S3 bucket (README: Object storage). */
+  BLOB_STORE: unsetIfEmpty(z.enum(['local', 's3']).default('local')),
+  S3_BUCKET: unsetIfEmpty(z.string().optional()),
+  S3_PREFIX: unsetIfEmpty(z.string().optional()),
+  /** An S3-compatible server's URL (path-style requests); unset: AWS S3. */
+  S3_ENDPOINT: unsetIfEmpty(z.url().optional()),
+  AWS_REGION: unsetIfEmpty(z.string().default('us-east-1')),
+  /** A CDN base that serves the store's keys: the catalog page links variants there instead of /blobs/. */
+  BLOB_PUBLIC_URL: unsetIfEmpty(z.url().optional()),
+  /** The versitygw binary the tests' S3 server runs; unset: PATH, else built once into the user cache. */
+  VERSITYGW_PATH: unsetIfEmpty(z.string().optional()),
   OPERATORS_FILE: z.string().default(path.resolve('config/operators.yaml')),
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
   API_PORT: z.coerce.number().int().default(3000),
@@ -60,19 +103,37 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** The blob store's settings; credentials stay with the SDK's default chain (AWS_ACCESS_KEY_ID…). */
+function blobStoreConfig(e: Env) {
+  const publicUrl = e.BLOB_PUBLIC_URL?.replace(/\/+$/, '');
+  if (e.BLOB_STORE === 'local') return { kind: 'local' as const, publicUrl };
+  if (!e.S3_BUCKET)
+    throw new ConfigError('S3_BUCKET must be set when BLOB_STORE=s3 (the bucket for originals and variants)');
+  const { S3_BUCKET: bucket, S3_PREFIX: prefix, S3_ENDPOINT: endpoint, AWS_REGION: region } = e;
+  return { kind: 's3' as const, bucket, prefix, endpoint, region, publicUrl };
+}
+
+export type BlobStoreConfig = ReturnType<typeof blobStoreConfig>;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`Invalid environment configuration: ${problems}`);
+    throw new ConfigError(`Invalid environment configuration: ${problems}`);
   }
   const e = parsed.data;
+  requiredInProduction(e);
+  if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  const tlsWanted = Boolean(
+    e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY,
+  );
   return {
     env: e.NODE_ENV,
     dataDir: e.TOUR_IMPORT_DATA_DIR,
     temporal: {
-      /** Unset: the project starts its own dev server. */
-      address: e.TEMPORAL_ADDRESS,
+      /** Unset (never in production): a server on the local port, else a dev server started here. */
+      address: e.TEMPORAL_ADDRESS || undefined,
       namespace: e.TEMPORAL_NAMESPACE,
       cliPath: e.TEMPORAL_CLI_PATH,
       /** Where a `temporal` binary built by this project is kept: outside the repository, shared by clones. */
@@ -80,9 +141,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
+      /** Paths, read when connecting (src/infra/temporal-connection.ts). */
+      tls: {
+        enabled: e.TEMPORAL_TLS ? e.TEMPORAL_TLS === 'true' : tlsWanted,
+        caPath: e.TEMPORAL_TLS_CA_PATH,
+        certPath: e.TEMPORAL_TLS_CERT_PATH,
+        keyPath: e.TEMPORAL_TLS_KEY_PATH,
+        serverName: e.TEMPORAL_TLS_SERVER_NAME,
+      },
+      /** A function, so that no log or dump of the configuration shows the key. */
+      apiKey: (): string | undefined => e.TEMPORAL_API_KEY,
     },
-    database: { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
+    /** Unset (never in production): 127.0.0.1:5432, else a private cluster started here. */
+    database: { url: e.DATABASE_URL || undefined, schema: e.DATABASE_SCHEMA },
     blobDir: e.BLOB_DIR ?? path.join(e.TOUR_IMPORT_DATA_DIR, 'blobs'),
+    blobs: blobStoreConfig(e),
+    versitygwPath: e.VERSITYGW_PATH,
     operatorsFile: e.OPERATORS_FILE,
     simulatorPort: e.SIMULATOR_PORT,
     apiPort: e.API_PORT,
@@ -114,6 +188,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
 export type Config = ReturnType<typeof loadConfig>;
 
 let cached: Config | undefined;
+/** The process's configuration; an invalid one ends the process with one line on stderr, not a stack trace. */
 export function config(): Config {
-  return (cached ??= loadConfig());
+  if (cached) return cached;
+  try {
+    return (cached = loadConfig());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // Modules call config() as they load (the logger does), where no caller could catch this.
+    process.stderr.write(`tour-import: ${err.message}\n`);
+    process.exit(CONFIG_EXIT_CODE);
+  }
 }

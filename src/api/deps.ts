@@ -15,6 +15,8 @@ export interface ApiOptions {
   /** Where push imports run (defaults: the standard task queues). */
   taskQueue?: string;
   imageTaskQueue?: string;
+  /** A CDN base serving the blob store's keys (BLOB_PUBLIC_URL): pages link variants there, not to /blobs/. */
+  blobPublicUrl?: string;
   /** Base URL of the Temporal Web UI, for links from the catalog page. */
   temporalUiUrl: string;
   namespace?: string;
@@ -24,4 +26,5 @@ export interface ApiOptions {
   logger?: FastifyBaseLogger;
 }
 
-export type ApiDeps = Required<Omit<ApiOptions, 'logger'>>;
+export type ApiDeps = Required<Omit<ApiOptions, 'logger' | 'blobPublicUrl'>> &
+  Pick<ApiOptions, 'blobPublicUrl'>;

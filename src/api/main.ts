@@ -6,10 +6,10 @@ import { connectClient } from '../infra/temporal-client.js';
 import { logger } from '../logging.js';
 import { loadOperatorsFile } from '../operators/registry.js';
 import { syncOperators } from '../operators/resolver.js';
-import { createLocalBlobStore } from '../storage/index.js';
+import { createBlobStore } from '../storage/index.js';
 import { createApi } from './app.js';
 
-/** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob folder. */
+/** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob store. */
 const cfg = config();
 const url = await ensurePostgres((line) => logger.info(line));
 await migrate(url, cfg.database.schema);
@@ -28,7 +28,8 @@ const client = await connectClient().catch((err: Error) => {
 const app = await createApi({
   pool,
   client,
-  store: createLocalBlobStore(cfg.blobDir),
+  store: createBlobStore(cfg.blobs, cfg.blobDir),
+  blobPublicUrl: cfg.blobs.publicUrl,
   operators,
   secret: cfg.secret,
   // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).

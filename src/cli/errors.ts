@@ -1,3 +1,5 @@
+import { CONFIG_EXIT_CODE } from '../config.js';
+
 /** Exit codes scripts can rely on. Documented in the README's CLI section; change them only there too. */
 export const EXIT = {
   ok: 0,
@@ -15,8 +17,8 @@ export const EXIT = {
   temporalUnreachable: 6,
   /** PostgreSQL is not reachable. */
   databaseUnreachable: 7,
-  /** The operators file is missing or invalid. */
-  config: 8,
+  /** The operators file, or the environment (src/config.ts), is missing or invalid. */
+  config: CONFIG_EXIT_CODE,
 } as const;
 
 /** An error whose message is meant for the user as is, with the exit code it maps to. */

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../constants.js';
 
 export interface DevServer {
@@ -84,11 +84,15 @@ export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> 
   });
 }
 
-/** True when a Temporal frontend answers at the address. */
-export async function isTemporalUp(address: string, timeoutMs = 3_000): Promise<boolean> {
+/** True when a Temporal frontend answers at the address (connecting with TLS and API key when given). */
+export async function isTemporalUp(
+  target: string | Omit<ConnectionOptions, 'connectTimeout'>,
+  timeoutMs = 3_000,
+): Promise<boolean> {
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    const options = typeof target === 'string' ? { address: target } : target;
+    connection = await Connection.connect({ ...options, connectTimeout: timeoutMs });
     await connection.workflowService.getSystemInfo({});
     return true;
   } catch {

@@ -8,8 +8,8 @@ import { freePort } from './dev-server.js';
 const DEFAULT_DATABASE = 'tour_import';
 
 /**
- * Finds a PostgreSQL to use, in this order: DATABASE_URL; a server on 127.0.0.1:5432; a private cluster
- * made with initdb under the data folder. Returns a connection URL to the project's database,
+ * Finds a PostgreSQL to use, in this order: DATABASE_URL (always set in production, see src/config.ts);
+ * a server on 127.0.0.1:5432; a private cluster made with initdb under the data folder. Returns a connection URL to the project's database,
  * created when missing.
  */
 export async function ensurePostgres(log: (line: string) => void = console.error): Promise<string> {
@@ -50,9 +50,12 @@ async function assertReachable(url: string): Promise<void> {
   if (await canConnect(url)) return;
   const safe = new URL(url);
   safe.password = safe.password ? '***' : '';
+  const orUnset =
+    config().env === 'production'
+      ? ''
+      : ', or unset DATABASE_URL to let the project use 127.0.0.1:5432 or start its own cluster';
   throw new Error(
-    `PostgreSQL at ${safe.toString()} (DATABASE_URL) is not reachable. Start it, fix DATABASE_URL, or unset ` +
-      'DATABASE_URL to let the project use 127.0.0.1:5432 or start its own cluster.',
+    `PostgreSQL at ${safe.toString()} (DATABASE_URL) is not reachable. Start it or fix DATABASE_URL${orUnset}.`,
   );
 }
 

@@ -1,10 +1,14 @@
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../config.js';
-import { assertTemporalReachable, temporalAddress } from './temporal.js';
+import { assertTemporalReachable } from './temporal.js';
+import { temporalConnectionOptions } from './temporal-connection.js';
 
-/** A client for the configured server, failing with a how-to-start sentence when it is not there. */
-export async function connectClient(address = temporalAddress()): Promise<Client> {
-  await assertTemporalReachable(address);
-  const connection = await Connection.connect({ address });
+/**
+ * A client for the configured server (TEMPORAL_ADDRESS unless given another address, with the TLS and
+ * API key settings), failing with a how-to-start sentence when it is not there.
+ */
+export async function connectClient(address?: string): Promise<Client> {
+  const options = await assertTemporalReachable(temporalConnectionOptions(address));
+  const connection = await Connection.connect(options);
   return new Client({ connection, namespace: config().temporal.namespace });
 }

@@ -15,7 +15,7 @@ export interface PutResult {
 /**
  * Blob storage for originals and variants. Writes are all-or-nothing and idempotent: a reader
  * never sees a partial blob, and writing an existing key leaves it as it is. Local disk
- * implements it below; an S3 store would stage in a local temp dir and upload in putFile.
+ * implements it below; the S3 store (s3-blob-store.ts) stages in a local temp dir and uploads in putFile.
  */
 export interface BlobStore {
   put(key: string, body: Buffer | Readable): Promise<PutResult>;
@@ -34,19 +34,37 @@ export interface BlobStore {
 
 const TMP_DIR = '.tmp';
 
+/**
+ * A fresh temp file name under `<rootDir>/.tmp`, the folder sweepLocalTemp cleans. Both stores stage
+ * there: the local one so the final link never crosses filesystems, the S3 one before uploading.
+ */
+export function tempPathUnder(rootDir: string): (suffix?: string) => Promise<string> {
+  const tmpDir = path.join(path.resolve(rootDir), TMP_DIR);
+  return async (suffix = '') => {
+    await fs.mkdir(tmpDir, { recursive: true });
+    return path.join(tmpDir, `${randomUUID()}${suffix.replace(/[^A-Za-z0-9.]/g, '')}`);
+  };
+}
+
+/** Writes a body to a fresh temp file and returns its path; a failed source leaves no file behind. */
+export async function stageBody(tempPath: () => Promise<string>, body: Buffer | Readable): Promise<string> {
+  const tmp = await tempPath();
+  try {
+    await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  return tmp;
+}
+
 export function createLocalBlobStore(rootDir: string): BlobStore {
   const root = path.resolve(rootDir);
-  // Temp files live inside the root so the final rename/link never crosses filesystems.
-  const tmpDir = path.join(root, TMP_DIR);
+  const tempPath = tempPathUnder(root);
 
   function fileOf(key: string): string {
     assertValidKey(key);
     return path.join(root, ...key.split('/'));
-  }
-
-  async function tempPath(suffix = ''): Promise<string> {
-    await fs.mkdir(tmpDir, { recursive: true });
-    return path.join(tmpDir, `${randomUUID()}${suffix.replace(/[^A-Za-z0-9.]/g, '')}`);
   }
 
   async function putFile(key: string, tmpPath: string): Promise<PutResult> {
@@ -69,14 +87,7 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
       if (body instanceof Readable) body.destroy();
       return { bytes: existing, created: false };
     }
-    const tmp = await tempPath();
-    try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, createWriteStream(tmp));
-    } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
-    return putFile(key, tmp);
+    return putFile(key, await stageBody(tempPath, body));
   }
 
   return {

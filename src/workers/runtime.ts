@@ -8,7 +8,7 @@ import { ensurePostgres } from '../infra/postgres.js';
 import { assertTemporalReachable } from '../infra/temporal.js';
 import { loadOperatorsFile } from '../operators/registry.js';
 import { registerOperators } from '../operators/resolver.js';
-import { createLocalBlobStore } from '../storage/index.js';
+import { createBlobStore } from '../storage/index.js';
 import type { WorkerDeps } from './create.js';
 
 /** Everything a worker needs except operator adapters, which only the tour-import worker uses. */
@@ -20,14 +20,14 @@ export async function buildWorkerDeps(): Promise<WorkerBaseDeps> {
   const url = await ensurePostgres();
   await migrate(url, cfg.database.schema);
   const pool: Pool = createPool(url, cfg.database.schema, 20);
-  const address = await assertTemporalReachable();
-  const connection = await NativeConnection.connect({ address });
-  const client = await connectClient(address);
+  const options = await assertTemporalReachable();
+  const connection = await NativeConnection.connect(options);
+  const client = await connectClient(options.address);
   return {
     connection,
     namespace: cfg.temporal.namespace,
     pool,
-    store: createLocalBlobStore(cfg.blobDir),
+    store: createBlobStore(cfg.blobs, cfg.blobDir),
     isWorkflowRunning: async (workflowId) => {
       try {
         return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';

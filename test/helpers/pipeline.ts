@@ -44,6 +44,8 @@ export interface PipelineOptions {
   databaseUrl?: string;
   /** IMAGE_RECHECK_MINUTES in ms; unset: every image is asked for on every import. */
   imageRecheckMs?: number;
+  /** Another blob store than the local folder (e.g. S3); it gets the blob folder for staging. */
+  createStore?: (blobDir: string) => BlobStore;
 }
 
 export async function startPipeline(
@@ -54,7 +56,7 @@ export async function startPipeline(
   const sim = await startSimulator({ port: 0, operators });
   const db = await createTestDb(label, options.databaseUrl);
   const blobDir = mkdtempSync(path.join(os.tmpdir(), `blobs-${label}-`));
-  const store = createLocalBlobStore(blobDir);
+  const store = (options.createStore ?? createLocalBlobStore)(blobDir);
   const secrets: Record<string, string> = {};
   const yaml = sim.operators().map((o) => {
     const env = `OP_${o.id.replace(/-/g, '_').toUpperCase()}_API_KEY`;

@@ -32,13 +32,18 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
 }
 
-async function compose(...args: string[]): Promise<string> {
+/** The one setting compose requires (no default: a stack must not start with a guessable password). */
+const PASSWORD = 'test-password-0f3a';
+
+async function compose(args: string[], settings: Record<string, string> = { POSTGRES_PASSWORD: PASSWORD }) {
   try {
-    // Interpolation must work from a clean environment: only PATH, HOME and DOCKER_CONFIG (where the plugin lives) pass.
+    // Interpolation must work from a clean environment: only PATH, HOME and DOCKER_CONFIG (where the plugin
+    // lives) pass, and the settings given.
     const env = {
       PATH: process.env['PATH'] ?? '',
       HOME: process.env['HOME'] ?? '',
       DOCKER_CONFIG: process.env['DOCKER_CONFIG'],
+      ...settings,
     };
     const { stdout } = await run('docker', ['compose', ...args], { cwd: root, env, timeout: 30_000 });
     return stdout;
@@ -54,14 +59,36 @@ async function compose(...args: string[]): Promise<string> {
 let resolved: Promise<Record<string, ComposeService>> | undefined;
 /** The file as compose resolves it (anchors merged, variables interpolated), read once. */
 function services(): Promise<Record<string, ComposeService>> {
-  return (resolved ??= compose('config').then(
+  return (resolved ??= compose(['config']).then(
     (out) => (parse(out) as { services: Record<string, ComposeService> }).services,
   ));
 }
 
 describe('docker-compose.yml', () => {
   it('is valid for docker compose', async () => {
-    await compose('config', '--quiet');
+    await compose(['config', '--quiet']);
+  });
+
+  it('refuses to start without POSTGRES_PASSWORD, and uses the one given everywhere', async () => {
+    await expect(compose(['config', '--quiet'], {})).rejects.toThrow(/POSTGRES_PASSWORD/);
+    expect(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8')).not.toMatch(/change-me/);
+    const all = await services();
+    expect(all['postgresql']!.environment?.['POSTGRES_PASSWORD']).toBe(PASSWORD);
+    expect(all['temporal']!.environment?.['POSTGRES_PWD']).toBe(PASSWORD);
+    for (const name of ['migrate', 'worker-tours', 'worker-images', 'api'])
+      expect(new URL(all[name]!.environment?.['DATABASE_URL'] ?? '').password, name).toBe(PASSWORD);
+  });
+
+  it('publishes only the API beyond this host', async () => {
+    const all = await services();
+    const published = Object.entries(all).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => ({ port: `${name}:${p.target}`, hostIp: p.host_ip ?? 'all interfaces' })),
+    );
+    // The Web UI and the frontend have no authentication of their own: this host only.
+    for (const port of ['temporal-ui:8080', 'temporal:7233'])
+      expect(published.map((p) => p.port)).toContain(port);
+    for (const { port, hostIp } of published)
+      expect(hostIp, port).toBe(port === 'api:3000' ? 'all interfaces' : '127.0.0.1');
   });
 
   it('runs the whole stack, with scalable workers', async () => {

@@ -102,6 +102,7 @@ export function when(d: Date | null | undefined): string {
   return d ? d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : '—';
 }
 
-export function blobUrl(key: string): string {
-  return `/blobs/${key.split('/').map(encodeURIComponent).join('/')}`;
+/** Where a page links a blob: the CDN (BLOB_PUBLIC_URL) when one is given, else the API's /blobs/ route. */
+export function blobUrl(key: string, publicUrl?: string): string {
+  return `${publicUrl ?? ''}/${publicUrl ? '' : 'blobs/'}${key.split('/').map(encodeURIComponent).join('/')}`;
 }

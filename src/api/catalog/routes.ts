@@ -1,21 +1,20 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { assertValidKey } from '../../storage/keys.js';
+import { assertValidKey, OCTET_STREAM, variantContentType } from '../../storage/index.js';
 import type { ApiDeps } from '../deps.js';
 import { html, page } from './html.js';
 import { renderOperatorsPage } from './operators-page.js';
 import { originalContentType } from '../../db/catalog.js';
 import { renderToursPage, renderTourPage } from './tours-page.js';
 
-const VARIANT_TYPES: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  jpg: 'image/jpeg',
-  webp: 'image/webp',
-  png: 'image/png',
-  avif: 'image/avif',
-};
-/** Inline CSS only, images from here, no scripts: a tour title cannot run code even if escaping failed. */
-const PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'";
+/**
+ * Inline CSS only, images from here (and the CDN, when variants are served from one), no scripts: a
+ * tour title cannot run code even if escaping failed.
+ */
+function pageCsp(publicUrl: string | undefined): string {
+  const cdn = publicUrl ? ` ${new URL(publicUrl).origin}` : '';
+  return `default-src 'none'; img-src 'self'${cdn}; style-src 'unsafe-inline'; form-action 'self'`;
+}
 
 const ToursQuery = z.object({
   q: z
@@ -27,18 +26,22 @@ const ToursQuery = z.object({
 });
 
 export function registerCatalog(app: FastifyInstance, deps: ApiDeps) {
+  const sendPage = pageSender(pageCsp(deps.blobPublicUrl));
   app.get('/', async (_req, reply) => sendPage(reply, await renderOperatorsPage(deps)));
 
   app.get('/tours', async (req, reply) => {
     const parsed = ToursQuery.safeParse(req.query);
     if (!parsed.success)
       return sendPage(reply, notFoundPage('Search text is too long (200 characters at most).'), 400);
-    return sendPage(reply, await renderToursPage(deps.pool, parsed.data.q, parsed.data.page));
+    return sendPage(
+      reply,
+      await renderToursPage(deps.pool, parsed.data.q, parsed.data.page, deps.blobPublicUrl),
+    );
   });
 
   app.get<{ Params: { id: string } }>('/tours/:id', async (req, reply) => {
     const id = /^\d{1,15}$/.test(req.params.id) ? Number(req.params.id) : undefined;
-    const body = id === undefined ? undefined : await renderTourPage(deps.pool, id);
+    const body = id === undefined ? undefined : await renderTourPage(deps.pool, id, deps.blobPublicUrl);
     return body ? sendPage(reply, body) : sendPage(reply, notFoundPage('No such tour.'), 404);
   });
 
@@ -65,19 +68,20 @@ export function registerCatalog(app: FastifyInstance, deps: ApiDeps) {
 }
 
 async function contentTypeOf(deps: ApiDeps, key: string): Promise<string> {
-  const ext = /\.([a-z0-9]+)$/.exec(key)?.[1];
-  if (key.startsWith('variants/') && ext && VARIANT_TYPES[ext]) return VARIANT_TYPES[ext];
+  const variantType = variantContentType(key);
+  if (variantType) return variantType;
   const recorded = await originalContentType(deps.pool, key);
-  return recorded && /^image\/[a-z0-9.+-]+$/.test(recorded) ? recorded : 'application/octet-stream';
+  return recorded && /^image\/[a-z0-9.+-]+$/.test(recorded) ? recorded : OCTET_STREAM;
 }
 
-function sendPage(reply: FastifyReply, body: string, code = 200) {
-  return reply
-    .code(code)
-    .type('text/html; charset=utf-8')
-    .header('content-security-policy', PAGE_CSP)
-    .header('cache-control', 'no-store')
-    .send(body);
+function pageSender(csp: string) {
+  return (reply: FastifyReply, body: string, code = 200) =>
+    reply
+      .code(code)
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', csp)
+      .header('cache-control', 'no-store')
+      .send(body);
 }
 
 function notFoundPage(message: string): string {

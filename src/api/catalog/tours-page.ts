@@ -4,7 +4,12 @@ import { THUMB, searchTours, tourDetail } from '../../db/catalog.js';
 
 export const PAGE_SIZE = 48;
 
-export async function renderToursPage(pool: Pool, q: string, pageNo: number): Promise<string> {
+export async function renderToursPage(
+  pool: Pool,
+  q: string,
+  pageNo: number,
+  publicUrl?: string,
+): Promise<string> {
   const { tours, total } = await searchTours(pool, q, PAGE_SIZE, (pageNo - 1) * PAGE_SIZE);
   const link = (n: number) => `/tours?${new URLSearchParams({ q, page: String(n) })}`;
   const cards = tours.map(
@@ -13,7 +18,11 @@ export async function renderToursPage(pool: Pool, q: string, pageNo: number): Pr
         <a href="/tours/${t.id}">
           ${
             t.thumbKey
-              ? html`<img src="${blobUrl(t.thumbKey)}" alt="${t.title ?? ''}" width="${THUMB.width}" />`
+              ? html`<img
+                  src="${blobUrl(t.thumbKey, publicUrl)}"
+                  alt="${t.title ?? ''}"
+                  width="${THUMB.width}"
+                />`
               : html`<div class="noimg"></div>`
           }
           <div class="body">
@@ -46,7 +55,12 @@ export async function renderToursPage(pool: Pool, q: string, pageNo: number): Pr
   return page(q ? `Tours matching “${q}”` : 'Tours', body);
 }
 
-export async function renderTourPage(pool: Pool, id: number): Promise<string | undefined> {
+/** Variants link to the CDN when there is one (publicUrl); originals stay behind the API. */
+export async function renderTourPage(
+  pool: Pool,
+  id: number,
+  publicUrl?: string,
+): Promise<string | undefined> {
   const t = await tourDetail(pool, id);
   if (!t) return undefined;
   const images = t.images.map((img) => {
@@ -60,7 +74,7 @@ export async function renderTourPage(pool: Pool, id: number): Promise<string | u
       (v) =>
         html`<figure>
           <img
-            src="${blobUrl(v.storageKey)}"
+            src="${blobUrl(v.storageKey, publicUrl)}"
             alt="${img.caption ?? t.title ?? ''}"
             width="${v.actualWidth}"
             height="${v.actualHeight}"

@@ -1,0 +1,200 @@
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { stageBody, tempPathUnder, type BlobStore, type PutResult } from './blob-store.js';
+import { sniffImageType, variantContentType } from './content-type.js';
+import { assertValidKey } from './keys.js';
+
+/** Variants are public and their bytes never change under a key: CDNs and browsers may keep them forever. */
+export const VARIANT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** Prepended to every key (`<prefix>/<key>`), so one bucket can hold several deployments. */
+  prefix?: string;
+  /** An S3-compatible server (versitygw, MinIO, Ceph…); unset: AWS S3. */
+  endpoint?: string;
+  region: string;
+  /** Local folder whose `.tmp` stages downloads and variants before upload (swept by sweepLocalTemp). */
+  stagingDir: string;
+  /** Explicit keys (tests); unset: the SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, roles). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createS3Client(o: Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'credentials'>): S3Client {
+  return new S3Client({
+    region: o.region,
+    ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    // The SDK's default CRC checksums (since 3.729) are rejected by many S3-compatible servers.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    logger: QUIET_ON_LOST_RACES,
+  });
+}
+
+/**
+ * Given a logger, the SDK logs every failed command at `error` (a HeadObject's 404 included), which the
+ * caller gets thrown anyway; and it warns whenever a streamed upload fails, which includes the 412 of a
+ * writer that lost a race for a key (an expected outcome, see upload()). Other warnings still show.
+ */
+const QUIET_ON_LOST_RACES = {
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
+  },
+  error: () => {},
+};
+
+/**
+ * The BlobStore port on S3. Keys are content-addressed, so a key that exists already holds the right
+ * bytes: puts look first (HeadObject) and upload with `If-None-Match: *`, and a retried activity that
+ * finds its object uploads nothing. Uploads stream a staged file with its known length (one PutObject;
+ * originals are capped by IMAGE_MAX_BYTES, far below S3's 5 GiB single-put limit).
+ */
+export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
+  const client = createS3Client(o);
+  const bucket = o.bucket;
+  const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
+  const tempPath = tempPathUnder(o.stagingDir);
+
+  function objectKey(key: string): string {
+    assertValidKey(key);
+    return prefix ? `${prefix}/${key}` : key;
+  }
+
+  async function size(key: string): Promise<number | null> {
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      return head.ContentLength ?? 0;
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async function upload(
+    key: string,
+    body: Buffer | Readable,
+    bytes: number,
+    head: Buffer,
+  ): Promise<PutResult> {
+    const variantType = variantContentType(key);
+    try {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: objectKey(key),
+          Body: body,
+          ContentLength: bytes,
+          ContentType: variantType ?? sniffImageType(head),
+          ...(variantType ? { CacheControl: VARIANT_CACHE_CONTROL } : {}),
+          IfNoneMatch: '*',
+        }),
+      );
+      return { bytes, created: true };
+    } catch (err) {
+      // 412: another writer finished first; 409: one is still uploading. Either way the key is taken.
+      const status = statusOf(err);
+      if (status === 412 || status === 409) return { bytes: (await size(key)) ?? bytes, created: false };
+      throw err;
+    } finally {
+      if (body instanceof Readable) body.destroy();
+    }
+  }
+
+  async function putFile(key: string, tmpPath: string): Promise<PutResult> {
+    try {
+      const existing = await size(key);
+      if (existing !== null) return { bytes: existing, created: false };
+      const bytes = (await fs.stat(tmpPath)).size;
+      return await upload(key, createReadStream(tmpPath), bytes, await readHead(tmpPath));
+    } finally {
+      await fs.rm(tmpPath, { force: true });
+    }
+  }
+
+  async function put(key: string, body: Buffer | Readable): Promise<PutResult> {
+    const existing = await size(key);
+    if (existing !== null) {
+      if (body instanceof Readable) body.destroy();
+      return { bytes: existing, created: false };
+    }
+    if (Buffer.isBuffer(body)) return upload(key, body, body.length, body.subarray(0, 16));
+    // A stream of unknown length is staged first: PutObject needs the length, and a failed source must
+    // leave no object behind.
+    return putFile(key, await stageBody(tempPath, body));
+  }
+
+  return {
+    put,
+    putFile,
+    tempPath,
+    size,
+    async has(key) {
+      return (await size(key)) !== null;
+    },
+    open(key) {
+      const Key = objectKey(key);
+      return Readable.from(
+        (async function* () {
+          const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+          yield* res.Body as Readable;
+        })(),
+        { objectMode: false },
+      );
+    },
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+    },
+  };
+}
+
+function statusOf(err: unknown): number | undefined {
+  return (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+async function readHead(file: string): Promise<Buffer> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(16), 0, 16, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Creates the bucket unless it exists (tests and a fresh S3-compatible server). Waits for the server:
+ * connection errors are retried until `waitMs` has passed.
+ */
+export async function ensureBucket(
+  o: Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'credentials'> & { bucket: string; waitMs?: number },
+): Promise<void> {
+  const client = createS3Client(o);
+  const deadline = Date.now() + (o.waitMs ?? 0);
+  try {
+    for (;;) {
+      try {
+        await client.send(new CreateBucketCommand({ Bucket: o.bucket }));
+        return;
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === 409) return; // BucketAlreadyOwnedByYou / BucketAlreadyExists
+        if (status !== undefined || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
