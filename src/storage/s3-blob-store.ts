@@ -82,6 +82,15 @@ export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
     }
   }
 
+  /** Whether the object shows up with this size within a second (a racing writer finishing its upload). */
+  async function appears(key: string, bytes: number): Promise<boolean> {
+    for (let i = 0; i < 10; i++) {
+      if ((await size(key).catch(() => null)) === bytes) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
   async function upload(
     key: string,
     body: Buffer | Readable,
@@ -106,6 +115,9 @@ export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
       // 412: another writer finished first; 409: one is still uploading. Either way the key is taken.
       const status = statusOf(err);
       if (status === 412 || status === 409) return { bytes: (await size(key)) ?? bytes, created: false };
+      // A server may answer the precondition before reading the body and close the connection, which the
+      // SDK reports as a reset while writing: if the object is there now, another writer stored it.
+      if (status === undefined && (await appears(key, bytes))) return { bytes, created: false };
       throw err;
     } finally {
       if (body instanceof Readable) body.destroy();
