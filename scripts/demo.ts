@@ -4,6 +4,7 @@
  * paused by its circuit breaker), then catalog changes and a delta import, then a summary.
  * Keeps running until Ctrl-C; `--exit` stops after the summary.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { config } from '../src/config.js';
@@ -42,8 +43,17 @@ const sim = await startSimulator({ port: cfg.simulatorPort, operators: DEMO_OPER
 const operators = await loadOperatorsFile(cfg.operatorsFile);
 await syncOperators(pool, operators);
 
+// Fresh credentials for the demo's API each run: its catalog and metrics are not open (README: HTTP API).
+const login = {
+  user: 'demo',
+  password: randomBytes(9).toString('base64url'),
+  token: randomBytes(16).toString('hex'),
+};
 const env: NodeJS.ProcessEnv = {
   ...process.env,
+  API_BASIC_USER: login.user,
+  API_BASIC_PASSWORD: login.password,
+  API_TOKEN: login.token,
   DATABASE_URL: databaseUrl,
   DATABASE_SCHEMA: SCHEMA,
   TEMPORAL_ADDRESS: temporal.address,
@@ -101,7 +111,12 @@ await runImports('delta', healthy);
 
 await printSummary();
 console.log(`\nTemporal Web UI: ${temporal.uiUrl ?? `http://localhost:${cfg.temporal.uiPort}`}`);
-console.log(`Catalog page:    http://localhost:${cfg.apiPort}/`);
+console.log(
+  `Catalog page:    http://${login.user}:${login.password}@localhost:${cfg.apiPort}/  (user ${login.user}, password ${login.password})`,
+);
+console.log(
+  `Metrics:         curl -H 'Authorization: Bearer ${login.token}' http://localhost:${cfg.apiPort}/metrics`,
+);
 console.log(`Logs:            ${logDir}`);
 
 async function printSummary() {

@@ -76,6 +76,10 @@ const EnvSchema = z.object({
   OPERATORS_FILE: z.string().default(path.resolve('config/operators.yaml')),
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
   API_PORT: z.coerce.number().int().default(3000),
+  /** The API's credentials: a bearer token (clients, Prometheus) and/or basic auth (browsers); README: HTTP API. */
+  API_TOKEN: unsetIfEmpty(z.string().optional()),
+  API_BASIC_USER: unsetIfEmpty(z.string().optional()),
+  API_BASIC_PASSWORD: unsetIfEmpty(z.string().optional()),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   IMAGE_SIZES: csv.default(['1200', '600', '200']).transform((xs) => xs.map(Number)),
   IMAGE_FORMATS: csv.default(['jpeg', 'webp']),
@@ -115,6 +119,20 @@ function blobStoreConfig(e: Env) {
 
 export type BlobStoreConfig = ReturnType<typeof blobStoreConfig>;
 
+/**
+ * Who may read the API's catalog, metrics and admin routes; undefined: no one is asked (development).
+ * Only the API needs them, so only the API asks (and exits when production has none).
+ */
+function apiCredentials(e: Env) {
+  const { API_TOKEN: token, API_BASIC_USER: user, API_BASIC_PASSWORD: password } = e;
+  if (token || (user && password)) return { token, basic: user && password ? { user, password } : undefined };
+  if (e.NODE_ENV === 'production')
+    throw new ConfigError(
+      'API_TOKEN or API_BASIC_USER and API_BASIC_PASSWORD must be set when NODE_ENV=production (the API serves nothing but probes, blobs and webhooks unauthenticated)',
+    );
+  return undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -125,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   requiredInProduction(e);
   if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  if (!e.API_BASIC_USER !== !e.API_BASIC_PASSWORD)
+    throw new ConfigError('API_BASIC_USER and API_BASIC_PASSWORD must be set together (basic auth)');
   const tlsWanted = Boolean(
     e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY,
   );
@@ -160,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     operatorsFile: e.OPERATORS_FILE,
     simulatorPort: e.SIMULATOR_PORT,
     apiPort: e.API_PORT,
+    /** A function, so that no log or dump of the configuration shows them; throws ConfigError (see apiCredentials). */
+    apiCredentials: () => apiCredentials(e),
     logLevel: e.LOG_LEVEL,
     images: {
       widths: e.IMAGE_SIZES,
@@ -190,9 +212,13 @@ export type Config = ReturnType<typeof loadConfig>;
 let cached: Config | undefined;
 /** The process's configuration; an invalid one ends the process with one line on stderr, not a stack trace. */
 export function config(): Config {
-  if (cached) return cached;
+  return (cached ??= exitOnConfigError(() => loadConfig()));
+}
+
+/** fn's result; a ConfigError from it ends the process the way an invalid environment does. */
+export function exitOnConfigError<T>(fn: () => T): T {
   try {
-    return (cached = loadConfig());
+    return fn();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     // Modules call config() as they load (the logger does), where no caller could catch this.

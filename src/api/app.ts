@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { TASK_QUEUES } from '../constants.js';
+import { registerAuth } from './auth.js';
 import { registerCatalog } from './catalog/routes.js';
 import type { ApiDeps, ApiOptions } from './deps.js';
 import { registerHealth } from './health.js';
@@ -10,10 +11,11 @@ export type { ApiOptions } from './deps.js';
 
 /**
  * The HTTP API: push-import webhook, health and readiness, Prometheus metrics, and the catalog page.
+ * Everything but the probes, the signed webhook and /blobs/ needs credentials (auth.ts).
  * Dependencies come in from the caller (main.ts or a test), so tests run it against their own pipeline.
  */
 export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
-  const { logger, ...rest } = options;
+  const { logger, credentials, ...rest } = options;
   const deps: ApiDeps = {
     taskQueue: TASK_QUEUES.tourImport,
     imageTaskQueue: TASK_QUEUES.imageProcessing,
@@ -43,6 +45,8 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: 'not found' }));
 
+  // Before any route: a route is closed unless auth.ts lists it as open.
+  if (credentials) registerAuth(app, credentials);
   const metrics = createMetrics(deps.pool);
   registerHealth(app, deps);
   registerMetrics(app, metrics.registry);

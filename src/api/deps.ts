@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import type { OperatorConfig } from '../operators/registry.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { ApiCredentials } from './auth.js';
 
 /** Everything the HTTP API needs, built by main.ts in production and by tests with their own pieces. */
 export interface ApiOptions {
@@ -22,9 +23,14 @@ export interface ApiOptions {
   namespace?: string;
   /** How old a webhook delivery still being started must be before a retry takes it over (DELIVERY_TAKEOVER_MS). */
   deliveryTakeoverMs?: number;
+  /**
+   * Who may read the catalog, /metrics and every other route outside auth.ts's OPEN_ROUTES. Unset: no
+   * one is asked (development only; main.ts refuses to start so in production and warns otherwise).
+   */
+  credentials?: ApiCredentials;
   /** A pino logger for request logs; none by default (tests). */
   logger?: FastifyBaseLogger;
 }
 
-export type ApiDeps = Required<Omit<ApiOptions, 'logger' | 'blobPublicUrl'>> &
+export type ApiDeps = Required<Omit<ApiOptions, 'logger' | 'blobPublicUrl' | 'credentials'>> &
   Pick<ApiOptions, 'blobPublicUrl'>;

@@ -1,4 +1,4 @@
-import { config } from '../config.js';
+import { config, exitOnConfigError } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
@@ -11,6 +11,12 @@ import { createApi } from './app.js';
 
 /** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob store. */
 const cfg = config();
+// Checked before anything starts: production has no API without credentials.
+const credentials = exitOnConfigError(cfg.apiCredentials);
+if (!credentials)
+  logger.warn(
+    'API_TOKEN and API_BASIC_USER/API_BASIC_PASSWORD are unset: the catalog page, /metrics and every other route are open to anyone (development only: production refuses to start so)',
+  );
 const url = await ensurePostgres((line) => logger.info(line));
 await migrate(url, cfg.database.schema);
 const pool = createPool(url, cfg.database.schema);
@@ -32,6 +38,7 @@ const app = await createApi({
   blobPublicUrl: cfg.blobs.publicUrl,
   operators,
   secret: cfg.secret,
+  credentials,
   // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).
   temporalUiUrl: cfg.temporal.uiUrl,
   namespace: cfg.temporal.namespace,

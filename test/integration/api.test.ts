@@ -14,9 +14,14 @@ const OP = `hook${randomBytes(3).toString('hex')}`;
 const SILENT = `mute${randomBytes(3).toString('hex')}`; // configured without a webhook secret
 const KEY = randomBytes(24);
 const SECRET = `whsec_${KEY.toString('base64')}`;
+const TOKEN = randomBytes(16).toString('hex');
+const USER = 'ops';
+const PASSWORD = `pw:${randomBytes(8).toString('hex')}`; // a colon in a password is allowed
+const BEARER = { authorization: `Bearer ${TOKEN}` };
+const BASIC = { authorization: `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` };
 const small = { tourCount: 10, imagesPerTour: { min: 1, max: 1 }, imageWidth: 400, imageHeight: 267 };
 
-describe('HTTP API: push-import webhook, probes, metrics', () => {
+describe('HTTP API: push-import webhook, probes, metrics, authentication', () => {
   let p: Pipeline;
   let app: FastifyInstance;
   const statuses: number[] = [];
@@ -35,6 +40,7 @@ describe('HTTP API: push-import webhook, probes, metrics', () => {
       taskQueue: p.taskQueue,
       imageTaskQueue: p.imageTaskQueue,
       temporalUiUrl: 'http://localhost:8233',
+      credentials: { token: TOKEN, basic: { user: USER, password: PASSWORD } },
     });
   });
   afterAll(async () => {
@@ -211,7 +217,7 @@ describe('HTTP API: push-import webhook, probes, metrics', () => {
   it('exposes Prometheus metrics whose values match the tables', async () => {
     const run = await (await p.startImport(OP, 'full')).result();
     expect(run.status).toBe('completed');
-    const res = await call({ url: '/metrics' });
+    const res = await call({ url: '/metrics', headers: BEARER });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     const metric = (name: string, labels: Record<string, string>) => {
@@ -240,6 +246,41 @@ describe('HTTP API: push-import webhook, probes, metrics', () => {
     expect(metric('tour_import_webhook_deliveries_total', { outcome: 'duplicate' })).toBe(1);
     expect(res.body).toMatch(/^# TYPE tour_import_tour_failures gauge$/m);
     expect(res.body).toMatch(/^process_cpu_user_seconds_total \d/m);
+  });
+
+  it('needs credentials for the catalog, /metrics and every other route; bearer and basic both work', async () => {
+    const { rows } = await p.db.pool.query(`SELECT id FROM tours WHERE operator_id = $1 LIMIT 1`, [OP]);
+    expect(rows.length).toBe(1); // the metrics test imported the operator
+    for (const url of ['/', '/tours', '/tours?q=a', `/tours/${rows[0].id}`, '/metrics']) {
+      const anonymous = await call({ url });
+      expect(anonymous.statusCode, url).toBe(401);
+      expect(anonymous.headers['www-authenticate'], url).toBe('Basic realm="tour-import"');
+      expect(anonymous.body, url).not.toMatch(/tour_import_|<html/i);
+      for (const wrong of [
+        { authorization: `Bearer ${TOKEN}x` },
+        { authorization: `Basic ${Buffer.from(`${USER}:${TOKEN}`).toString('base64')}` },
+      ])
+        expect((await call({ url, headers: wrong })).statusCode, url).toBe(401);
+      expect((await call({ url, headers: BEARER })).statusCode, url).toBe(200);
+      expect((await call({ url, headers: BASIC })).statusCode, url).toBe(200);
+    }
+    // An unknown path tells nobody whether it exists.
+    expect((await call({ url: '/admin' })).statusCode).toBe(401);
+    expect((await call({ url: '/admin', headers: BEARER })).statusCode).toBe(404);
+  });
+
+  it('keeps the probes, the blobs and the signed webhook open without credentials', async () => {
+    const { rows } = await p.db.pool.query(
+      `SELECT v.storage_key FROM tours t JOIN tour_assets a ON a.tour_id = t.id
+         JOIN asset_variants v ON v.sha256 = a.sha256 WHERE t.operator_id = $1 LIMIT 1`,
+      [OP],
+    );
+    for (const url of ['/healthz', '/readyz', `/blobs/${rows[0].storage_key}`])
+      expect((await call({ url })).statusCode, url).toBe(200);
+    // The webhook is guarded by its signature, not by the API's credentials.
+    expect((await push({ externalId: code(2) })).statusCode).toBe(202);
+    await p.env.client.workflow.getHandle(importTourWorkflowId(OP, code(2))).result();
+    expect((await push({ externalId: code(2) }, { signature: 'v1,AAAA' })).statusCode).toBe(401);
   });
 
   it('answered no request with a 5xx', () => {

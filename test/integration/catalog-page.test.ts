@@ -24,6 +24,7 @@ const UI = 'http://temporal-ui.test:8233';
 const tag = randomBytes(3).toString('hex');
 const [IDLE, PAUSED, BUSY] = [`cat${tag}a`, `cat${tag}b`, `cat${tag}c`];
 const small = { imageWidth: 400, imageHeight: 267 };
+const LOGIN = { username: 'editor', password: randomBytes(12).toString('base64url') };
 
 describe('catalog page in headless Chromium', () => {
   let p: Pipeline;
@@ -56,11 +57,13 @@ describe('catalog page in headless Chromium', () => {
       taskQueue: p.taskQueue,
       imageTaskQueue: p.imageTaskQueue,
       temporalUiUrl: UI,
+      credentials: { basic: { user: LOGIN.username, password: LOGIN.password } },
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Chromium answers the API's Basic challenge with these, as a person would in the login prompt.
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, httpCredentials: LOGIN });
     mkdirSync('test-artifacts', { recursive: true });
   });
   afterAll(async () => {
@@ -82,6 +85,26 @@ describe('catalog page in headless Chromium', () => {
       `Promise.all([...document.images].map((i) => i.decode().catch(() => undefined)))
          .then(() => [...document.images].map((i) => i.naturalWidth))`,
     );
+
+  it('asks a browser without credentials to log in and shows it nothing', async () => {
+    for (const url of ['/', '/tours', '/tours/1']) {
+      const res = await fetch(`${base}${url}`);
+      expect(res.status, url).toBe(401);
+      expect(res.headers.get('www-authenticate'), url).toBe('Basic realm="tour-import"');
+    }
+    // Chromium answers the challenge only with credentials: without them it gives up (headless, nobody to
+    // ask); with wrong ones it shows the 401 and none of the catalog.
+    const anonymous = await browser.newPage();
+    const wrong = await browser.newPage({ httpCredentials: { ...LOGIN, password: 'guess' } });
+    try {
+      await expect(anonymous.goto(`${base}/`)).rejects.toThrow(/ERR_INVALID_AUTH_CREDENTIALS/);
+      expect((await wrong.goto(`${base}/`))?.status()).toBe(401);
+      expect(await wrong.locator('tr[data-operator]').count()).toBe(0);
+    } finally {
+      await anonymous.close();
+      await wrong.close();
+    }
+  });
 
   it('lists the operators with their states and links to their runs in the Temporal Web UI', async () => {
     // A slow listing keeps this import running while the page is looked at (short: workers drain it at the end).
@@ -154,8 +177,12 @@ describe('catalog page in headless Chromium', () => {
       const res = await app.inject({ url: `/blobs/${bad}` });
       expect(res.statusCode, bad).toBe(400);
     }
-    // Dot segments are resolved by the URL parser before routing: what remains is an unknown key.
-    expect((await app.inject({ url: '/blobs/variants/%2e%2e/%2e%2e/etc/passwd' })).statusCode).toBe(404);
+    // Dot segments are resolved by the URL parser before routing: what remains is an unknown path (outside
+    // /blobs/, so it needs credentials before it can even be told apart).
+    const outside = { url: '/blobs/variants/%2e%2e/%2e%2e/etc/passwd' };
+    expect((await app.inject(outside)).statusCode).toBe(401);
+    const login = `Basic ${Buffer.from(`${LOGIN.username}:${LOGIN.password}`).toString('base64')}`;
+    expect((await app.inject({ ...outside, headers: { authorization: login } })).statusCode).toBe(404);
     expect((await fetch(`${base}/blobs/variants/nope.webp`)).status).toBe(404);
   });
 });

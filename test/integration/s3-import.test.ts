@@ -12,6 +12,7 @@ import { startTestS3, type TestS3 } from '../helpers/s3.js';
 /** The whole import with originals and variants in a real S3 server (versitygw), not a local folder. */
 const PREFIX = 'catalog';
 const CDN = 'https://cdn.example.test/tour-media';
+const TOKEN = 'catalog-reader-token';
 const TYPES: Record<string, string> = { jpeg: 'image/jpeg', webp: 'image/webp' };
 
 describe('an import with BLOB_STORE=s3', () => {
@@ -53,6 +54,7 @@ describe('an import with BLOB_STORE=s3', () => {
       imageTaskQueue: p.imageTaskQueue,
       temporalUiUrl: 'http://localhost:8233',
       blobPublicUrl: CDN,
+      credentials: { token: TOKEN },
     });
   });
   afterAll(async () => {
@@ -117,13 +119,17 @@ describe('an import with BLOB_STORE=s3', () => {
     const { rows } = await p.db.pool.query(
       `SELECT t.id FROM tours t JOIN tour_assets ta ON ta.tour_id = t.id WHERE ta.status = 'ready' LIMIT 1`,
     );
-    const res = await app.inject({ method: 'GET', url: `/tours/${rows[0].id}` });
+    const res = await app.inject({
+      method: 'GET',
+      url: `/tours/${rows[0].id}`,
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(new RegExp(`src="${CDN}/variants/[0-9a-f]{64}/\\d+\\.(jpeg|webp)"`));
     expect(res.body).not.toMatch(/src="\/blobs\//);
     expect(res.body).toMatch(/href="\/blobs\/originals\//);
     expect(res.headers['content-security-policy']).toContain("img-src 'self' https://cdn.example.test;");
-    // The API still serves the store's blobs (here from S3) under /blobs/.
+    // The API still serves the store's blobs (here from S3) under /blobs/, to anyone (keys are content hashes).
     const original = /href="\/blobs\/(originals\/[^"]+)"/.exec(res.body)![1]!;
     const blob = await app.inject({ method: 'GET', url: `/blobs/${original}` });
     expect(blob.statusCode).toBe(200);

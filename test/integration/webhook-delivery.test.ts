@@ -217,6 +217,8 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
         OPERATORS_FILE: operatorsFile,
         [SECRET_ENV]: SECRET,
         API_PORT: String(port),
+        // A guarded API, as in production: webhooks still need only their signature.
+        API_TOKEN: 'webhook-delivery-test-token',
         BLOB_DIR: p.blobDir,
         TOUR_IMPORT_DATA_DIR: tmp,
         LOG_LEVEL: 'info',

@@ -79,6 +79,17 @@ describe('docker-compose.yml', () => {
       expect(new URL(all[name]!.environment?.['DATABASE_URL'] ?? '').password, name).toBe(PASSWORD);
   });
 
+  it('passes the API credentials to the api only, leaving their check to the API itself', async () => {
+    const creds = { API_TOKEN: 'tok-1', API_BASIC_USER: 'ops', API_BASIC_PASSWORD: 'pw-1' };
+    const out = await compose(['config'], { POSTGRES_PASSWORD: PASSWORD, ...creds });
+    const all = (parse(out) as { services: Record<string, ComposeService> }).services;
+    expect(all['api']!.environment).toMatchObject(creds);
+    for (const name of ['migrate', 'worker-tours', 'worker-images'])
+      expect(Object.keys(all[name]!.environment ?? {}), name).not.toContain('API_TOKEN');
+    // Unset, compose passes them empty (it checks `:?` variables for every command, even `logs`).
+    expect((await services())['api']!.environment?.['API_TOKEN']).toBe('');
+  });
+
   it('publishes only the API beyond this host', async () => {
     const all = await services();
     const published = Object.entries(all).flatMap(([name, s]) =>

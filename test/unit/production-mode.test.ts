@@ -8,7 +8,8 @@ import { CONFIG_EXIT_CODE, loadConfig } from '../../src/config.js';
 
 /**
  * NODE_ENV=production: every process needs TEMPORAL_ADDRESS and DATABASE_URL and says so in one line,
- * before it discovers or starts anything (no dev server, no private PostgreSQL cluster).
+ * before it discovers or starts anything (no dev server, no private PostgreSQL cluster). The API also
+ * needs credentials for its catalog and metrics.
  */
 const root = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -69,6 +70,28 @@ describe('production mode', { timeout: 60_000 }, () => {
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
+  it('the API refuses to start without credentials for its catalog and metrics, in one line', async () => {
+    const servers = {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      DATABASE_URL: 'postgres://tour_import@127.0.0.1:1/tour_import',
+    };
+    const [none, empty, userOnly] = await Promise.all([
+      start(ENTRIES.API, servers),
+      start(ENTRIES.API, { ...servers, API_TOKEN: '', API_BASIC_USER: '', API_BASIC_PASSWORD: '' }),
+      start(ENTRIES.API, { ...servers, API_BASIC_USER: 'admin' }),
+    ]);
+    const refusal =
+      'tour-import: API_TOKEN or API_BASIC_USER and API_BASIC_PASSWORD must be set when NODE_ENV=production ' +
+      '(the API serves nothing but probes, blobs and webhooks unauthenticated)\n';
+    expect(none).toEqual({ code: CONFIG_EXIT_CODE, stderr: refusal });
+    expect(empty).toEqual({ code: CONFIG_EXIT_CODE, stderr: refusal });
+    expect(userOnly).toEqual({
+      code: CONFIG_EXIT_CODE,
+      stderr: 'tour-import: API_BASIC_USER and API_BASIC_PASSWORD must be set together (basic auth)\n',
+    });
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
   it('accepts a complete production configuration', () => {
     const cfg = loadConfig({
       NODE_ENV: 'production',
@@ -77,5 +100,14 @@ describe('production mode', { timeout: 60_000 }, () => {
     });
     expect(cfg.temporal.address).toBe('temporal:7233');
     expect(cfg.database.url).toBe('postgres://tour_import:pw@postgresql:5432/tour_import');
+    // Workers need no API credentials; the API asks for them.
+    expect(() => cfg.apiCredentials()).toThrow(/API_TOKEN or API_BASIC_USER/);
+    const withToken = loadConfig({
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 'temporal:7233',
+      DATABASE_URL: 'postgres://tour_import:pw@postgresql:5432/tour_import',
+      API_TOKEN: 'tok',
+    });
+    expect(withToken.apiCredentials()).toEqual({ token: 'tok', basic: undefined });
   });
 });
