@@ -25,7 +25,13 @@ import type {
   ResolvedSettings,
   TourOutcome,
 } from '../workflows/types.js';
-import { activityExecutionKey, activityWorkflowId, nonRetryable, withFailureMapping } from './failures.js';
+import {
+  activityExecutionKey,
+  activityWorkflowId,
+  nonRetryable,
+  withFailureMapping,
+  withFailureMappingAll,
+} from './failures.js';
 
 export interface CatalogDeps {
   pool: Pool;
@@ -89,7 +95,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
     return settled;
   }
 
-  return {
+  return withFailureMappingAll({
     /** Takes the operator's import lock and opens the run, or says why this import is skipped. */
     async beginImport(a: {
       operatorId: string;
@@ -246,7 +252,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
       await operators.pruneWebhookDeliveries(pool, a.operatorId);
       await operators.releaseImportLock(pool, a.operatorId, a.workflowId);
     },
-  };
+  });
 }
 
 export type CatalogActivities = ReturnType<typeof createCatalogActivities>;

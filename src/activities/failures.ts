@@ -104,6 +104,23 @@ export async function withFailureMapping<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The same activities, each with its failures mapped (withFailureMapping): a PostgreSQL data error in a
+ * bookkeeping step is non-retryable `DataRejected` instead of a retry without end under the database
+ * profile, which has no attempt limit.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withFailureMappingAll<T extends Record<string, (...args: any[]) => Promise<unknown>>>(
+  activities: T,
+): T {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => withFailureMapping(() => fn(...args)),
+    ]),
+  ) as T;
+}
+
+/**
  * Names this activity execution — the same for every retry of it, different in every other workflow
  * run or activity — plus `suffix`, so a write it makes can be made idempotent. Undefined outside an
  * activity.
@@ -137,7 +154,12 @@ export function nonRetryable(type: string, message: string): ApplicationFailure 
  * crashed worker is noticed within the heartbeat timeout instead of the start-to-close timeout.
  */
 export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
-  const ctx = Context.current();
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return fn(); // called outside an activity (a script, a test): nothing to heartbeat to
+  }
   // A local activity has no heartbeat: the worker keeps its workflow task alive instead.
   if (ctx.info.isLocal) return fn();
   const timer = setInterval(() => ctx.heartbeat(), everyMs);

@@ -1,7 +1,11 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { isPostgresDataError, toActivityFailure } from '../../../src/activities/failures.js';
+import {
+  isPostgresDataError,
+  toActivityFailure,
+  withFailureMappingAll,
+} from '../../../src/activities/failures.js';
 import { DATA_REJECTED } from '../../../src/domain/errors.js';
 
 /** node-postgres's own error class, filled as its protocol parser fills it from a server's ErrorResponse. */
@@ -67,5 +71,22 @@ describe('PostgreSQL errors as activity failures', () => {
       expect(isPostgresDataError(err)).toBe(false);
       expect(toActivityFailure(err)).toBe(err);
     }
+  });
+});
+
+describe('bookkeeping activities', () => {
+  it('end on a PostgreSQL data error as DataRejected instead of retrying without end', async () => {
+    const activities = withFailureMappingAll({
+      async finishImport(_a: { operatorId: string }) {
+        throw databaseError('22001', 'value too long for type character varying(200)');
+      },
+      async beginImport(a: { operatorId: string }) {
+        return { started: a.operatorId };
+      },
+    });
+    expect(await activities.beginImport({ operatorId: 'op' })).toEqual({ started: 'op' });
+    const failure = await activities.finishImport({ operatorId: 'op' }).catch((err) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: DATA_REJECTED, nonRetryable: true });
   });
 });
