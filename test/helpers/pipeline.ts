@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createApi, type ApiOptions } from '../../src/api/app.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { OperatorSpecInput } from '../../src/simulator/types.js';
 import { parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
@@ -46,6 +47,24 @@ export interface PipelineOptions {
   imageRecheckMs?: number;
   /** Another blob store than the local folder (e.g. S3); it gets the blob folder for staging. */
   createStore?: (blobDir: string) => BlobStore;
+}
+
+/**
+ * The HTTP API over this pipeline (its database, blob store, operators and task queues); `options`
+ * adds or overrides what a test needs (credentials, webhook secrets, another client).
+ */
+export function createPipelineApi(p: Pipeline, options: Partial<ApiOptions> = {}) {
+  return createApi({
+    pool: p.db.pool,
+    client: p.env.client,
+    store: p.store,
+    operators: p.configs,
+    secret: () => undefined,
+    taskQueue: p.taskQueue,
+    imageTaskQueue: p.imageTaskQueue,
+    temporalUiUrl: 'http://localhost:8233',
+    ...options,
+  });
 }
 
 export async function startPipeline(

@@ -3,10 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../src/api/app.js';
 import { signWebhook } from '../../src/api/signature.js';
 import { importTourWorkflowId } from '../../src/constants.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { setPaused } from '../../src/db/operators.js';
 
 /** The HTTP API on the real pipeline: signed push imports, probes and metrics. */
@@ -31,15 +30,9 @@ describe('HTTP API: push-import webhook, probes, metrics, authentication', () =>
       { id: OP, dialect: 'A', seed: 5, ...small },
       { id: SILENT, dialect: 'B', seed: 6, ...small },
     ]);
-    app = await createApi({
-      pool: p.db.pool,
-      client: p.env.client,
-      store: p.store,
+    app = await createPipelineApi(p, {
       operators: p.configs.map((c) => (c.id === OP ? { ...c, webhookSecretEnv: 'OP_WEBHOOK_SECRET' } : c)),
       secret: (name) => (name === 'OP_WEBHOOK_SECRET' ? SECRET : undefined),
-      taskQueue: p.taskQueue,
-      imageTaskQueue: p.imageTaskQueue,
-      temporalUiUrl: 'http://localhost:8233',
       credentials: { token: TOKEN, basic: { user: USER, password: PASSWORD } },
     });
   });

@@ -4,8 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../src/api/app.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 /** The catalog page in headless Chromium, against a real import. */
@@ -48,14 +47,7 @@ describe('catalog page in headless Chromium', () => {
     background.push((await p.startImport(PAUSED, 'full')).workflowId);
     await until(async () => (await operatorRow(PAUSED)).paused === true);
 
-    app = await createApi({
-      pool: p.db.pool,
-      client: p.env.client,
-      store: p.store,
-      operators: p.configs,
-      secret: () => undefined,
-      taskQueue: p.taskQueue,
-      imageTaskQueue: p.imageTaskQueue,
+    app = await createPipelineApi(p, {
       temporalUiUrl: UI,
       credentials: { basic: { user: LOGIN.username, password: LOGIN.password } },
     });

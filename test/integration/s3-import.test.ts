@@ -3,10 +3,9 @@ import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApi } from '../../src/api/app.js';
 import type { S3Server } from '../../src/infra/s3-server.js';
 import { createS3BlobStore, VARIANT_CACHE_CONTROL } from '../../src/storage/index.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 
 /** The whole import with originals and variants in a real S3 server (versitygw), not a local folder. */
@@ -44,15 +43,7 @@ describe('an import with BLOB_STORE=s3', () => {
           createS3BlobStore({ endpoint, region, bucket, credentials, prefix: PREFIX, stagingDir: blobDir }),
       },
     );
-    app = await createApi({
-      pool: p.db.pool,
-      client: p.env.client,
-      store: p.store,
-      operators: p.configs,
-      secret: () => undefined,
-      taskQueue: p.taskQueue,
-      imageTaskQueue: p.imageTaskQueue,
-      temporalUiUrl: 'http://localhost:8233',
+    app = await createPipelineApi(p, {
       blobPublicUrl: CDN,
       credentials: { token: TOKEN },
     });

@@ -9,11 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApi, type ApiOptions } from '../../src/api/app.js';
+import type { ApiOptions } from '../../src/api/app.js';
 import { signWebhook } from '../../src/api/signature.js';
 import { TASK_QUEUES, importTourWorkflowId } from '../../src/constants.js';
 import { freePort } from '../../src/infra/dev-server.js';
-import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -69,15 +69,10 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
     });
 
   async function api(client: Client, o: Partial<ApiOptions> = {}): Promise<FastifyInstance> {
-    const app = await createApi({
-      pool: p.db.pool,
+    const app = await createPipelineApi(p, {
       client,
-      store: p.store,
       operators: p.configs.map((c) => ({ ...c, webhookSecretEnv: SECRET_ENV })),
       secret: (name) => (name === SECRET_ENV ? SECRET : undefined),
-      taskQueue: p.taskQueue,
-      imageTaskQueue: p.imageTaskQueue,
-      temporalUiUrl: 'http://localhost:8233',
       ...o,
     });
     closers.push(() => app.close());
