@@ -25,13 +25,7 @@ import type {
   ResolvedSettings,
   TourOutcome,
 } from '../workflows/types.js';
-import {
-  activityExecutionKey,
-  activityWorkflowId,
-  nonRetryable,
-  withFailureMapping,
-  withFailureMappingAll,
-} from './failures.js';
+import { activityExecutionKey, activityWorkflowId, nonRetryable, withFailureMappingAll } from './failures.js';
 
 export interface CatalogDeps {
   pool: Pool;
@@ -67,34 +61,33 @@ export function createCatalogActivities(deps: CatalogDeps) {
   }): Promise<runs.SettledRemovals> {
     const op = await requireOperator(a.operatorId);
     const guard = removalGuard(op.settings);
-    const settled = await withFailureMapping(() =>
-      inTransaction(pool, async (tx) => {
-        const state = await runs.removalState(tx, a.importRunId);
-        if (state.settled) return state.settled;
-        // (Imports begun before the guard existed did not count their active tours: count them now.)
-        const activeAtStart = state.activeAtStart ?? (await removals.countActiveTours(tx, a.operatorId));
-        if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
-        const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
-        let outcome: runs.SettledRemovals;
-        if (!removalsNeedAPerson(noted, activeAtStart, guard)) {
-          outcome = {
-            removed: await removals.apply(tx, a.operatorId, { importRunId: a.importRunId }),
-            held: 0,
-          };
-        } else {
-          const held = await removals.hold(tx, a.operatorId, a.importRunId);
-          const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
-          await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
-          outcome = { removed: 0, held, reason };
-        }
-        await runs.setRemovalsSettled(tx, a.importRunId, outcome);
-        return outcome;
-      }),
-    );
+    const settled = await inTransaction(pool, async (tx) => {
+      const state = await runs.removalState(tx, a.importRunId);
+      if (state.settled) return state.settled;
+      // (Imports begun before the guard existed did not count their active tours: count them now.)
+      const activeAtStart = state.activeAtStart ?? (await removals.countActiveTours(tx, a.operatorId));
+      if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
+      const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
+      let outcome: runs.SettledRemovals;
+      if (!removalsNeedAPerson(noted, activeAtStart, guard)) {
+        outcome = {
+          removed: await removals.apply(tx, a.operatorId, { importRunId: a.importRunId }),
+          held: 0,
+        };
+      } else {
+        const held = await removals.hold(tx, a.operatorId, a.importRunId);
+        const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
+        await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
+        outcome = { removed: 0, held, reason };
+      }
+      await runs.setRemovalsSettled(tx, a.importRunId, outcome);
+      return outcome;
+    });
     if (settled.held) log.warn('removals held for a person', { operatorId: a.operatorId, ...settled });
     return settled;
   }
 
+  // Every activity maps its failures (a PostgreSQL data error is DataRejected, not retried for ever).
   return withFailureMappingAll({
     /** Takes the operator's import lock and opens the run, or says why this import is skipped. */
     async beginImport(a: {
@@ -145,26 +138,24 @@ export function createCatalogActivities(deps: CatalogDeps) {
       position?: string;
       settings: ResolvedSettings;
     }) {
-      return withFailureMapping(async () => {
-        const page = await (
-          await deps.adapterFor(a.operatorId)
-        ).listPage(a.position, {
-          mode: a.settings.fullListing ? 'full' : 'delta',
-          since: a.settings.since,
-          pageSize: a.settings.pageSize,
-        });
-        const decided = await decide(pool, a.operatorId, a.importRunId, page.entries, a.settings);
-        // A delta lists only what changed: tours whose images are to be tried again join its first page.
-        if (a.position === undefined && !a.settings.fullListing)
-          decided.toImport.push(...(await stageImageRetries(pool, a.operatorId, decided.toImport)));
-        log.info('page listed', {
-          operatorId: a.operatorId,
-          listed: page.entries.length,
-          toImport: decided.toImport.length,
-          unchanged: decided.unchanged,
-        });
-        return { ...decided, listed: page.entries.length, next: page.next, deltaMark: page.deltaMark };
+      const page = await (
+        await deps.adapterFor(a.operatorId)
+      ).listPage(a.position, {
+        mode: a.settings.fullListing ? 'full' : 'delta',
+        since: a.settings.since,
+        pageSize: a.settings.pageSize,
       });
+      const decided = await decide(pool, a.operatorId, a.importRunId, page.entries, a.settings);
+      // A delta lists only what changed: tours whose images are to be tried again join its first page.
+      if (a.position === undefined && !a.settings.fullListing)
+        decided.toImport.push(...(await stageImageRetries(pool, a.operatorId, decided.toImport)));
+      log.info('page listed', {
+        operatorId: a.operatorId,
+        listed: page.entries.length,
+        toImport: decided.toImport.length,
+        unchanged: decided.unchanged,
+      });
+      return { ...decided, listed: page.entries.length, next: page.next, deltaMark: page.deltaMark };
     },
 
     settleRemovals,
