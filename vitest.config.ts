@@ -34,6 +34,36 @@ export default defineConfig({
         },
       },
       {
+        // `npm run test:server`: the production shape of Temporal (the real server on PostgreSQL, see
+        // src/infra/temporal-server.ts). Its own tests, plus the system tier's imports, pause/resume,
+        // cancel, schedules and CLI run again on it.
+        extends: true,
+        test: {
+          name: 'server',
+          include: [
+            'test/server/**/*.test.ts',
+            'test/integration/import.test.ts',
+            'test/integration/control.test.ts',
+            'test/integration/schedules.test.ts',
+            'test/integration/cli.test.ts',
+            'test/faults/processes.test.ts',
+          ],
+          globalSetup: ['test/helpers/server-global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
+        // `npm run test:hosts` (needs root): hosts that share only a network, made with `ip netns`.
+        extends: true,
+        test: {
+          name: 'hosts',
+          include: ['test/hosts/**/*.test.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 600_000,
+        },
+      },
+      {
         // Not a test: `npm run histories:record` writes the release's workflow histories (a baseline).
         extends: true,
         test: {

@@ -14,9 +14,10 @@ export const DEFAULT_BUNDLE_PATH = path.join(root, 'dist/workflow-bundle.js');
 
 export async function buildWorkflowBundle(
   outFile = DEFAULT_BUNDLE_PATH,
+  workflowsPath = WORKFLOWS_PATH,
 ): Promise<{ path: string; bytes: number }> {
   const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
+    workflowsPath,
     // Bundling logs through console; keep the build output to warnings.
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });

@@ -6,6 +6,10 @@ import path from 'node:path';
 export interface GoBinary {
   /** The binary's file name, as `go install` writes it and as it is found on PATH. */
   name: string;
+  /** The cached file's name before `-<version>` (default: name); for binaries with generic names. */
+  cacheName?: string;
+  /** false: never take a binary of that name from PATH (generic names like `server`). Default true. */
+  searchPath?: boolean;
   /** Shown in messages, e.g. "the Temporal CLI". */
   label: string;
   /** `module/path/cmd/x@version`; its version is in the cached file's name. */
@@ -47,9 +51,9 @@ export async function resolveGoBinary(
       throw new Error(`${b.explicit.variable}=${b.explicit.path} is not an executable file.`);
     return b.explicit.path;
   }
-  const fromPath = onPath(b.name);
+  const fromPath = b.searchPath === false ? undefined : onPath(b.name);
   if (fromPath) return fromPath;
-  const cached = path.join(b.cacheDir, `${b.name}-${b.version}`);
+  const cached = path.join(b.cacheDir, `${b.cacheName ?? b.name}-${b.version}`);
   if (isExecutable(cached)) return cached;
   const go = onPath('go') ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go || b.build === false) throw new Error(b.howToGetOne);

@@ -75,7 +75,7 @@ export async function createDatabaseIfMissing(url: string): Promise<void> {
   }
 }
 
-function postgresBinDir(): string {
+export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
   const found = versions
@@ -147,8 +147,8 @@ function passwdEntry(user: string): string[] {
     throw new Error(`Running as root needs the "${user}" system user to run PostgreSQL; it does not exist.`);
   return line.split(':');
 }
-const uidOf = (u: string) => Number(passwdEntry(u)[2]);
-const gidOf = (u: string) => Number(passwdEntry(u)[3]);
+export const uidOf = (u: string) => Number(passwdEntry(u)[2]);
+export const gidOf = (u: string) => Number(passwdEntry(u)[3]);
 
 /** Stops a private cluster started by startPrivateCluster (tests; the demo leaves it running). */
 export async function stopPrivateCluster(dir = path.join(config().dataDir, 'pg')): Promise<void> {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { config } from '../config.js';
@@ -62,6 +62,8 @@ export interface S3ServerOptions {
   /** Where the server's output goes; default /dev/null. */
   logFile?: string;
   readyTimeoutMs?: number;
+  /** How to start the process (default: spawn); e.g. inside a network namespace in the hosts test. */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function startS3Server(o: S3ServerOptions): Promise<S3Server> {
   const credentials = { accessKeyId: 'tour-import-test', secretAccessKey: `secret-${port}-${process.pid}` };
   const region = 'us-east-1';
   const out = openSync(o.logFile ?? '/dev/null', 'a');
-  const child = spawn(
+  const child = (o.spawn ?? spawn)(
     o.binary,
     ['--port', `${host}:${port}`, '--quiet', 'posix', '--sidecar', metaDir, dataDir],
     {

@@ -3,26 +3,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  PRODUCT_DYNAMIC_CONFIG,
-  startDevServer,
-  type DevServer,
-} from '../../src/infra/dev-server.js';
-import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { parseOperatorsYaml } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { ImportOperatorResult } from '../../src/workflows/types.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { uniqueName } from '../helpers/temporal.js';
+import { startOwnTemporal, type OwnTemporal } from './helpers/own-temporal.js';
 import { killAllWorkers, spawnWorker, type WorkerKind, type WorkerProcess } from './helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
  * Process and server faults on the real thing: worker processes started as in production (default task
- * queues, config from the environment) against a Temporal dev server of this file's own, kept in a
- * SQLite file so it can be killed and restarted. Each test kills something mid-import and then checks
+ * queues, config from the environment) against a Temporal server of this file's own, so it can be
+ * killed and restarted: a dev server on SQLite in the system tier, the real server on PostgreSQL in
+ * the server tier (`npm run test:server`). Each test kills something mid-import and then checks
  * that the import completed with every tour once, every blob once and no orphaned rows or files.
  */
 const OPERATORS = ['kill-img', 'kill-tour', 'term', 'restart'].map((id, i) => ({
@@ -38,8 +33,7 @@ const OPERATORS = ['kill-img', 'kill-tour', 'term', 'restart'].map((id, i) => ({
 
 describe('process and server faults', () => {
   let tmp: string;
-  let server: DevServer;
-  let serverOpts: Parameters<typeof startDevServer>[0];
+  let server: OwnTemporal;
   let sim: Simulator;
   let db: TestDb;
   let client: Client;
@@ -51,15 +45,7 @@ describe('process and server faults', () => {
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'faults-proc-'));
-    serverOpts = {
-      cli: await resolveTemporalCli(),
-      port: await freePort(),
-      dbFile: path.join(tmp, 'temporal.sqlite'),
-      logFile: path.join(tmp, 'temporal.log'),
-      readyTimeoutMs: 120_000,
-      dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
-    };
-    server = await startDevServer(serverOpts);
+    server = await startOwnTemporal(tmp);
     sim = await startSimulator({ port: 0, operators: OPERATORS });
     db = await createTestDb('procs');
     const secrets: Record<string, string> = {};
@@ -140,9 +126,13 @@ describe('process and server faults', () => {
     );
     expect(assets.rows.length).toBeGreaterThan(0);
     expect(assets.rows.filter((r) => r.status !== 'ready')).toEqual([]);
-    expect(await count(`SELECT count(*) AS n FROM staged_tours WHERE operator_id = $1`, [operatorId])).toBe(
-      0,
-    );
+    // Every staged tour was persisted (Housekeeping deletes the rows later).
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM staged_tours WHERE operator_id = $1 AND persisted_outcome IS NULL`,
+        [operatorId],
+      ),
+    ).toBe(0);
 
     const blobDir = env['BLOB_DIR'];
     const files = listFiles(blobDir).filter((f) => !f.startsWith('.tmp/'));
@@ -215,17 +205,16 @@ describe('process and server faults', () => {
     await expectConsistent('term');
   });
 
-  it('kill the Temporal dev server mid-import and restart it on the same SQLite file: the import resumes and completes', async () => {
+  it('kill -9 the Temporal server mid-import and restart it on the same store: the import resumes and completes', async () => {
     const handle = await startImport('restart');
     await waitFor(
       async () => (await count(`SELECT count(*) AS n FROM tours WHERE operator_id = 'restart'`)) >= 2,
       60_000,
       'first tours',
     );
-    server.child.kill('SIGKILL');
-    await new Promise<void>((r) => server.child.once('exit', () => r()));
+    await server.kill9();
     await new Promise((r) => setTimeout(r, 2_000));
-    server = await startDevServer(serverOpts);
+    await server.restart();
     const result = await resultOf(handle.workflowId, 170_000);
     expect(result).toMatchObject({ status: 'completed', progress: { done: 12, failed: 0 } });
     await expectConsistent('restart');

@@ -40,11 +40,16 @@ export default async function setup(project: TestProject) {
     });
     address = server.address;
   }
-  const databaseUrl = withDatabase(await ensurePostgres(), 'tour_import_test');
-  await createDatabaseIfMissing(databaseUrl);
   project.provide('temporalAddress', address);
-  project.provide('databaseUrl', databaseUrl);
+  await provideTestDatabase(project);
   return async () => {
     await server?.stop();
   };
+}
+
+/** The catalog's test database (each test file makes its own schema in it). */
+export async function provideTestDatabase(project: TestProject): Promise<void> {
+  const databaseUrl = withDatabase(await ensurePostgres(), 'tour_import_test');
+  await createDatabaseIfMissing(databaseUrl);
+  project.provide('databaseUrl', databaseUrl);
 }

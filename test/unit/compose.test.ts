@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
 import { PRODUCT_DYNAMIC_CONFIG } from '../../src/infra/dev-server.js';
+import { TEMPORAL_SERVER_VERSION } from '../../src/infra/temporal-server.js';
 
 /**
  * docker-compose.yml is for users (no docker engine runs here), so it is checked the way compose
@@ -139,6 +140,22 @@ describe('docker-compose.yml', () => {
     const file = parse(readFileSync(mount!.source!, 'utf8')) as Record<string, { value: unknown }[]>;
     const fromFile = Object.entries(file).map(([key, [first]]) => `${key}=${String(first.value)}`);
     expect(fromFile.sort()).toEqual([...PRODUCT_DYNAMIC_CONFIG].sort());
+  });
+
+  it('runs the real server of the version `npm run temporal:server` builds, after a schema job', async () => {
+    const all = await services();
+    const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    expect(all['temporal']!.image).toBe(`temporalio/server:${version}`);
+    expect(all['temporal']!.depends_on?.['temporal-schema']?.condition).toBe(
+      'service_completed_successfully',
+    );
+    expect(all['temporal-schema']!.image).toBe(`temporalio/admin-tools:${version}`);
+    const schemaJob = (all['temporal-schema']!.command ?? []).join('\n');
+    for (const schema of ['postgresql/v12/temporal', 'postgresql/v12/visibility'])
+      expect(schemaJob).toContain(schema);
+    for (const step of ['create-database', 'setup-schema', 'update-schema'])
+      expect(schemaJob).toContain(step);
+    for (const s of Object.values(all)) expect(s.image ?? '').not.toMatch(/auto-setup/);
   });
 
   it('registers every search attribute the workflows set', async () => {

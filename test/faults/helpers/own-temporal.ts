@@ -1,0 +1,88 @@
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../../../src/infra/dev-server.js';
+import { resolveTemporalCli } from '../../../src/infra/temporal-cli.js';
+import { freePorts, startServerProcess, startTemporalServer } from '../../../src/infra/temporal-server.js';
+import { dropDatabases } from '../../helpers/server-global-setup.js';
+
+/** A Temporal server a test file starts for itself, to kill and restart on the same store. */
+export interface OwnTemporal {
+  /** 'dev server on SQLite' or 'server on PostgreSQL'. */
+  kind: string;
+  address: string;
+  child: ChildProcess;
+  /** SIGKILL, and wait until the process is gone. */
+  kill9(): Promise<void>;
+  /** Starts it again on the same store and ports. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * In the system tier, a dev server on a SQLite file under `dir`; in the server tier (`npm run
+ * test:server`), the real server on PostgreSQL databases of its own, dropped again by stop().
+ */
+export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
+  const production = inject('temporalServer');
+  if (production) {
+    const prefix = `tour_import_temporal_${randomBytes(3).toString('hex')}`;
+    const databases = { main: prefix, visibility: `${prefix}_visibility` };
+    const options = {
+      ...production,
+      databases,
+      ports: await freePorts(),
+      namespace: 'default',
+      logFile: path.join(dir, 'temporal.log'),
+    };
+    let server = await startTemporalServer(options);
+    return {
+      kind: 'server on PostgreSQL',
+      get address() {
+        return server.address;
+      },
+      get child() {
+        return server.child;
+      },
+      kill9: () => kill9(server.child),
+      restart: async () => {
+        server = await startServerProcess(options);
+      },
+      stop: async () => {
+        await server.stop();
+        await dropDatabases(production.postgresUrl, [databases.main, databases.visibility]);
+      },
+    };
+  }
+  const options = {
+    cli: await resolveTemporalCli(),
+    port: await freePort(),
+    dbFile: path.join(dir, 'temporal.sqlite'),
+    logFile: path.join(dir, 'temporal.log'),
+    readyTimeoutMs: 120_000,
+    dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
+  };
+  let server = await startDevServer(options);
+  return {
+    kind: 'dev server on SQLite',
+    get address() {
+      return server.address;
+    },
+    get child() {
+      return server.child;
+    },
+    kill9: () => kill9(server.child),
+    restart: async () => {
+      server = await startDevServer(options);
+    },
+    stop: () => server.stop(),
+  };
+}
+
+function kill9(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGKILL');
+  return gone;
+}

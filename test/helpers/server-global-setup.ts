@@ -1,0 +1,59 @@
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { ensurePostgres, withDatabase } from '../../src/infra/postgres.js';
+import {
+  freePorts,
+  resolveTemporalServer,
+  resolveTemporalSqlTool,
+  startTemporalServer,
+} from '../../src/infra/temporal-server.js';
+import { provideTestDatabase } from './global-setup.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** How the server tier's Temporal was started, so a test can start one more of its own. */
+    temporalServer: { server: string; sqlTool: string; postgresUrl: string; logDir: string };
+  }
+}
+
+/** Drops a test's Temporal databases, so each run starts from empty schemas (the tool then makes them). */
+export async function dropDatabases(postgresUrl: string, names: string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
+  await admin.connect();
+  try {
+    for (const name of names)
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/**
+ * The server tier: the real Temporal server (the production shape) on PostgreSQL, started from empty
+ * databases, instead of the dev server; the catalog database as in the system tier.
+ */
+export default async function setup(project: TestProject) {
+  const postgresUrl = await ensurePostgres();
+  const [server, sqlTool] = [await resolveTemporalServer(), await resolveTemporalSqlTool()];
+  const databases = { main: 'tour_import_temporal_test', visibility: 'tour_import_temporal_test_visibility' };
+  await dropDatabases(postgresUrl, [databases.main, databases.visibility]);
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'temporal-server-tier-'));
+  const temporal = await startTemporalServer({
+    server,
+    sqlTool,
+    postgresUrl,
+    databases,
+    ports: await freePorts(),
+    namespace: 'default',
+    logFile: path.join(logDir, 'temporal.log'),
+  });
+  project.provide('temporalAddress', temporal.address);
+  project.provide('temporalServer', { server, sqlTool, postgresUrl, logDir });
+  await provideTestDatabase(project);
+  return async () => {
+    await temporal.stop();
+  };
+}
