@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: Temporal, PostgreSQL, the operator simulator (three dialects), both workers and the
  * API; a full import of every operator with progress bars (one operator starts failing halfway and is
- * paused by its circuit breaker), then catalog changes and a delta import, then a summary.
+ * paused by its circuit breaker, which notifies a receiver the demo starts, then resumes on its own after
+ * a short cooldown once its API recovers), then catalog changes and a delta import, then a summary.
  * Keeps running until Ctrl-C; `--exit` stops after the summary.
  */
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ import { DEMO_OPERATORS } from '../src/simulator/demo-operators.js';
 import { startSimulator } from '../src/simulator/server.js';
 import { ImportOperator } from '../src/workflows/import-operator.js';
 import type { ImportMode } from '../src/workflows/types.js';
+import { startNotificationReceiver } from './demo-notifications.js';
 import { followImports, startProcess, terminateOpenImports } from './demo-support.js';
 
 const exitAfterSummary = process.argv.includes('--exit');
@@ -29,6 +31,8 @@ const SCHEMA = 'demo';
 // Dialect C fetches every tour from its per-product endpoint (A and B import from their listings).
 const FAILING = 'city-tours';
 const logDir = path.join(cfg.dataDir, 'demo-logs');
+/** The half-open breaker's cooldown in the demo (15 minutes by default): it probes again after this. */
+const DEMO_COOLDOWN_MS = 10_000;
 
 console.log('Starting infrastructure…');
 const temporal = await ensureTemporal();
@@ -49,8 +53,17 @@ const login = {
   password: randomBytes(9).toString('base64url'),
   token: randomBytes(16).toString('hex'),
 };
+// Notifications go to a signed JSON webhook the demo serves itself (README: Notifications).
+const notifySecret = `whsec_${randomBytes(24).toString('base64')}`;
+const receiver = await startNotificationReceiver(notifySecret);
+const printNotifications = () => {
+  const lines = receiver.take();
+  if (lines.length) console.log(`Notifications received at ${receiver.url}:\n${lines.join('\n')}`);
+};
 const env: NodeJS.ProcessEnv = {
   ...process.env,
+  NOTIFY_WEBHOOK_URL: receiver.url,
+  NOTIFY_WEBHOOK_SECRET: notifySecret,
   API_BASIC_USER: login.user,
   API_BASIC_PASSWORD: login.password,
   API_TOKEN: login.token,
@@ -84,18 +97,34 @@ async function runImports(mode: ImportMode, ids: string[]) {
       await client.workflow.start(ImportOperator, {
         taskQueue: TASK_QUEUES.tourImport,
         workflowId: `${importOperatorWorkflowId(id)}:demo-${mode}-${Date.now()}`,
-        args: [{ operatorId: id, mode, settings: { retry: { initialIntervalMs: 300, maximumAttempts: 3 } } }],
+        args: [
+          {
+            operatorId: id,
+            mode,
+            settings: {
+              retry: { initialIntervalMs: 300, maximumAttempts: 3 },
+              breaker: { cooldown: DEMO_COOLDOWN_MS },
+            },
+          },
+        ],
       }),
     );
   }
-  return followImports(handles);
+  await followImports(handles);
+  printNotifications();
+  return handles;
 }
 
 const ids = operators.map((o) => o.id);
 // Halfway through its catalog, one operator's detail API starts failing for good.
 sim.operator(FAILING).addFaults('detail', [{ type: 'error', status: 500, after: 30 }]);
 console.log(`\nFull import of ${ids.join(', ')} (${FAILING} will start failing halfway):`);
-await runImports('full', ids);
+const full = await runImports('full', ids);
+// The operator's API recovers; its breaker (half-open) probes a few tours after the cooldown and closes.
+sim.operator(FAILING).clearFaults();
+console.log(
+  `${FAILING}: its API works again; its import resumes on its own with a probe within ${DEMO_COOLDOWN_MS / 1000} s of its pause.`,
+);
 
 console.log('\nChanging the catalogs: 3 tours changed, 1 removed, 2 added per healthy operator…');
 const healthy = ids.filter((id) => id !== FAILING);
@@ -108,6 +137,11 @@ for (const id of healthy) {
 }
 console.log('Delta import:');
 await runImports('delta', healthy);
+
+console.log(`\nWaiting for ${FAILING} to resume on its own and finish…`);
+const healed = (await full.get(FAILING)!.result()) as { status: string; message: string };
+console.log(`${FAILING}: ${healed.status} (${healed.message})`);
+printNotifications();
 
 await printSummary();
 console.log(`\nTemporal Web UI: ${temporal.uiUrl ?? `http://localhost:${cfg.temporal.uiPort}`}`);
@@ -146,6 +180,7 @@ async function shutdown() {
   await terminateOpenImports(client).catch(() => undefined);
   await Promise.all(children.map((c) => stopChild(c)));
   await sim.close();
+  await receiver.close();
   await pool.end();
   await temporal.server?.stop();
 }

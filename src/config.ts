@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HOUSEKEEPING as HK, type HousekeepingPolicy } from './domain/housekeeping.js';
 
 /**
  * The one place that reads process.env. Every default works on a fresh development machine:
@@ -12,6 +13,16 @@ const csv = z.string().transform((s) =>
     .map((x) => x.trim())
     .filter(Boolean),
 );
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** A duration set in `unit`s (minutes, hours, days), at least `min` of them; unset: `defaultMs`. */
+const durationIn = (unit: number, defaultMs: number, min: number) =>
+  z.coerce
+    .number()
+    .min(min)
+    .default(defaultMs / unit);
 
 /** compose passes an unset `${VAR:-}` as an empty string: the same as not set. */
 const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
@@ -44,6 +55,9 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  /** The Temporal server and its SQL tool for `npm run temporal:server`; unset: built once into the user cache. */
+  TEMPORAL_SERVER_PATH: unsetIfEmpty(z.string().optional()),
+  TEMPORAL_SQL_TOOL_PATH: unsetIfEmpty(z.string().optional()),
   XDG_CACHE_HOME: z.string().default(path.join(os.homedir(), '.cache')),
   TEMPORAL_UI_PORT: z.coerce.number().int().default(8233),
   /** Where people open the Temporal Web UI (catalog page links); defaults to the dev server's UI. */
@@ -97,12 +111,33 @@ const EnvSchema = z.object({
   TOUR_WORKER_MAX_WORKFLOWS: z.coerce.number().int().positive().default(100),
   /** Images in flight per image worker (waiting on their download or for a resize permit). */
   IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(64),
-  /** Of those, images being decoded and encoded at once (the CPU-bound part). */
-  IMAGE_WORKER_MAX_RESIZES: z.coerce.number().int().positive().default(4),
+  /** Of those, images being decoded and encoded at once (the CPU-bound part); unset: from the host's cores. */
+  IMAGE_WORKER_MAX_RESIZES: unsetIfEmpty(z.coerce.number().int().positive().optional()),
+  /** Memory an image worker may fill with decodes; unset: the cgroup limit, else 512 (src/workers/image-sizing.ts). */
+  IMAGE_WORKER_MEMORY_MB: unsetIfEmpty(z.coerce.number().int().positive().optional()),
+  /** libuv's pool, read by Node itself; the image worker sizes it from the host when unset. */
+  UV_THREADPOOL_SIZE: unsetIfEmpty(z.coerce.number().int().min(1).max(1024).optional()),
   SHARP_CONCURRENCY: z.coerce.number().int().nonnegative().default(0),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: none. */
   WORKER_METRICS_BIND: z.string().optional(),
+  /** Housekeeping (README: Housekeeping): how often its schedule runs it (0: no schedule) and its batch size. */
+  HOUSEKEEPING_EVERY_MINUTES: durationIn(MINUTE, HK.everyMs, 0),
+  HOUSEKEEPING_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(HK.batchSize),
+  RETENTION_IMPORT_RUNS_DAYS: durationIn(DAY, HK.retention.importRunsMs, 1),
+  RETENTION_TOUR_FAILURES_DAYS: durationIn(DAY, HK.retention.tourFailuresMs, 1),
+  /** At least an hour: far beyond the webhook signature's 5-minute tolerance. */
+  RETENTION_WEBHOOK_DELIVERIES_HOURS: durationIn(HOUR, HK.retention.webhookDeliveriesMs, 1),
+  RETENTION_STAGED_TOURS_HOURS: durationIn(HOUR, HK.retention.stagedToursMs, 1),
+  /** Garbage collection of blobs no tour refers to, swept a grace period after they were first seen so. */
+  BLOB_GC: unsetIfEmpty(z.enum(['on', 'off']).default(HK.blobGc.enabled ? 'on' : 'off')),
+  BLOB_GC_GRACE_HOURS: durationIn(HOUR, HK.blobGc.graceMs, 1),
+  /** Longer than any download or resize takes: younger temp files may still be being written. */
+  TEMP_FILE_MAX_AGE_MINUTES: durationIn(MINUTE, HK.tempFileMaxAgeMs, 10),
+  /** Notification sinks besides the operators file's (README: Notifications). */
+  NOTIFY_SLACK_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
+  NOTIFY_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
+  NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(z.string().optional()),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -118,6 +153,21 @@ function blobStoreConfig(e: Env) {
 }
 
 export type BlobStoreConfig = ReturnType<typeof blobStoreConfig>;
+
+function housekeepingPolicy(e: Env): HousekeepingPolicy {
+  return {
+    everyMs: e.HOUSEKEEPING_EVERY_MINUTES * MINUTE,
+    batchSize: e.HOUSEKEEPING_BATCH_SIZE,
+    retention: {
+      importRunsMs: e.RETENTION_IMPORT_RUNS_DAYS * DAY,
+      tourFailuresMs: e.RETENTION_TOUR_FAILURES_DAYS * DAY,
+      webhookDeliveriesMs: e.RETENTION_WEBHOOK_DELIVERIES_HOURS * HOUR,
+      stagedToursMs: e.RETENTION_STAGED_TOURS_HOURS * HOUR,
+    },
+    blobGc: { enabled: e.BLOB_GC === 'on', graceMs: e.BLOB_GC_GRACE_HOURS * HOUR },
+    tempFileMaxAgeMs: e.TEMP_FILE_MAX_AGE_MINUTES * MINUTE,
+  };
+}
 
 /**
  * Who may read the API's catalog, metrics and admin routes; undefined: no one is asked (development).
@@ -143,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   requiredInProduction(e);
   if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  if (e.NOTIFY_WEBHOOK_URL && !e.NOTIFY_WEBHOOK_SECRET)
+    throw new ConfigError('NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (its notifications are signed)');
   if (!e.API_BASIC_USER !== !e.API_BASIC_PASSWORD)
     throw new ConfigError('API_BASIC_USER and API_BASIC_PASSWORD must be set together (basic auth)');
   const tlsWanted = Boolean(
@@ -156,6 +208,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       address: e.TEMPORAL_ADDRESS || undefined,
       namespace: e.TEMPORAL_NAMESPACE,
       cliPath: e.TEMPORAL_CLI_PATH,
+      serverPath: e.TEMPORAL_SERVER_PATH,
+      sqlToolPath: e.TEMPORAL_SQL_TOOL_PATH,
       /** Where a `temporal` binary built by this project is kept: outside the repository, shared by clones. */
       cliCacheDir: path.join(e.XDG_CACHE_HOME, 'tour-import', 'bin'),
       port: e.TEMPORAL_PORT,
@@ -176,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     database: { url: e.DATABASE_URL || undefined, schema: e.DATABASE_SCHEMA },
     blobDir: e.BLOB_DIR ?? path.join(e.TOUR_IMPORT_DATA_DIR, 'blobs'),
     blobs: blobStoreConfig(e),
+    housekeeping: housekeepingPolicy(e),
     versitygwPath: e.VERSITYGW_PATH,
     operatorsFile: e.OPERATORS_FILE,
     simulatorPort: e.SIMULATOR_PORT,
@@ -196,10 +251,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       tourMaxWorkflows: e.TOUR_WORKER_MAX_WORKFLOWS,
       imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
       imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
+      imageMemoryMb: e.IMAGE_WORKER_MEMORY_MB,
+      uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
       sharpConcurrency: e.SHARP_CONCURRENCY,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       metricsBind: e.WORKER_METRICS_BIND,
     },
+    /** A function, so that no log or dump of the configuration shows the Slack URL or the secret. */
+    notify: () => ({
+      slackWebhookUrl: e.NOTIFY_SLACK_WEBHOOK_URL,
+      webhookUrl: e.NOTIFY_WEBHOOK_URL,
+      webhookSecret: e.NOTIFY_WEBHOOK_SECRET,
+    }),
     /** Secrets are looked up by the *name* of their environment variable, never stored elsewhere. */
     secret(name: string): string | undefined {
       return env[name] || undefined; // an empty value (compose's ${VAR:-}) is no secret

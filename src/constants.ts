@@ -7,6 +7,7 @@ export const TASK_QUEUES = {
 export const WORKFLOW_TYPES = {
   importOperator: 'ImportOperator',
   importTour: 'ImportTour',
+  housekeeping: 'Housekeeping',
 } as const;
 
 export const SEARCH_ATTRIBUTES = {
@@ -54,3 +55,6 @@ export function importOperatorWorkflowId(operatorId: string): string {
 export function importTourWorkflowId(operatorId: string, externalId: string): string {
   return `tour:${operatorId}:${externalId}`;
 }
+
+/** Housekeeping's schedule starts it under this id (plus the scheduled time); overlap SKIP: one at a time. */
+export const HOUSEKEEPING_WORKFLOW_ID = 'housekeeping';

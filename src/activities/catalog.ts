@@ -14,6 +14,7 @@ import {
   type RemovalGuard,
 } from '../domain/removal-guard.js';
 import { TASK_QUEUES } from '../constants.js';
+import type { PausedBy } from '../domain/notifications.js';
 import { DEFAULT_BREAKER } from '../workflows/breaker.js';
 import { emptyProgress, newImportState } from '../workflows/progress.js';
 import { DEFAULT_RETRY } from '../workflows/retry.js';
@@ -25,6 +26,7 @@ import type {
   ResolvedSettings,
   TourOutcome,
 } from '../workflows/types.js';
+import { importAlerts, type ImportAlerts } from './notify.js';
 import { activityExecutionKey, activityWorkflowId, nonRetryable, withFailureMappingAll } from './failures.js';
 
 export interface CatalogDeps {
@@ -32,6 +34,14 @@ export interface CatalogDeps {
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
   /** Whether a workflow holding an operator's import lock is still running (stale locks are taken over). */
   isWorkflowRunning(workflowId: string): Promise<boolean>;
+  /** The operator's Temporal Schedules, paused and unpaused with the operator (unset: none to move). */
+  schedules?: OperatorSchedules;
+}
+
+/** One owner of pause state: whoever pauses or resumes an operator moves its schedules too. */
+export interface OperatorSchedules {
+  pause(operatorId: string, note: string): Promise<unknown>;
+  unpause(operatorId: string, note: string): Promise<unknown>;
 }
 
 export function createCatalogActivities(deps: CatalogDeps) {
@@ -77,13 +87,18 @@ export function createCatalogActivities(deps: CatalogDeps) {
       } else {
         const held = await removals.hold(tx, a.operatorId, a.importRunId);
         const reason = heldRemovalsReason(a.operatorId, held, activeAtStart, guard);
-        await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors);
+        await operators.setPaused(tx, a.operatorId, true, reason, op.lastErrors, {
+          pausedBy: 'removal-guard',
+        });
         outcome = { removed: 0, held, reason };
       }
       await runs.setRemovalsSettled(tx, a.importRunId, outcome);
       return outcome;
     });
-    if (settled.held) log.warn('removals held for a person', { operatorId: a.operatorId, ...settled });
+    if (settled.held) {
+      log.warn('removals held for a person', { operatorId: a.operatorId, ...settled });
+      await deps.schedules?.pause(a.operatorId, `operator paused: ${settled.reason}`);
+    }
     return settled;
   }
 
@@ -173,8 +188,15 @@ export function createCatalogActivities(deps: CatalogDeps) {
       lastErrors?: string[];
       importRunId: number;
       progress: Progress;
+      pausedBy?: PausedBy;
+      /** The half-open breaker resumes the import on its own after this long. */
+      resumeInMs?: number;
     }) {
-      await operators.setPaused(pool, a.operatorId, a.paused, a.reason, a.lastErrors);
+      await operators.setPaused(pool, a.operatorId, a.paused, a.reason, a.lastErrors, a);
+      // A pause or resume sent to the workflow alone (Web UI, `temporal workflow signal`) moves the schedules too.
+      await (a.paused
+        ? deps.schedules?.pause(a.operatorId, `operator paused: ${a.reason}`)
+        : deps.schedules?.unpause(a.operatorId, 'operator resumed'));
       await runs.updateRun(pool, a.importRunId, {
         status: a.paused ? 'paused' : 'running',
         counts: counts(a.progress),
@@ -222,7 +244,10 @@ export function createCatalogActivities(deps: CatalogDeps) {
       });
     },
 
-    /** Closes the run; the delta mark moves only when every tour up to it was handled. */
+    /**
+     * Closes the run; the delta mark moves only when every tour up to it was handled. (Staged tours and
+     * webhook ids are pruned by the scheduled Housekeeping workflow, not here.)
+     */
     async finishImport(a: {
       operatorId: string;
       importRunId: number;
@@ -231,7 +256,7 @@ export function createCatalogActivities(deps: CatalogDeps) {
       progress: Progress;
       message: string;
       deltaMark?: string;
-    }) {
+    }): Promise<ImportAlerts> {
       await runs.updateRun(pool, a.importRunId, {
         status: a.status,
         counts: counts(a.progress),
@@ -239,9 +264,8 @@ export function createCatalogActivities(deps: CatalogDeps) {
       });
       if (a.status === 'completed' && a.deltaMark)
         await operators.setDeltaMark(pool, a.operatorId, a.deltaMark);
-      await tours.sweepStaleStaged(pool, a.operatorId);
-      await operators.pruneWebhookDeliveries(pool, a.operatorId);
       await operators.releaseImportLock(pool, a.operatorId, a.workflowId);
+      return importAlerts(pool, a.operatorId);
     },
   });
 }

@@ -44,9 +44,9 @@ function isPostgresError(err: unknown): err is PostgresError {
  * Integrity violations that a concurrent transaction causes and a retry clears. 23505: two writers
  * inserted the same key at once (our upserts arbitrate their own key, but not every unique index); 23P01:
  * the same for an exclusion constraint. 23503 (foreign key) is not one: every parent row here (operator,
- * asset, tour) is committed by an earlier step before a child refers to it, and none is deleted while
- * imports run, so a missing parent stays missing; the db profile retries without limit, and would wait
- * forever on it.
+ * asset, tour) is committed by an earlier step before a child refers to it, and only Housekeeping's blob
+ * GC deletes one (an asset no tour referred to for its grace period), so a missing parent stays missing;
+ * the db profile retries without limit, and would wait forever on it.
  */
 const RACE_CODES = new Set(['23505', '23P01']);
 

@@ -5,6 +5,7 @@ import { registerCatalog } from './catalog/routes.js';
 import type { ApiDeps, ApiOptions } from './deps.js';
 import { registerHealth } from './health.js';
 import { createMetrics, registerMetrics } from './metrics.js';
+import { registerOperatorControl } from './operator-control.js';
 import { DELIVERY_TAKEOVER_MS, registerWebhook } from './webhook.js';
 
 export type { ApiOptions } from './deps.js';
@@ -22,6 +23,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     namespace: 'default',
     deliveryTakeoverMs: DELIVERY_TAKEOVER_MS,
     ...rest,
+    sinks: rest.sinks ?? [],
   };
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -52,6 +54,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerMetrics(app, metrics.registry);
   registerWebhook(app, deps, metrics.countWebhook);
   registerCatalog(app, deps);
+  registerOperatorControl(app, deps);
   await app.ready();
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Pool } from '../db/pool.js';
+import type { Sink } from '../notify/sinks.js';
 import type { OperatorConfig } from '../operators/registry.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ApiCredentials } from './auth.js';
@@ -28,6 +29,8 @@ export interface ApiOptions {
    * one is asked (development only; main.ts refuses to start so in production and warns otherwise).
    */
   credentials?: ApiCredentials;
+  /** Notification sinks, for a pause or resume sent here while no import runs (none by default). */
+  sinks?: Sink[];
   /** A pino logger for request logs; none by default (tests). */
   logger?: FastifyBaseLogger;
 }

@@ -7,6 +7,7 @@ import { logger } from '../logging.js';
 import { loadOperatorsFile } from '../operators/registry.js';
 import { syncOperators } from '../operators/resolver.js';
 import { createBlobStore } from '../storage/index.js';
+import { loadSinks } from '../notify/sinks.js';
 import { createApi } from './app.js';
 
 /** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob store. */
@@ -38,6 +39,7 @@ const app = await createApi({
   blobPublicUrl: cfg.blobs.publicUrl,
   operators,
   secret: cfg.secret,
+  sinks: await loadSinks(cfg.operatorsFile, cfg.secret, cfg.notify()),
   credentials,
   // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).
   temporalUiUrl: cfg.temporal.uiUrl,

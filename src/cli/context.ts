@@ -5,6 +5,7 @@ import { createPool, type Pool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
 import { connectClient } from '../infra/temporal-client.js';
 import { OperatorConfigError } from '../operators/errors.js';
+import { loadSinks, type Sink } from '../notify/sinks.js';
 import { loadOperatorsFile, type OperatorConfig } from '../operators/registry.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -41,6 +42,16 @@ export class CliContext {
   async configs(): Promise<OperatorConfig[]> {
     try {
       return await loadOperatorsFile(config().operatorsFile);
+    } catch (err) {
+      if (err instanceof OperatorConfigError) throw new CliError(err.message, EXIT.config);
+      throw err;
+    }
+  }
+
+  /** Notification sinks, for what the CLI tells the team itself (a pause with no import running). */
+  async sinks(): Promise<Sink[]> {
+    try {
+      return await loadSinks(config().operatorsFile, config().secret, config().notify());
     } catch (err) {
       if (err instanceof OperatorConfigError) throw new CliError(err.message, EXIT.config);
       throw err;

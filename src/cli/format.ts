@@ -1,3 +1,4 @@
+import type { DeliveryRow } from '../db/notifications.js';
 import type { ImportRunRow } from '../db/runs.js';
 import type { Progress } from '../workflows/types.js';
 import type { HeldRemovals, OperatorStatus } from './commands/status.js';
@@ -56,6 +57,9 @@ export function statusText(s: OperatorStatus): string {
   const lines = [`${s.id} (${s.name}, dialect ${s.dialect}): ${s.state}`];
   if (s.state === 'paused')
     lines.push(`  paused since ${when(s.pausedAt)}: ${s.pauseReason ?? 'no reason given'}`);
+  if (s.state === 'paused' && s.pausedBy) lines.push(`  paused by: ${s.pausedBy}`);
+  if (s.state === 'paused' && s.resumeAt)
+    lines.push(`  resumes on its own with a probe at ${when(s.resumeAt)}`);
   for (const e of s.state === 'paused' ? s.lastErrors : []) lines.push(`  last error: ${e}`);
   if (s.heldRemovals) lines.push(...heldRemovalsText(s.id, s.heldRemovals));
   if (s.runningWorkflowId) {
@@ -69,5 +73,24 @@ export function statusText(s: OperatorStatus): string {
       .split('\n')
       .map((l) => `  ${l}`),
   );
+  if (s.notifications.length)
+    lines.push(
+      ...notificationsTable(s.notifications)
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   return lines.join('\n');
+}
+
+export function notificationsTable(rows: DeliveryRow[]): string {
+  return table(
+    ['notified', 'event', 'sink', 'delivery', 'error'],
+    rows.map((d) => [
+      when(d.updatedAt),
+      d.event,
+      d.sink,
+      `${d.status} (${d.attempts} attempts)`,
+      d.lastError,
+    ]),
+  );
 }

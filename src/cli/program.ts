@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { config } from '../config.js';
 import type { Pool } from '../db/pool.js';
 import { listSchedules } from '../schedules/apply.js';
 import {
@@ -129,14 +130,14 @@ function addImportCommands(program: Command, { io, print, deps }: Cli) {
   );
 }
 
-function addPauseCommands(program: Command, { print, deps }: Cli) {
+function addPauseCommands(program: Command, { ctx, print, deps }: Cli) {
   program
     .command('pause <operator>')
     .description('pause an operator: its running import, new imports and its schedules')
     .option('--reason <text>', 'shown in status and on the catalog page')
     .option('--json', 'print JSON')
     .action(async (operator: string, o: Opts & { reason?: string }) => {
-      const r = await pauseOperator(await deps(), operator, o.reason);
+      const r = await pauseOperator({ ...(await deps()), sinks: () => ctx.sinks() }, operator, o.reason);
       print(o, r, () => pauseText(r));
     });
   program
@@ -147,7 +148,9 @@ function addPauseCommands(program: Command, { print, deps }: Cli) {
     .option('--apply-removals', 'remove the tours whose removal the removal guard held (else they stay)')
     .option('--json', 'print JSON')
     .action(async (operator: string, o: Opts & { applyRemovals?: boolean }) => {
-      const r = await resumeOperator(await deps(), operator, { applyRemovals: o.applyRemovals });
+      const r = await resumeOperator({ ...(await deps()), sinks: () => ctx.sinks() }, operator, {
+        applyRemovals: o.applyRemovals,
+      });
       print(o, r, () => pauseText(r));
     });
 }
@@ -202,13 +205,18 @@ function addScheduleCommands(program: Command, { ctx, print }: Cli) {
     .description('Temporal Schedules, one per operator (id import-schedule:<operator>)');
   sch
     .command('apply')
-    .description('create or update schedules from the operators file; delete those of removed operators')
+    .description(
+      "create or update schedules from the operators file (and Housekeeping's); delete those of removed operators",
+    )
     .option('--task-queue <name>', 'task queue of the tour-import workers')
     .option('--image-task-queue <name>', 'task queue of the image-processing workers')
     .option('--json', 'print JSON')
     .action(async (o: Opts & QueueOpts) => {
       const deps = { client: await ctx.client(), pool: await ctx.pool() };
-      const r = await applySchedulesCommand(deps, await ctx.configs(), o);
+      const r = await applySchedulesCommand(deps, await ctx.configs(), {
+        ...o,
+        housekeepingEveryMs: config().housekeeping.everyMs,
+      });
       print(o, r, () =>
         [
           `created: ${r.created.join(', ') || '-'}`,

@@ -1,3 +1,4 @@
+import type { PausedBy } from '../domain/notifications.js';
 import type { Queryable } from './pool.js';
 import { storableText } from './text.js';
 
@@ -10,13 +11,17 @@ export interface OperatorRow {
   paused: boolean;
   pauseReason: string | null;
   pausedAt: Date | null;
+  /** Who paused it: a person, the circuit breaker or the removal guard. */
+  pausedBy: PausedBy | null;
+  /** When the half-open breaker resumes it on its own. */
+  resumeAt: Date | null;
   lastErrors: string[];
   deltaMark: string | null;
   runningWorkflowId: string | null;
 }
 
 const COLUMNS = `id, name, dialect, base_url, settings, paused, pause_reason, paused_at, last_errors, delta_mark,
-  running_workflow_id`;
+  running_workflow_id, paused_by, resume_at`;
 
 function toOperator(r: Record<string, unknown>): OperatorRow {
   return {
@@ -28,6 +33,8 @@ function toOperator(r: Record<string, unknown>): OperatorRow {
     paused: r.paused as boolean,
     pauseReason: r.pause_reason as string | null,
     pausedAt: r.paused_at as Date | null,
+    pausedBy: r.paused_by as PausedBy | null,
+    resumeAt: r.resume_at as Date | null,
     lastErrors: r.last_errors as string[],
     deltaMark: r.delta_mark as string | null,
     runningWorkflowId: r.running_workflow_id as string | null,
@@ -105,16 +112,21 @@ export async function setPaused(
   paused: boolean,
   reason: string | null,
   lastErrors: string[] = [],
+  o: { pausedBy?: PausedBy; resumeInMs?: number } = {},
 ): Promise<void> {
   await db.query(
     `UPDATE operators SET paused = $2, pause_reason = $3, paused_at = CASE WHEN $2 THEN now() END,
-       last_errors = CASE WHEN $2 THEN $4::jsonb ELSE last_errors END, updated_at = now()
+       last_errors = CASE WHEN $2 THEN $4::jsonb ELSE last_errors END, updated_at = now(),
+       paused_by = CASE WHEN $2 THEN $5 END,
+       resume_at = CASE WHEN $2 THEN now() + make_interval(secs => $6 / 1000.0) END
      WHERE id = $1`,
     [
       operatorId,
       paused,
       paused && reason !== null ? storableText(reason) : null,
       JSON.stringify(lastErrors.map(storableText)),
+      o.pausedBy ?? 'person',
+      o.resumeInMs ?? null,
     ],
   );
 }
@@ -143,18 +155,6 @@ export async function reserveRequestSlot(
     [operatorId, perSecond],
   );
   return rows[0] ? Number(rows[0].wait_ms) : 0;
-}
-
-/**
- * Webhook ids are kept to refuse a replayed delivery, but a replay older than the signature's
- * timestamp tolerance (5 minutes) is refused anyway: after a day the rows only take space.
- */
-export async function pruneWebhookDeliveries(db: Queryable, operatorId: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM webhook_deliveries WHERE operator_id = $1 AND received_at < now() - interval '1 day'`,
-    [operatorId],
-  );
-  return rowCount ?? 0;
 }
 
 /**

@@ -76,7 +76,8 @@ export async function stageTours(
      SELECT operator_id, external_id, content_hash, data, $5
        FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[]) AS s(operator_id, external_id, content_hash, data)
      ON CONFLICT (operator_id, external_id, content_hash) DO UPDATE
-       SET fetched_at = GREATEST(staged_tours.fetched_at, EXCLUDED.fetched_at), persisted_outcome = NULL`,
+       SET fetched_at = GREATEST(staged_tours.fetched_at, EXCLUDED.fetched_at), persisted_outcome = NULL,
+           persisted_at = NULL`,
     [
       staged.map((s) => s.tour.operatorId),
       staged.map((s) => s.tour.externalId),
@@ -129,7 +130,7 @@ export async function markStagedPersisted(
   outcome: 'imported' | 'stale',
 ) {
   await db.query(
-    `UPDATE staged_tours SET persisted_outcome = $4
+    `UPDATE staged_tours SET persisted_outcome = $4, persisted_at = now()
       WHERE operator_id = $1 AND external_id = $2 AND content_hash = $3`,
     [operatorId, externalId, contentHash, outcome],
   );
@@ -220,21 +221,6 @@ export async function replaceTourAssets(
       assets.map((a) => a.failureRetryable ?? false),
     ],
   );
-}
-
-/**
- * Run when an import of the operator ends: staged tours that were persisted (kept only so a persist
- * re-run after its commit finds its outcome, which happens within its ImportTour), and those of imports
- * that failed or were cancelled between staging and persist — a day is far longer than any ImportTour
- * takes, so a row that old has no workflow left to persist it.
- */
-export async function sweepStaleStaged(db: Queryable, operatorId: string): Promise<number> {
-  const { rowCount } = await db.query(
-    `DELETE FROM staged_tours WHERE operator_id = $1
-        AND (persisted_outcome IS NOT NULL OR fetched_at < now() - interval '1 day')`,
-    [operatorId],
-  );
-  return rowCount ?? 0;
 }
 
 /**

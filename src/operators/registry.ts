@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { createDialectAAdapter } from './dialect-a.js';
 import { DEFAULT_IMAGE_FORMAT_ID, createDialectBAdapter } from './dialect-b.js';
 import { createDialectCAdapter } from './dialect-c.js';
+import { DEFAULT_FAILING_RUNS, DEFAULT_HALF_OPEN } from '../domain/notifications.js';
 import { DEFAULT_REMOVAL_GUARD } from '../domain/removal-guard.js';
 import { OperatorConfigError } from './errors.js';
 import { createOperatorHttp, type OperatorHttpOptions, type RateLimiter } from './http.js';
@@ -18,7 +19,7 @@ import type { OperatorAdapter } from './types.js';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const duration = z
+export const duration = z
   .union([
     z.number().int().nonnegative(),
     z.string().regex(DURATION, 'must be a duration like "90s", "15m", "1h", "1d"'),
@@ -26,7 +27,7 @@ const duration = z
   .transform((v) =>
     typeof v === 'number' ? v : Number(DURATION.exec(v)![1]) * UNIT_MS[DURATION.exec(v)![2]],
   );
-const envName = z
+export const envName = z
   .string()
   .regex(
     /^[A-Z_][A-Z0-9_]*$/,
@@ -68,8 +69,20 @@ const common = {
       consecutiveFailures: z.number().int().positive().default(5),
       failureRatio: z.number().gt(0).max(1).default(0.5),
       overLast: z.number().int().positive().default(20),
+      // Half-open (README: Notifications and self-healing pauses): resume alone after a cooldown, with a probe.
+      autoResume: z.boolean().default(DEFAULT_HALF_OPEN.autoResume),
+      cooldown: duration.default(DEFAULT_HALF_OPEN.cooldownMs),
+      maxCooldown: duration.default(DEFAULT_HALF_OPEN.maxCooldownMs),
+      probeTours: z.number().int().positive().default(DEFAULT_HALF_OPEN.probeTours),
     })
-    .default({ consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 }),
+    .prefault({}),
+  /** When to alert (src/domain/notifications.ts): a delta mark older than this; so many failing runs in a row. */
+  alerts: z
+    .strictObject({
+      deltaMarkMaxAge: duration.optional(),
+      failingRuns: z.number().int().positive().default(DEFAULT_FAILING_RUNS),
+    })
+    .prefault({}),
   delta: z.boolean().optional(),
   /**
    * An import that would remove more than `maxShare` of the operator's active tours, and at least
@@ -105,18 +118,21 @@ const OperatorSchema = z.discriminatedUnion('dialect', [
   }),
 ]);
 
-const FileSchema = z.strictObject({ operators: z.array(OperatorSchema).min(1) }).superRefine((f, ctx) => {
-  const seen = new Set<string>();
-  f.operators.forEach((op, i) => {
-    if (seen.has(op.id))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['operators', i, 'id'],
-        message: `duplicate operator id "${op.id}"`,
-      });
-    seen.add(op.id);
+// `notifications` (sinks for operations alerts) is validated by src/notify/sinks.ts, which reads the file too.
+const FileSchema = z
+  .strictObject({ operators: z.array(OperatorSchema).min(1), notifications: z.unknown().optional() })
+  .superRefine((f, ctx) => {
+    const seen = new Set<string>();
+    f.operators.forEach((op, i) => {
+      if (seen.has(op.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['operators', i, 'id'],
+          message: `duplicate operator id "${op.id}"`,
+        });
+      seen.add(op.id);
+    });
   });
-});
 
 type ParsedOperator = z.infer<typeof OperatorSchema>;
 /** A validated operator; `delta` resolved from the dialect when not set (A, B: true; C: false). */

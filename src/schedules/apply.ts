@@ -172,7 +172,7 @@ async function forEachOperatorSchedule(
 }
 
 /** Resolves to null when the schedule does not exist. */
-async function ignoreMissing<T>(p: Promise<T>): Promise<T | null> {
+export async function ignoreMissing<T>(p: Promise<T>): Promise<T | null> {
   try {
     return await p;
   } catch (err) {

@@ -27,9 +27,23 @@ export interface BlobStore {
   open(key: string): Readable;
   /** A local file path for the blob, when the store has one (lets sharp read without a stream). */
   path?(key: string): string;
+  /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Up to `limit` keys starting with `prefix`, after `startAfter` when given, in ascending byte order:
+   * the last key of a page is the next page's `startAfter`. Temp files are not keys.
+   */
+  list(o: ListOptions): Promise<string[]>;
   /** A fresh path on a filesystem the store can move from cheaply; the caller writes it. */
   tempPath(suffix?: string): Promise<string>;
+  /** Removes this store's temp files older than `olderThanMs` (see sweepLocalTemp); returns how many. */
+  sweepTemp(olderThanMs: number): Promise<number>;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  startAfter?: string;
+  limit: number;
 }
 
 const TMP_DIR = '.tmp';
@@ -71,8 +85,7 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
     const target = fileOf(key);
     try {
       const bytes = await syncFile(tmpPath);
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      const created = await publish(tmpPath, target);
+      const created = await publishInto(tmpPath, target);
       return { bytes: created ? bytes : ((await sizeOf(target)) ?? bytes), created };
     } finally {
       await fs.rm(tmpPath, { force: true });
@@ -101,9 +114,60 @@ export function createLocalBlobStore(rootDir: string): BlobStore {
     open: (key) => createReadStream(fileOf(key)),
     path: fileOf,
     async delete(key) {
-      await fs.rm(fileOf(key), { force: true });
+      const file = fileOf(key);
+      await fs.rm(file, { force: true });
+      await removeEmptyParents(root, path.dirname(file));
     },
+    list: (o) => listLocal(root, o),
+    sweepTemp: (olderThanMs) => sweepLocalTemp(root, olderThanMs),
   };
+}
+
+/**
+ * Keys under `root` in the order S3 lists them (byte order of the whole key): a folder sorts as its name
+ * plus '/', so `a.x` comes before `a/b`. Folders wholly before `startAfter` or outside `prefix` are not
+ * read, so a page costs the folders on its way, not the whole tree.
+ */
+async function listLocal(root: string, o: ListOptions): Promise<string[]> {
+  const prefix = o.prefix ?? '';
+  const after = o.startAfter;
+  const out: string[] = [];
+  async function walk(dirKey: string): Promise<void> {
+    const entries = await fs
+      .readdir(path.join(root, ...dirKey.split('/').filter(Boolean)), { withFileTypes: true })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw err;
+      });
+    const named = entries
+      .filter((e) => !e.name.startsWith('.') && (e.isDirectory() || e.isFile()))
+      .map((e) => ({ key: `${dirKey}${e.name}${e.isDirectory() ? '/' : ''}`, dir: e.isDirectory() }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const e of named) {
+      if (out.length >= o.limit) return;
+      if (!e.key.startsWith(prefix) && !(e.dir && prefix.startsWith(e.key))) continue;
+      if (after !== undefined && e.key <= after && !(e.dir && after.startsWith(e.key))) continue;
+      if (e.dir) await walk(e.key);
+      else out.push(e.key);
+    }
+  }
+  await walk('');
+  return out;
+}
+
+/**
+ * Folders a delete left empty go too (a variant folder per original adds up). A writer that made the
+ * folder a moment ago and is about to link into it finds it gone and makes it again (see putFile).
+ */
+async function removeEmptyParents(root: string, dir: string): Promise<void> {
+  while (dir.startsWith(root + path.sep)) {
+    try {
+      await fs.rmdir(dir);
+    } catch {
+      return; // not empty (ENOTEMPTY), already gone, or not ours to remove: stop here
+    }
+    dir = path.dirname(dir);
+  }
 }
 
 /**
@@ -123,6 +187,18 @@ export async function sweepLocalTemp(rootDir: string, olderThanMs: number): Prom
     }
   }
   return removed;
+}
+
+/** publish(), making the target's folder first, again if a delete removed it in between. */
+async function publishInto(tmpPath: string, target: string): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    try {
+      return await publish(tmpPath, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
 }
 
 /**

@@ -19,6 +19,13 @@ export function variantKey(sourceSha256: string, width: number, format: string):
   return `variants/${sourceSha256}/${width}.${format}`;
 }
 
+/** The original's hash a key belongs to (an original, or one of its variants); undefined for other keys. */
+export function sourceHashOfKey(key: string): string | undefined {
+  const original = /^originals\/[^/]+\/[^/]+\/([0-9a-f]{64})$/.exec(key)?.[1];
+  if (original) return originalKey(original) === key ? original : undefined;
+  return /^variants\/([0-9a-f]{64})\/[^/]+$/.exec(key)?.[1];
+}
+
 /**
  * Keys are relative, slash-separated paths of plain segments. Rejecting `..`, empty segments,
  * backslashes and absolute paths here means no caller can make a store write outside its root,

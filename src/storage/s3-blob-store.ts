@@ -6,10 +6,18 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { stageBody, tempPathUnder, type BlobStore, type PutResult } from './blob-store.js';
+import {
+  stageBody,
+  sweepLocalTemp,
+  tempPathUnder,
+  type BlobStore,
+  type ListOptions,
+  type PutResult,
+} from './blob-store.js';
 import { sniffImageType, variantContentType } from './content-type.js';
 import { assertValidKey } from './keys.js';
 
@@ -168,7 +176,31 @@ export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
     async delete(key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
     },
+    list,
+    sweepTemp: (olderThanMs) => sweepLocalTemp(o.stagingDir, olderThanMs),
   };
+
+  /** ListObjectsV2 pages (at most 1,000 keys each) until `limit`, the store's prefix taken off the keys. */
+  async function list(l: ListOptions): Promise<string[]> {
+    const base = prefix ? `${prefix}/` : '';
+    const out: string[] = [];
+    let startAfter = l.startAfter === undefined ? undefined : base + l.startAfter;
+    while (out.length < l.limit) {
+      const page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: base + (l.prefix ?? ''),
+          StartAfter: startAfter,
+          MaxKeys: Math.min(1_000, l.limit - out.length),
+        }),
+      );
+      const keys = (page.Contents ?? []).flatMap((c) => (c.Key ? [c.Key] : []));
+      out.push(...keys.map((k) => k.slice(base.length)));
+      if (!page.IsTruncated || keys.length === 0) break;
+      startAfter = keys.at(-1);
+    }
+    return out;
+  }
 }
 
 function statusOf(err: unknown): number | undefined {

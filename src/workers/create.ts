@@ -4,9 +4,13 @@ import { TASK_QUEUES } from '../constants.js';
 import type { Pool } from '../db/pool.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { OperatorAdapter } from '../operators/types.js';
-import { createCatalogActivities } from '../activities/catalog.js';
+import { createCatalogActivities, type OperatorSchedules } from '../activities/catalog.js';
+import { createNotifyActivities } from '../activities/notify.js';
+import type { Sink } from '../notify/sinks.js';
 import { createTourActivities } from '../activities/tour.js';
 import { createImageActivities } from '../activities/images.js';
+import { createHousekeepingActivities } from '../activities/housekeeping.js';
+import { DEFAULT_HOUSEKEEPING, type HousekeepingPolicy } from '../domain/housekeeping.js';
 import type { ImageProcessorOptions } from '../images/resize.js';
 
 const require = createRequire(import.meta.url);
@@ -18,15 +22,21 @@ export interface WorkerDeps {
   store: BlobStore;
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
   isWorkflowRunning(workflowId: string): Promise<boolean>;
+  /** Where notifications go (src/notify/sinks.ts); none: they are only recorded. */
+  sinks?: Sink[];
+  /** Paused and resumed with the operator; unset: schedules are left alone. */
+  schedules?: OperatorSchedules;
   images: {
     maxBytes: number;
     allowPrivateHosts: readonly string[];
     /** See IMAGE_RECHECK_MINUTES; 0 or unset: every image is asked for (conditional GET). */
     recheckAfterMs?: number;
   } & ImageProcessorOptions;
+  /** Retention and blob GC of the Housekeeping workflow (README: Housekeeping); unset: the defaults. */
+  housekeeping?: HousekeepingPolicy;
 }
 
-/** Workflows and the operator and PostgreSQL activities on the `tour-import` queue. */
+/** Workflows and the operator, PostgreSQL and housekeeping activities on the `tour-import` queue. */
 export async function createTourImportWorker(
   deps: WorkerDeps,
   o: { taskQueue?: string; maxActivities?: number; maxWorkflows?: number; bundlePath?: string } = {},
@@ -42,6 +52,12 @@ export async function createTourImportWorker(
     activities: {
       ...createCatalogActivities(deps),
       ...createTourActivities(deps),
+      ...createHousekeepingActivities({
+        ...deps,
+        policy: deps.housekeeping ?? DEFAULT_HOUSEKEEPING,
+        recheckAfterMs: deps.images.recheckAfterMs,
+      }),
+      ...createNotifyActivities({ pool: deps.pool, sinks: deps.sinks ?? [] }),
     },
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflows ?? 100,

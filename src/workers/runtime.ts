@@ -6,7 +6,9 @@ import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
 import { assertTemporalReachable } from '../infra/temporal.js';
+import { loadSinks } from '../notify/sinks.js';
 import { loadOperatorsFile } from '../operators/registry.js';
+import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../schedules/apply.js';
 import { registerOperators } from '../operators/resolver.js';
 import { createBlobStore } from '../storage/index.js';
 import type { WorkerDeps } from './create.js';
@@ -28,6 +30,10 @@ export async function buildWorkerDeps(): Promise<WorkerBaseDeps> {
     namespace: cfg.temporal.namespace,
     pool,
     store: createBlobStore(cfg.blobs, cfg.blobDir),
+    schedules: {
+      pause: (operatorId, note) => pauseOperatorSchedules(client, operatorId, note),
+      unpause: (operatorId, note) => unpauseOperatorSchedules(client, operatorId, note),
+    },
     isWorkflowRunning: async (workflowId) => {
       try {
         return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
@@ -60,4 +66,10 @@ export async function buildWorkerDeps(): Promise<WorkerBaseDeps> {
 export async function operatorAdapters(pool: Pool): Promise<WorkerDeps['adapterFor']> {
   const cfg = config();
   return registerOperators(pool, await loadOperatorsFile(cfg.operatorsFile), cfg.secret);
+}
+
+/** The notification sinks of the operators file and the environment (README: Notifications). */
+export async function notificationSinks(): Promise<WorkerDeps['sinks']> {
+  const cfg = config();
+  return loadSinks(cfg.operatorsFile, cfg.secret, cfg.notify());
 }

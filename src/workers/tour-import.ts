@@ -1,12 +1,12 @@
 /**
- * Worker for the `tour-import` task queue: both workflows plus the I/O activities (operator APIs,
- * downloads, PostgreSQL). Run any number on any host. SIGTERM/SIGINT drain in-flight work, then exit.
+ * Worker for the `tour-import` task queue: the workflows plus the I/O activities (operator APIs,
+ * downloads, PostgreSQL, housekeeping). Run any number on any host. SIGTERM/SIGINT drain in-flight work, then exit.
  */
 import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
 import { logger, temporalRuntimeOptions } from '../logging.js';
 import { createTourImportWorker } from './create.js';
-import { buildWorkerDeps, operatorAdapters } from './runtime.js';
+import { buildWorkerDeps, notificationSinks, operatorAdapters } from './runtime.js';
 
 // Before any connection: SDK, workflow and activity logs become pino JSON with workflowId and operatorId.
 Runtime.install(temporalRuntimeOptions());
@@ -15,7 +15,7 @@ const deps = await buildWorkerDeps();
 // The operators file is registered in PostgreSQL before any adapter exists: see registerOperators.
 const adapterFor = await operatorAdapters(deps.pool);
 const worker = await createTourImportWorker(
-  { ...deps, adapterFor },
+  { ...deps, adapterFor, sinks: await notificationSinks(), housekeeping: config().housekeeping },
   {
     maxActivities: config().workers.tourMaxActivities,
     maxWorkflows: config().workers.tourMaxWorkflows,

@@ -1,3 +1,4 @@
+import { DEFAULT_HALF_OPEN, type HalfOpenSettings } from '../domain/notifications.js';
 import type { BreakerSettings } from './types.js';
 
 export const DEFAULT_BREAKER: BreakerSettings = { consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 };
@@ -23,4 +24,14 @@ export function breakerTrip(state: BreakerState, settings: BreakerSettings): str
     return `circuit breaker: ${failed} of the last ${state.recent.length} tours failed`;
   }
   return undefined;
+}
+
+/** The half-open part of the operator's breaker settings, over the defaults. */
+export function halfOpenSettings(b: BreakerSettings): HalfOpenSettings {
+  return {
+    autoResume: b.autoResume ?? DEFAULT_HALF_OPEN.autoResume,
+    cooldownMs: b.cooldown ?? DEFAULT_HALF_OPEN.cooldownMs,
+    maxCooldownMs: b.maxCooldown ?? DEFAULT_HALF_OPEN.maxCooldownMs,
+    probeTours: b.probeTours ?? DEFAULT_HALF_OPEN.probeTours,
+  };
 }

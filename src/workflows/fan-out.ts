@@ -40,6 +40,8 @@ export function tourFanOut(o: {
   state: CarriedState;
   db: Pick<CatalogActivities, 'recordTourFailure'>;
   onTrip(reason: string): void;
+  /** Takes a tour's outcome while a half-open breaker's probe runs (true), instead of the breaker. */
+  probeOutcome?(ok: boolean): boolean;
 }): TourFanOut {
   const { state } = o;
   const { progress, settings } = state;
@@ -126,6 +128,7 @@ export function tourFanOut(o: {
   }
 
   function tally(ok: boolean) {
+    if (o.probeOutcome?.(ok)) return;
     const next = recordOutcome(state, ok, settings.breaker);
     state.recent = next.recent;
     state.consecutiveFailures = next.consecutiveFailures;

@@ -1,6 +1,7 @@
 import {
   CancellationScope,
   condition,
+  ContinueAsNew,
   continueAsNew,
   defineQuery,
   defineSignal,
@@ -13,11 +14,14 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog.js';
+import type { ImportAlerts } from '../activities/notify.js';
 import { operatorPriority, QUERIES, SEARCH_ATTRIBUTES, SIGNALS } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { tourFanOut } from './fan-out.js';
 import { validateImportOperatorInput } from './input.js';
 import { PATCHES } from './patches.js';
+import { createNotifier } from './notify.js';
+import { pauseControl } from './pause.js';
 import { countPage, emptyProgress, summary } from './progress.js';
 import { activityProfiles, DEFAULT_RETRY } from './retry.js';
 import {
@@ -56,14 +60,22 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
   const db = proxyActivities<CatalogActivities>({ ...activityProfiles(DEFAULT_RETRY).db, priority });
   // Handlers first, so a query or pause that arrives while the import begins is answered.
   let progress: Progress = input.carried?.progress ?? emptyProgress();
-  let pauseRecorded = false;
-  function requestPause(reason: string) {
-    progress.paused = true;
-    progress.pauseReason = reason;
-    pauseRecorded = false;
-  }
+  const notifier = createNotifier({
+    operatorId: input.operatorId,
+    workflowId,
+    runId,
+    retry: { ...DEFAULT_RETRY, ...input.settings?.retry },
+  });
+  const pause = pauseControl({
+    operatorId: input.operatorId,
+    progress: () => progress,
+    state: () => state,
+    db,
+    notifier,
+    setStatus: (status) => setStatus(input, status),
+  });
   setHandler(progressQuery, () => progress);
-  setHandler(pauseSignal, (arg) => requestPause(arg?.reason ?? 'paused by request'));
+  setHandler(pauseSignal, (arg) => pause.request(arg?.reason ?? 'paused by request', 'person'));
   setHandler(resumeSignal, () => void (progress.paused = false));
   // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
   let started: CarriedState | undefined = undefined;
@@ -101,35 +113,14 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
   const { settings } = state;
   const http = proxyActivities<CatalogActivities>({ ...activityProfiles(settings.retry).http, priority });
 
-  /** Waits durably while paused; the pause is persisted so later runs and the catalog page see it. */
-  async function holdWhilePaused(lastErrors: string[] = []) {
-    if (!progress.paused) return;
-    if (!pauseRecorded) {
-      pauseRecorded = true;
-      await db.setOperatorPaused({
-        operatorId: input.operatorId,
-        paused: true,
-        reason: progress.pauseReason,
-        lastErrors,
-        importRunId: state.importRunId,
-        progress,
-      });
-      // Reported as paused only once the pause is durable in PostgreSQL.
-      setStatus(input, (progress.status = 'paused'));
-    }
-    await condition(() => !progress.paused);
-    await db.setOperatorPaused({
-      operatorId: input.operatorId,
-      paused: false,
-      reason: null,
-      importRunId: state.importRunId,
-      progress,
-    });
-    progress.pauseReason = null;
-    setStatus(input, (progress.status = 'running'));
-  }
-
-  const tours = tourFanOut({ operatorId: input.operatorId, workflowId, state, db, onTrip: requestPause });
+  const tours = tourFanOut({
+    operatorId: input.operatorId,
+    workflowId,
+    state,
+    db,
+    onTrip: pause.trip,
+    probeOutcome: pause.probeOutcome,
+  });
   let startedThisRun = 0;
   let pagesListed = 0;
   let toursListedToImport = 0;
@@ -138,10 +129,11 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
     setStatus(input, progress.status);
     const pending = [...state.pending];
     while (pending.length || !state.listingDone) {
-      await holdWhilePaused(tours.lastErrors);
+      await pause.hold(tours.lastErrors);
       if (historyIsLarge()) {
         // Children cannot move to the new run: let the window drain, then carry the position over.
         await condition(() => progress.running === 0);
+        await notifier.drain();
         await continueAsNew<typeof ImportOperator>({ ...input, carried: { ...state, pending } });
       }
       // A first page that came back full may be all there is: list the second at once to know.
@@ -151,13 +143,15 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
         pending.push(...page);
         continue;
       }
-      await condition(() => progress.running < currentWindow(state, Date.now()) || progress.paused);
+      await condition(
+        () => progress.running < pause.window(currentWindow(state, Date.now())) || progress.paused,
+      );
       if (progress.paused) continue;
       startedThisRun++;
       tours.start(pending.shift()!);
     }
     await condition(() => progress.running === 0);
-    await holdWhilePaused(tours.lastErrors);
+    await pause.hold(tours.lastErrors);
     const held = await settleRemovals();
     return await finish('completed', summary(progress) + held);
   } catch (err) {
@@ -168,6 +162,10 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
         await condition(() => progress.running === 0, '1 minute');
         await finish('cancelled', `import cancelled; ${summary(progress)}`);
       });
+    } else if (!(err instanceof ContinueAsNew)) {
+      const { type, message } = rootFailure(err);
+      notifier.send('import-failed', `import failed: ${type}: ${message}`.slice(0, 500));
+      await notifier.drain();
     }
     throw err;
   }
@@ -188,6 +186,7 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
     progress.removed += settled.removed;
     if (!settled.held) return '';
     progress.heldRemovals = settled.held;
+    notifier.send('paused', settled.reason ?? 'removals held', { pausedBy: 'removal-guard' });
     return `; ${settled.held} removals held and operator paused: ${settled.reason}`;
   }
 
@@ -235,7 +234,7 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
     } catch (err) {
       if (isCancellation(err)) throw err;
       const { type, message } = rootFailure(err);
-      requestPause(`listing failed: ${type}: ${message}`.slice(0, 500));
+      pause.trip(`listing failed: ${type}: ${message}`.slice(0, 500));
       return undefined;
     }
   }
@@ -245,7 +244,8 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
     setStatus(input, status);
     if (state.roomAskedOf?.length)
       void signalImports(state.roomAskedOf, roomFreedSignal, { importRunId: state.importRunId });
-    await db.finishImport({
+    pause.ended(status);
+    const alerts = await db.finishImport({
       operatorId: input.operatorId,
       importRunId: state.importRunId,
       workflowId,
@@ -255,7 +255,26 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
       // Tours that failed for a transient reason are retried by the next delta only if the mark stays.
       deltaMark: status === 'completed' && !state.transientFailures ? state.deltaMark : undefined,
     });
+    await notifyEnd(status, message, alerts);
     return { status, message, progress };
+  }
+
+  /** What the end of an import tells the team: cancelled, and the alerts finishImport found. */
+  async function notifyEnd(status: ImportStatus, message: string, alerts: ImportAlerts | undefined) {
+    if (status === 'cancelled') notifier.send('import-cancelled', message);
+    if (alerts?.failingRuns)
+      notifier.send(
+        'failing-runs',
+        `${alerts.failingRuns} imports in a row had failed tours; the last: ${message}`,
+      );
+    if (alerts?.staleMarkSince)
+      notifier.send(
+        'delta-mark-stale',
+        `the delta mark has not moved since ${alerts.staleMarkSince}: no import since then completed without transient failures`,
+        // Once per stuck mark, not at every import that finds it still stuck.
+        { dedupKey: `delta-mark-stale:${input.operatorId}:${alerts.staleMarkSince}` },
+      );
+    await notifier.drain();
   }
 }
 

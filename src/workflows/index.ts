@@ -1,2 +1,3 @@
 export { ImportOperator } from './import-operator.js';
 export { ImportTour } from './import-tour.js';
+export { Housekeeping } from './housekeeping.js';

@@ -22,6 +22,10 @@ const Settings = z.strictObject({
       consecutiveFailures: z.number().int().positive().optional(),
       failureRatio: z.number().gt(0).max(1).optional(),
       overLast: z.number().int().positive().optional(),
+      autoResume: z.boolean().optional(),
+      cooldown: z.number().int().positive().optional(),
+      maxCooldown: z.number().int().positive().optional(),
+      probeTours: z.number().int().positive().optional(),
     })
     .optional(),
   toursPerRun: z.number().int().positive().optional(),

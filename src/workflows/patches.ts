@@ -10,4 +10,8 @@ export const PATCHES = {
   childCancelledAlone: 'child-cancelled-alone',
   /** #14: a push import that closed before the listing's refresh signal is started again. */
   restartClosedPush: 'restart-closed-push',
+  /** #18: notifications (paused, resumed, import failed or cancelled, alerts) sent by the notify activity. */
+  notifications: 'notifications',
+  /** #18: a tripped breaker resumes on its own after a cooldown, with a probe (half-open). */
+  halfOpenBreaker: 'half-open-breaker',
 } as const;

@@ -1,5 +1,6 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { DATA_REJECTED } from '../domain/errors.js';
+import { NOTIFY_ATTEMPTS } from '../domain/notifications.js';
 
 /**
  * Failure types that retrying cannot fix; activities throw them as non-retryable too. A tour that failed
@@ -43,6 +44,11 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
       startToCloseTimeout: '5 minutes',
       heartbeatTimeout: '15 seconds',
       retry: { ...policy, maximumAttempts: attemptsAfterBatch },
+    },
+    /** Notifications: a few attempts, then recorded as failed (the activity never fails an import). */
+    notify: {
+      startToCloseTimeout: '1 minute',
+      retry: { ...policy, maximumAttempts: NOTIFY_ATTEMPTS, nonRetryableErrorTypes: [] },
     },
     /** PostgreSQL bookkeeping: quick, retried until the database is back. */
     db: {

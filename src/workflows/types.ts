@@ -8,6 +8,12 @@ export interface BreakerSettings {
   /** …or when more than this share of the last `overLast` tours failed. */
   failureRatio: number;
   overLast: number;
+  /** Half-open breaker (defaults in src/domain/notifications.ts): resume alone after `cooldown` ms… */
+  autoResume?: boolean;
+  cooldown?: number;
+  maxCooldown?: number;
+  /** …and close once this many tours in a row succeed. */
+  probeTours?: number;
 }
 
 export interface ImportSettings {
@@ -63,6 +69,10 @@ export interface CarriedState {
   /** Tours that failed for a reason a later run can fix (operator down…): the delta mark must not pass them. */
   transientFailures?: number;
   settings: ResolvedSettings;
+  /** The half-open breaker's next cooldown (ms), doubled by each failed probe; unset: the configured one. */
+  breakerCooldownMs?: number;
+  /** Probe tours still to succeed before the breaker closes, after it resumed the import on its own. */
+  probeLeft?: number;
   /** Smaller imports this one is making room for: their run id → when the request lapses (ms). */
   makingRoomFor?: Record<string, number>;
   /** The other operators' imports this one asked to make room for it, told again when it ends. */

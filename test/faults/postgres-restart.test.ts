@@ -65,7 +65,7 @@ describe('fault: PostgreSQL restarts mid-import', () => {
     const { rows } = await p.db.pool.query(
       `SELECT count(*)::int AS tours, count(DISTINCT external_id)::int AS distinct_tours,
               (SELECT count(*)::int FROM tour_assets WHERE status = 'ready') AS ready_images,
-              (SELECT count(*)::int FROM staged_tours) AS staged
+              (SELECT count(*)::int FROM staged_tours WHERE persisted_outcome IS NULL) AS staged
          FROM tours WHERE operator_id = 'steady'`,
     );
     expect(rows[0]).toEqual({ tours: 16, distinct_tours: 16, ready_images: 16, staged: 0 });

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../src/storage/index.js';
-import { originalKey } from '../../src/storage/index.js';
+import { originalKey, variantKey } from '../../src/storage/index.js';
 
 export const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -141,7 +141,60 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Stor
       await t.store.put(key, Buffer.from('d'));
       await t.store.delete(key);
       expect(await t.store.has(key)).toBe(false);
+      expect(await t.other.has(key)).toBe(false);
+      expect(await t.store.list({ limit: 10 })).toEqual([]);
       await t.store.delete(key); // deleting a missing key is not an error
+      // A key whose folder a delete emptied can be written again.
+      expect(await t.other.put(key, Buffer.from('d'))).toEqual({ bytes: 1, created: true });
+    });
+
+    it('lists keys in byte order, page after page and by prefix, never temp files', async () => {
+      const h = sha(Buffer.from('listed'));
+      const keys = [
+        originalKey(sha(Buffer.from('o1'))),
+        originalKey(sha(Buffer.from('o2'))),
+        originalKey(h),
+        variantKey(h, 200, 'jpeg'),
+        variantKey(h, 1200, 'webp'),
+        // A folder sorts after a sibling name that extends it with a lower byte ('.' < '/'), as S3 sorts.
+        'misc/a.x',
+        'misc/a/b',
+        'misc/a0',
+      ];
+      for (const k of keys) await t.other.put(k, Buffer.from(k));
+      await fs.writeFile(await t.store.tempPath('.download'), 'half a download');
+      const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      expect(await t.store.list({ limit: 100 })).toEqual(sorted);
+
+      const paged: string[] = [];
+      for (let page = await t.store.list({ limit: 3 }); page.length;) {
+        expect(page.length).toBeLessThanOrEqual(3);
+        paged.push(...page);
+        page = await t.store.list({ limit: 3, startAfter: page.at(-1) });
+      }
+      expect(paged).toEqual(sorted);
+
+      expect(await t.store.list({ prefix: `variants/${h}/`, limit: 10 })).toEqual([
+        variantKey(h, 1200, 'webp'),
+        variantKey(h, 200, 'jpeg'),
+      ]);
+      expect(await t.store.list({ prefix: 'misc/a', startAfter: 'misc/a.x', limit: 10 })).toEqual([
+        'misc/a/b',
+        'misc/a0',
+      ]);
+      expect(await t.store.list({ prefix: 'nothing/', limit: 10 })).toEqual([]);
+    });
+
+    it('sweeps temp files left by a writer that died, but not fresh ones', async () => {
+      const stale = await t.store.tempPath('.download');
+      const fresh = await t.store.tempPath('.download');
+      await fs.writeFile(stale, 'half');
+      await fs.writeFile(fresh, 'in progress');
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      await fs.utimes(stale, hourAgo, hourAgo);
+      expect(await t.store.sweepTemp(600_000)).toBe(1);
+      expect(await t.tempFiles()).toBe(1);
+      await expect(fs.access(fresh)).resolves.toBeUndefined();
     });
   });
 }

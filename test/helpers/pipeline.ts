@@ -8,6 +8,8 @@ import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { OperatorSpecInput } from '../../src/simulator/types.js';
 import { parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
 import { createAdapterResolver, syncOperators } from '../../src/operators/resolver.js';
+import type { Sink } from '../../src/notify/sinks.js';
+import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../../src/schedules/apply.js';
 import { createLocalBlobStore, type BlobStore } from '../../src/storage/index.js';
 import { createImageWorker, createTourImportWorker } from '../../src/workers/create.js';
 import { ImportOperator } from '../../src/workflows/import-operator.js';
@@ -31,6 +33,11 @@ export interface Pipeline {
     settings?: ImportSettings,
     workflowId?: string,
   ): ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>;
+  /**
+   * Stops the tour-import worker and starts another on the same task queue, running the workflow
+   * bundle at `bundlePath` (a deploy of changed workflow code) or the current source.
+   */
+  replaceTourWorker(bundlePath?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -47,6 +54,10 @@ export interface PipelineOptions {
   imageRecheckMs?: number;
   /** Another blob store than the local folder (e.g. S3); it gets the blob folder for staging. */
   createStore?: (blobDir: string) => BlobStore;
+  /** Notification sinks of the tour-import worker (src/notify/sinks.ts). */
+  sinks?: Sink[];
+  /** A prebuilt workflow bundle for the tour-import worker (a given release of the workflows). */
+  tourWorkerBundle?: string;
 }
 
 /**
@@ -107,6 +118,11 @@ export async function startPipeline(
     store,
     images: { ...images, formats: [...images.formats], recheckAfterMs: options.imageRecheckMs },
     adapterFor: createAdapterResolver(configs, { pool: db.pool, secret: (n) => secrets[n] }),
+    sinks: options.sinks,
+    schedules: {
+      pause: (operatorId: string, note: string) => pauseOperatorSchedules(env.client, operatorId, note),
+      unpause: (operatorId: string, note: string) => unpauseOperatorSchedules(env.client, operatorId, note),
+    },
     isWorkflowRunning: async (workflowId: string) => {
       try {
         return (await env.client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
@@ -116,11 +132,10 @@ export async function startPipeline(
       }
     },
   };
-  const workers = [
-    await createTourImportWorker(deps, { taskQueue }),
-    await createImageWorker(deps, { taskQueue: imageTaskQueue }),
-  ];
-  const running = workers.map((w) => w.run());
+  const imageWorker = await createImageWorker(deps, { taskQueue: imageTaskQueue });
+  const runs = [imageWorker.run()];
+  let tourWorker = await createTourImportWorker(deps, { taskQueue, bundlePath: options.tourWorkerBundle });
+  let tourRun = tourWorker.run();
   return {
     sim,
     db,
@@ -143,9 +158,15 @@ export async function startPipeline(
         ],
       });
     },
+    async replaceTourWorker(bundlePath) {
+      tourWorker.shutdown();
+      await tourRun;
+      tourWorker = await createTourImportWorker(deps, { taskQueue, bundlePath });
+      tourRun = tourWorker.run();
+    },
     async close() {
-      for (const w of workers) w.shutdown();
-      await Promise.allSettled(running);
+      for (const w of [tourWorker, imageWorker]) w.shutdown();
+      await Promise.allSettled([...runs, tourRun]);
       await env.teardown();
       await sim.close();
       await db.drop();

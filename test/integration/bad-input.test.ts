@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCatalogActivities } from '../../src/activities/catalog.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { startRun } from '../../src/db/runs.js';
-import { stageTours, upsertTour } from '../../src/db/tours.js';
-import { emptyProgress } from '../../src/workflows/progress.js';
+import { upsertTour } from '../../src/db/tours.js';
 import type { Tour } from '../../src/domain/tour.js';
 import type { ListPage, OperatorAdapter } from '../../src/operators/types.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -110,45 +109,5 @@ describe('bad input from operators', () => {
       `SELECT count(*)::int AS n FROM tour_failures WHERE external_id = 'RETRIED'`,
     );
     expect(rows[0].n).toBe(2);
-  });
-
-  it('an import sweeps tours staged a day ago by an ImportTour that never persisted them, and webhook ids of a day ago', async () => {
-    await stageTours(
-      db.pool,
-      [{ tour: { ...tour('abandoned', '2026-05-01T00:00:00Z'), externalId: 'OLD' }, contentHash: 'h-old' }],
-      new Date(Date.now() - 2 * 86_400_000),
-    );
-    await stageTours(
-      db.pool,
-      [{ tour: { ...tour('in flight', '2026-05-01T00:00:00Z'), externalId: 'NEW' }, contentHash: 'h-new' }],
-      new Date(),
-    );
-    await db.pool.query(
-      `INSERT INTO webhook_deliveries (operator_id, webhook_id, received_at)
-       VALUES ('op', 'msg_old', now() - interval '25 hours'), ('op', 'msg_recent', now() - interval '1 hour')`,
-    );
-    const catalog = createCatalogActivities({
-      pool: db.pool,
-      adapterFor: async () => ({}) as OperatorAdapter,
-      isWorkflowRunning: async () => false,
-    });
-    const importRunId = await startRun(db.pool, {
-      operatorId: 'op',
-      mode: 'delta',
-      workflowId: 'w3',
-      runId: 'r3',
-    });
-    await catalog.finishImport({
-      operatorId: 'op',
-      importRunId,
-      workflowId: 'w3',
-      status: 'completed',
-      progress: emptyProgress('completed'),
-      message: 'done',
-    });
-    const { rows } = await db.pool.query(`SELECT external_id FROM staged_tours ORDER BY 1`);
-    expect(rows.map((r) => r.external_id)).toEqual(['NEW']);
-    const deliveries = await db.pool.query(`SELECT webhook_id FROM webhook_deliveries ORDER BY 1`);
-    expect(deliveries.rows.map((r) => r.webhook_id)).toEqual(['msg_recent']);
   });
 });

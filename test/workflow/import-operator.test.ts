@@ -10,6 +10,7 @@ import { importTourWorkflowId } from '../../src/constants.js';
 import { newImportState } from '../../src/workflows/progress.js';
 import { testSettings } from '../helpers/import-state.js';
 import { until } from '../helpers/wait.js';
+import type { Notification } from '../../src/domain/notifications.js';
 
 /**
  * Orchestration only: the activities are in-memory stand-ins, the workflows and server are real.
@@ -25,6 +26,8 @@ function fakeCatalog(o: {
   const finished: { status: string; progress: Progress; deltaMark?: string }[] = [];
   const pauses: (string | null)[] = [];
   const failures: string[] = [];
+  const notified: Notification[] = [];
+  const cooldowns: (number | undefined)[] = [];
   const ids = Array.from({ length: o.tours }, (_, i) => `t${i}`);
   const activities = {
     async beginImport(a: { settings?: Partial<ResolvedSettings> }) {
@@ -63,8 +66,13 @@ function fakeCatalog(o: {
     async settleRemovals() {
       return { removed: 0, held: 0 };
     },
-    async setOperatorPaused(a: { paused: boolean; reason: string | null }) {
+    async setOperatorPaused(a: { paused: boolean; reason: string | null; resumeInMs?: number }) {
       pauses.push(a.paused ? a.reason : null);
+      if (a.paused) cooldowns.push(a.resumeInMs);
+    },
+    async notify(n: Notification) {
+      notified.push(n);
+      return { delivered: ['stub'], retrying: [], failed: [] };
     },
     async recordTourFailure(a: { externalId: string; kind: string }) {
       failures.push(`${a.externalId}: ${a.kind}`);
@@ -73,7 +81,7 @@ function fakeCatalog(o: {
       finished.push(a);
     },
   };
-  return { activities, imported, finished, pauses, failures };
+  return { activities, imported, finished, pauses, failures, notified, cooldowns };
 }
 
 describe('ImportOperator orchestration', () => {
@@ -98,6 +106,7 @@ describe('ImportOperator orchestration', () => {
     expect(fake.imported.size).toBe(25);
     expect([...fake.imported.values()].every((n) => n === 1)).toBe(true);
     expect(fake.finished.map((f) => f.status)).toEqual(['completed']);
+    expect(fake.notified).toEqual([]); // continuing as new is not a failure to tell anyone about
   });
 
   it('trips the circuit breaker, waits paused, and finishes after resume', async () => {
@@ -313,5 +322,84 @@ describe('ImportOperator orchestration', () => {
     expect((outcomes[0] as WorkflowFailedError).cause?.message).toMatch(/carried/);
     expect((outcomes[1] as WorkflowFailedError).cause?.message).toMatch(/mode/);
     expect(fake.finished).toEqual([]); // nothing was imported, removed or recorded
+  });
+
+  it('half-open breaker: resumes alone after its cooldown; a failed probe re-opens it for twice as long, a passing probe closes it', async () => {
+    // t0, t1 trip the breaker (2 in a row); t2 is the first probe and fails; t3, t4 pass the second probe.
+    const fake = fakeCatalog({ tours: 8, pageSize: 8, failing: (id) => ['t0', 't1', 't2'].includes(id) });
+    const breaker = { consecutiveFailures: 2, failureRatio: 1, overLast: 20, cooldown: 1_000, probeTours: 2 };
+    const result = await run(fake.activities, (taskQueue) =>
+      env.client.workflow.execute(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op-half-open', mode: 'full', settings: { window: 1, breaker } }],
+      }),
+    );
+    expect(result.status).toBe('completed');
+    expect(result.progress).toMatchObject({ done: 5, failed: 3, paused: false });
+    expect(fake.pauses).toEqual([
+      'circuit breaker: 2 tours failed in a row',
+      null, // resumed alone for the first probe
+      expect.stringMatching(/^circuit breaker: a probe tour failed; .*next probe in 2 s/),
+      null, // resumed alone for the second probe, which passed
+    ]);
+    expect(fake.cooldowns).toEqual([1_000, 2_000]); // stored, so status and the catalog page show when
+    // One "paused" when the breaker first tripped, one "resumed" when it closed; no noise in between.
+    expect(fake.notified.map((n) => [n.event, n.pausedBy])).toEqual([
+      ['paused', 'breaker'],
+      ['resumed', undefined],
+    ]);
+    expect(fake.notified[1].message).toMatch(/circuit breaker closed/);
+    expect(new Set(fake.notified.map((n) => n.dedupKey)).size).toBe(2);
+  });
+
+  it('autoResume: false keeps a tripped breaker paused for a person, and the resume is told', async () => {
+    let broken = true;
+    const fake = fakeCatalog({ tours: 6, pageSize: 6, failing: (id) => broken && ['t0', 't1'].includes(id) });
+    const breaker = {
+      consecutiveFailures: 2,
+      failureRatio: 1,
+      overLast: 20,
+      cooldown: 500,
+      autoResume: false,
+    };
+    const result = await run(fake.activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op-manual', mode: 'full', settings: { window: 1, breaker } }],
+      });
+      await until(async () => (await handle.query(progressQuery)).status === 'paused');
+      broken = false;
+      await handle.signal(resumeSignal);
+      return handle.result();
+    });
+    expect(result.status).toBe('completed');
+    expect(fake.cooldowns).toEqual([undefined]); // no resume time: it waits for a person
+    expect(fake.notified.map((n) => [n.event, n.message])).toEqual([
+      ['paused', 'circuit breaker: 2 tours failed in a row'],
+      ['resumed', 'resumed by a person'],
+    ]);
+  });
+
+  it('an import that fails tells the team, then fails as before', async () => {
+    const fake = fakeCatalog({ tours: 2, pageSize: 2 });
+    const activities = {
+      ...fake.activities,
+      async settleRemovals() {
+        throw ApplicationFailure.nonRetryable('value too long for type', 'DataRejected');
+      },
+    };
+    const outcome = await run(activities, (taskQueue) =>
+      env.client.workflow.execute(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op-fails', mode: 'full' }],
+      }),
+    ).catch((err: unknown) => err);
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    expect(fake.notified.map((n) => [n.event, n.message])).toEqual([
+      ['import-failed', 'import failed: DataRejected: value too long for type'],
+    ]);
   });
 });

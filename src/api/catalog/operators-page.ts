@@ -8,9 +8,12 @@ import { withTimeout } from '../timeout.js';
 import { html, page, when, type Html } from './html.js';
 import { recentRuns, tourCounts } from '../../db/catalog.js';
 import { listHeld, type HeldRemoval } from '../../db/removals.js';
+import { recentDeliveries } from '../../db/notifications.js';
+import { notificationsSection } from './notifications-section.js';
 
 const QUERY_TIMEOUT_MS = 2_000;
 const HELD_SHOWN = 50;
+const NOTIFICATIONS_SHOWN = 20;
 /** While anything imports, the page reloads itself: live enough, and no script to maintain. */
 const REFRESH_SECONDS = 5;
 
@@ -23,14 +26,15 @@ export interface OperatorsPageDeps {
 
 type LiveState =
   | { kind: 'idle' }
-  | { kind: 'paused'; reason: string | null; progress?: Progress }
+  | { kind: 'paused'; reason: string | null; progress?: Progress; resumeAt?: Date | null }
   | { kind: 'importing'; workflowId: string; progress?: Progress; note?: string };
 
 export async function renderOperatorsPage(deps: OperatorsPageDeps): Promise<string> {
-  const [operators, runs, counts] = await Promise.all([
+  const [operators, runs, counts, deliveries] = await Promise.all([
     listOperators(deps.pool),
     recentRuns(deps.pool),
     tourCounts(deps.pool),
+    recentDeliveries(deps.pool, { limit: NOTIFICATIONS_SHOWN }),
   ]);
   const states = await Promise.all(operators.map((op) => liveState(deps.client, op)));
   const held = await Promise.all(operators.map((op) => listHeld(deps.pool, op.id, HELD_SHOWN)));
@@ -73,7 +77,8 @@ export async function renderOperatorsPage(deps: OperatorsPageDeps): Promise<stri
         }
       </tbody>
     </table>
-    <p class="muted"><a href="/tours">Browse and search all tours →</a></p>`;
+    <p class="muted"><a href="/tours">Browse and search all tours →</a></p>
+    ${notificationsSection(deliveries)}`;
   const busy = states.some((s) => s.kind === 'importing');
   return page('Operators', body, { refreshSeconds: busy ? REFRESH_SECONDS : undefined });
 }
@@ -81,7 +86,8 @@ export async function renderOperatorsPage(deps: OperatorsPageDeps): Promise<stri
 /** Paused wins over importing: a paused import holds its lock but does no work. */
 async function liveState(client: Client, op: OperatorRow): Promise<LiveState> {
   const progress = op.runningWorkflowId ? await queryProgress(client, op.runningWorkflowId) : undefined;
-  if (op.paused) return { kind: 'paused', reason: op.pauseReason, progress: progress?.value };
+  if (op.paused)
+    return { kind: 'paused', reason: op.pauseReason, progress: progress?.value, resumeAt: op.resumeAt };
   if (!op.runningWorkflowId) return { kind: 'idle' };
   return {
     kind: 'importing',
@@ -111,6 +117,7 @@ function stateCell(s: LiveState, ui: (wf: string) => string): Html {
   if (s.kind === 'paused')
     return html`<span class="badge paused">paused</span>
       <div class="muted">${s.reason ?? 'no reason given'}</div>
+      ${s.resumeAt ? html`<div class="muted">resumes on its own with a probe at ${when(s.resumeAt)}</div>` : ''}
       ${s.progress ? progressBar(s.progress) : ''}`;
   return html`<span class="badge importing">importing</span>
     <a class="muted" href="${ui(s.workflowId)}">${s.workflowId}</a>

@@ -3,6 +3,9 @@ import { SIGNALS } from '../../constants.js';
 import { setPaused } from '../../db/operators.js';
 import { inTransaction, type Pool } from '../../db/pool.js';
 import * as removals from '../../db/removals.js';
+import type { NotificationEvent } from '../../domain/notifications.js';
+import { deliver } from '../../notify/deliver.js';
+import type { Sink } from '../../notify/sinks.js';
 import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../../schedules/apply.js';
 import { requireOperator } from './operators.js';
 
@@ -18,12 +21,19 @@ export interface PauseResult {
   removals?: { applied: number; discarded: number };
 }
 
+export interface PauseDeps {
+  pool: Pool;
+  client: Client;
+  /** The notification sinks, asked for only when no running import tells the team itself. */
+  sinks?: () => Promise<Sink[]>;
+}
+
 /**
  * Pauses an operator everywhere it can run from: the flag in PostgreSQL (new imports are skipped),
  * the running import (it finishes the tours in flight and waits), and its schedules.
  */
 export async function pauseOperator(
-  deps: { pool: Pool; client: Client },
+  deps: PauseDeps,
   operatorId: string,
   reason = 'paused by an operator of tour-import',
 ): Promise<PauseResult> {
@@ -31,6 +41,8 @@ export async function pauseOperator(
   await setPaused(deps.pool, operatorId, true, reason, op.lastErrors);
   const signalled = await signalRunning(deps.client, op.runningWorkflowId, SIGNALS.pause, { reason });
   const schedules = await pauseOperatorSchedules(deps.client, operatorId, `operator paused: ${reason}`);
+  // A running import tells the team itself when it records the pause; with none running, this does.
+  if (!signalled) await notifyOnce(deps, operatorId, 'paused', reason);
   return { operatorId, paused: true, reason, signalled, schedules };
 }
 
@@ -39,7 +51,7 @@ export async function pauseOperator(
  * guard. Removals the guard held are applied with `applyRemovals`, else discarded: the tours stay.
  */
 export async function resumeOperator(
-  deps: { pool: Pool; client: Client },
+  deps: PauseDeps,
   operatorId: string,
   options: { applyRemovals?: boolean } = {},
 ): Promise<PauseResult> {
@@ -52,7 +64,23 @@ export async function resumeOperator(
   });
   const signalled = await signalRunning(deps.client, op.runningWorkflowId, SIGNALS.resume);
   const schedules = await unpauseOperatorSchedules(deps.client, operatorId, 'operator resumed');
+  if (!signalled && op.paused) await notifyOnce(deps, operatorId, 'resumed', 'resumed by a person');
   return { operatorId, paused: false, reason: null, signalled, schedules, removals: settled };
+}
+
+/** One attempt per sink, recorded like the notify activity's; a sink that is down is recorded as failed. */
+async function notifyOnce(deps: PauseDeps, operatorId: string, event: NotificationEvent, message: string) {
+  const sinks = (await deps.sinks?.()) ?? [];
+  if (!sinks.length) return;
+  const dedupKey = `cli:${operatorId}:${event}:${new Date().toISOString()}`;
+  const n = {
+    event,
+    operatorId,
+    message,
+    dedupKey,
+    ...(event === 'paused' && { pausedBy: 'person' as const }),
+  };
+  await deliver({ pool: deps.pool, sinks }, n, true);
 }
 
 /** Signals the latest run of the import holding the operator's lock; a closed one is a stale lock. */

@@ -11,19 +11,31 @@ import {
   type ScheduleTarget,
 } from '../../schedules/apply.js';
 import { scheduleId } from '../../schedules/spec.js';
+import { applyHousekeepingSchedule, HOUSEKEEPING_SCHEDULE_ID } from '../../schedules/housekeeping.js';
 import type { ImportMode } from '../../workflows/types.js';
 import { CliError, EXIT, unknownOperator } from '../errors.js';
 
-/** Applies the operators file; operators paused in PostgreSQL get their new schedules paused too. */
+/**
+ * Applies the operators file; operators paused in PostgreSQL get their new schedules paused too. With
+ * `housekeepingEveryMs` (HOUSEKEEPING_EVERY_MINUTES), the Housekeeping schedule is applied as well.
+ */
 export async function applySchedulesCommand(
   deps: { client: Client; pool: Pool },
   configs: OperatorConfig[],
-  o: ScheduleTarget = {},
+  o: ScheduleTarget & { housekeepingEveryMs?: number } = {},
 ): Promise<ApplyResult> {
+  const { housekeepingEveryMs, ...target } = o;
   const paused = new Map(
     (await listOperators(deps.pool)).filter((op) => op.paused).map((op) => [op.id, op.pauseReason ?? '']),
   );
-  return applySchedules(deps.client, configs, { ...o, paused });
+  const result = await applySchedules(deps.client, configs, { ...target, paused });
+  if (housekeepingEveryMs === undefined) return result;
+  const change = await applyHousekeepingSchedule(deps.client, {
+    everyMs: housekeepingEveryMs,
+    taskQueue: target.taskQueue,
+  });
+  if (change !== 'absent') result[change].push(HOUSEKEEPING_SCHEDULE_ID);
+  return result;
 }
 
 /** Pauses or unpauses only the schedules (the operator itself stays as it is). */

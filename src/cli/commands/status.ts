@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { listOperators, type OperatorRow } from '../../db/operators.js';
+import { recentDeliveries, type DeliveryRow } from '../../db/notifications.js';
 import type { Pool } from '../../db/pool.js';
 import * as removals from '../../db/removals.js';
 import type { HeldRemoval } from '../../db/removals.js';
@@ -15,12 +16,17 @@ export interface OperatorStatus {
   state: OperatorSummary['state'];
   pauseReason: string | null;
   pausedAt: Date | null;
+  pausedBy: OperatorRow['pausedBy'];
+  /** When the half-open breaker resumes it on its own (with a probe). */
+  resumeAt: Date | null;
   lastErrors: string[];
   runningWorkflowId: string | null;
   /** Live progress of the running import; null when none runs or Temporal could not be asked. */
   progress: Progress | null;
   lastRuns: ImportRunRow[];
   heldRemovals: HeldRemovals | null;
+  /** The last notifications about the operator, delivered or not. */
+  notifications: DeliveryRow[];
 }
 
 /** Removals the removal guard held for a person (`resume --apply-removals` or `resume`). */
@@ -43,6 +49,7 @@ export async function operatorStatus(
   deps: { pool: Pool; client: Client | string },
   operatorId?: string,
   runsPerOperator = 5,
+  notificationsPerOperator = 5,
 ): Promise<{ operators: OperatorStatus[]; warning: string | null }> {
   const rows = operatorId ? [await requireOperator(deps.pool, operatorId)] : await listOperators(deps.pool);
   const warning =
@@ -55,6 +62,10 @@ export async function operatorStatus(
       progress: await liveProgress(deps.client, op.runningWorkflowId),
       lastRuns: await listRuns(deps.pool, op.id, runsPerOperator),
       heldRemovals: await heldRemovals(deps.pool, op.id),
+      notifications: await recentDeliveries(deps.pool, {
+        operatorId: op.id,
+        limit: notificationsPerOperator,
+      }),
     })),
   );
   return { operators, warning };
@@ -68,6 +79,8 @@ function describe(op: OperatorRow) {
     state: operatorState(op),
     pauseReason: op.pauseReason,
     pausedAt: op.pausedAt,
+    pausedBy: op.pausedBy,
+    resumeAt: op.resumeAt,
     lastErrors: op.lastErrors,
     runningWorkflowId: op.runningWorkflowId,
   };

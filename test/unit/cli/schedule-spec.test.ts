@@ -76,10 +76,25 @@ describe('CLI output', () => {
       state: 'paused',
       pauseReason: 'circuit breaker: 5 failures in a row',
       pausedAt: new Date('2025-01-02T03:04:05Z'),
+      pausedBy: 'breaker',
+      resumeAt: new Date('2025-01-02T03:19:05Z'),
       lastErrors: ['T1: OperatorHttpError: 500'],
       runningWorkflowId: 'import:op-1:x',
       progress,
       heldRemovals: null,
+      notifications: [
+        {
+          operatorId: 'op-1',
+          event: 'paused',
+          sink: 'ops-slack',
+          message: 'circuit breaker: 5 failures in a row',
+          status: 'failed',
+          attempts: 4,
+          httpStatus: 503,
+          lastError: 'HTTP 503',
+          updatedAt: new Date('2025-01-02T03:04:09Z'),
+        },
+      ],
       lastRuns: [
         {
           id: 1,
@@ -98,6 +113,8 @@ describe('CLI output', () => {
     expect(text).toContain('op-1 (Op, dialect A): paused');
     expect(text).toContain('paused since 2025-01-02 03:04:05Z: circuit breaker: 5 failures in a row');
     expect(text).toContain('last error: T1: OperatorHttpError: 500');
+    expect(text).toContain('resumes on its own with a probe at 2025-01-02 03:19:05Z');
+    expect(text).toMatch(/2025-01-02 03:04:09Z\s+paused\s+ops-slack\s+failed \(4 attempts\)\s+HTTP 503/);
     expect(text).toContain('progress: running: listed 10, imported 2, unchanged 1, removed 1, failed 1');
     expect(text).toMatch(/2025-01-02 03:00:00Z\s+full\s+paused\s+listed 10, imported 2/);
   });

@@ -43,13 +43,23 @@ describe('operators file', () => {
     expect(ops[0].schedule).toMatchObject({ everyMs: 3_600_000, jitterMs: 300_000, fullEvery: 24 });
   });
 
-  it('fills defaults: window 20, 10 requests/s, circuit breaker 5 / 0.5 over 20, hourly schedule', () => {
+  it('fills defaults: window 20, 10 requests/s, circuit breaker 5 / 0.5 over 20 (half-open), hourly schedule', () => {
     const [op] = parseOperatorsYaml(minimal(''), 'x.yaml');
     expect(op).toMatchObject({
       baseUrl: 'http://127.0.0.1:4010/ops/demo-op',
       window: 20,
       rateLimit: { requestsPerSecond: 10 },
-      circuitBreaker: { consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 },
+      circuitBreaker: {
+        consecutiveFailures: 5,
+        failureRatio: 0.5,
+        overLast: 20,
+        // Half-open: resumes alone after 15 minutes with a probe of 3 tours; doubling up to 4 hours.
+        autoResume: true,
+        cooldown: 15 * 60_000,
+        maxCooldown: 4 * 3_600_000,
+        probeTours: 3,
+      },
+      alerts: { failingRuns: 3 },
       schedule: { everyMs: 3_600_000, jitterMs: 0 },
       delta: true,
     });

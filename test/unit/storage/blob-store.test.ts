@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocalBlobStore, sweepLocalTemp, type BlobStore } from '../../../src/storage/blob-store.js';
-import { assertValidKey, originalKey, variantKey } from '../../../src/storage/keys.js';
+import { createLocalBlobStore, type BlobStore } from '../../../src/storage/blob-store.js';
+import { assertValidKey, originalKey, sourceHashOfKey, variantKey } from '../../../src/storage/keys.js';
 import { describeBlobStoreContract, readAll, sha } from '../../helpers/blob-store-contract.js';
 
 describe('blob keys', () => {
@@ -15,6 +15,15 @@ describe('blob keys', () => {
     expect(() => originalKey('../../etc/passwd')).toThrow();
     expect(() => variantKey(h, 0, 'webp')).toThrow();
     expect(() => variantKey(h, 600, '../x')).toThrow();
+  });
+
+  it('finds the original a key belongs to (what blob GC marks), nothing for other keys', () => {
+    const h = sha(Buffer.from('x'));
+    expect(sourceHashOfKey(originalKey(h))).toBe(h);
+    expect(sourceHashOfKey(variantKey(h, 600, 'webp'))).toBe(h);
+    expect(sourceHashOfKey(`originals/00/00/${h}`)).toBeUndefined(); // not where an original of h lives
+    expect(sourceHashOfKey(`variants/${h}/600.webp/x`)).toBeUndefined();
+    expect(sourceHashOfKey('misc/a')).toBeUndefined();
   });
 
   it.each(['', '../x', 'a/../../x', '/etc/passwd', 'a//b', 'a\\b', './a', '.tmp/x', 'a/', 'C:/x', 'a/b\0'])(
@@ -46,7 +55,18 @@ describe('local blob store', () => {
     await fs.rm(root, { recursive: true, force: true });
   });
 
-  const tempFiles = async () => (await fs.readdir(path.join(root, '.tmp')).catch(() => [])).length;
+  it('takes the folders a delete emptied along, never the root or a folder still in use', async () => {
+    const h = sha(Buffer.from('v'));
+    await store.put(variantKey(h, 200, 'jpeg'), Buffer.from('a'));
+    await store.put(variantKey(h, 600, 'jpeg'), Buffer.from('b'));
+    await store.put(originalKey(h), Buffer.from('v'));
+    await store.delete(variantKey(h, 200, 'jpeg'));
+    expect(await fs.readdir(path.join(root, 'variants', h))).toEqual(['600.jpeg']);
+    await store.delete(variantKey(h, 600, 'jpeg'));
+    await store.delete(originalKey(h));
+    expect((await fs.readdir(root)).filter((n) => !n.startsWith('.'))).toEqual([]);
+    await expect(fs.access(root)).resolves.toBeUndefined();
+  });
 
   it('keeps each blob as a file under its key', async () => {
     const a = Buffer.from('a file');
@@ -73,16 +93,5 @@ describe('local blob store', () => {
   it('refuses keys that would escape the root', async () => {
     await expect(store.put('../outside', Buffer.from('x'))).rejects.toThrow(/Invalid blob key/);
     await expect(fs.access(path.join(root, '..', 'outside'))).rejects.toThrow();
-  });
-
-  it('sweeps temp files left by a crashed writer, but not fresh ones', async () => {
-    const stale = await store.tempPath();
-    const fresh = await store.tempPath();
-    await fs.writeFile(stale, 'half');
-    await fs.writeFile(fresh, 'in progress');
-    const hourAgo = new Date(Date.now() - 3600_000);
-    await fs.utimes(stale, hourAgo, hourAgo);
-    expect(await sweepLocalTemp(root, 600_000)).toBe(1);
-    expect(await tempFiles()).toBe(1);
   });
 });

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { OperatorConfigError } from '../../../src/operators/errors.js';
+import { messageId, slackBody, webhookBody } from '../../../src/notify/send.js';
+import { parseSinks, sinkWants } from '../../../src/notify/sinks.js';
+
+const FILE = `
+notifications:
+  sinks:
+    - type: slack
+      name: ops-slack
+      urlEnv: SLACK_URL
+      events: [paused, resumed]
+    - type: webhook
+      url: https://ops.example.com/hooks/tour-import
+      secretEnv: NOTIFY_SECRET
+      operators: [alpine-trails]
+operators: []
+`;
+const secrets: Record<string, string> = {
+  SLACK_URL: 'https://hooks.slack.example/T0/B0/x',
+  NOTIFY_SECRET: 'whsec_c2VjcmV0',
+};
+const secret = (name: string): string | undefined => secrets[name];
+
+describe('notification sinks', () => {
+  it('reads sinks from the operators file (secrets by variable name) and the environment, with their filters', () => {
+    const sinks = parseSinks(FILE, 'ops.yaml', secret, {
+      webhookUrl: 'https://x.example/n',
+      webhookSecret: 's',
+    });
+    expect(sinks).toEqual([
+      {
+        name: 'ops-slack',
+        type: 'slack',
+        url: secrets.SLACK_URL,
+        events: ['paused', 'resumed'],
+        operators: undefined,
+      },
+      {
+        name: 'webhook-2',
+        type: 'webhook',
+        url: 'https://ops.example.com/hooks/tour-import',
+        secret: 'whsec_c2VjcmV0',
+        events: undefined,
+        operators: ['alpine-trails'],
+      },
+      { name: 'env-webhook', type: 'webhook', url: 'https://x.example/n', secret: 's' },
+    ]);
+    expect(sinkWants(sinks[0], 'paused', 'any')).toBe(true);
+    expect(sinkWants(sinks[0], 'import-failed', 'any')).toBe(false);
+    expect(sinkWants(sinks[1], 'import-failed', 'alpine-trails')).toBe(true);
+    expect(sinkWants(sinks[1], 'import-failed', 'city-tours')).toBe(false);
+  });
+
+  it('names the file and the field of a bad sink, and a secret that is not set', () => {
+    const bad = (text: string, s = secret) => {
+      try {
+        parseSinks(text, 'ops.yaml', s);
+      } catch (err) {
+        expect(err).toBeInstanceOf(OperatorConfigError);
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad(FILE.replace('[paused, resumed]', '[paused, exploded]'))).toMatch(
+      /^ops\.yaml: field "notifications\.sinks\.0\.events\.1"/,
+    );
+    expect(bad(FILE, () => undefined)).toBe('ops.yaml: notification sink "ops-slack": SLACK_URL is not set');
+    expect(parseSinks('operators: []\n', 'ops.yaml', secret)).toEqual([]);
+  });
+
+  it('formats Slack text and blocks, and JSON whose message id is the same at every attempt', () => {
+    const n = {
+      event: 'paused' as const,
+      operatorId: 'alpine-trails',
+      message: 'circuit breaker: 5 tours failed in a row',
+      dedupKey: 'import:alpine-trails/run/1:paused',
+      pausedBy: 'breaker' as const,
+      workflowId: 'import:alpine-trails',
+    };
+    expect(slackBody(n)).toMatchObject({
+      text: 'tour-import: operator alpine-trails paused (by the breaker): circuit breaker: 5 tours failed in a row',
+      blocks: [{ type: 'header' }, { type: 'section' }, { type: 'context' }],
+    });
+    const sink = { name: 'ops', type: 'webhook' as const, url: 'https://x', secret: 'whsec_c2VjcmV0' };
+    const id = messageId(n, sink);
+    expect(id).toBe(messageId({ ...n }, sink)); // every attempt of one notification carries one id
+    const body = JSON.stringify(webhookBody(n, new Date()));
+    expect(JSON.parse(body)).toMatchObject({
+      type: 'operator.paused',
+      data: { operatorId: 'alpine-trails', pausedBy: 'breaker' },
+    });
+  });
+});
