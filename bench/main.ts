@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --smoke]`: every scenario side by side on one simulator catalog and the same output
- * sizes (1200/600/200 × jpeg/webp). Starts its own Temporal dev server, a fresh PostgreSQL schema and the
- * operator simulator (child process, behind a counting proxy), then writes bench/RESULTS.md.
+ * sizes (1200/600/200 × jpeg/webp). Starts its own Temporal server (`--server`: the dev server by default),
+ * a fresh PostgreSQL schema and the operator simulator (child process, behind a counting proxy), then
+ * writes bench/RESULTS.md. `--compare-servers` runs the full import once on each server instead.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import pLimit from 'p-limit';
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
@@ -17,7 +18,7 @@ import { SIGNALS } from '../src/constants.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
 import { tourContentHash } from '../src/domain/hash.js';
-import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer, type DevServer } from '../src/infra/dev-server.js';
+import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../src/infra/dev-server.js';
 import { ensurePostgres } from '../src/infra/postgres.js';
 import { resolveTemporalCli } from '../src/infra/temporal-cli.js';
 import { syncOperators } from '../src/operators/resolver.js';
@@ -40,6 +41,8 @@ import { figures } from './lib/figures.js';
 import { childTimings, parentTimeline } from './lib/histories.js';
 import { machine } from './lib/machine.js';
 import { startSim } from './lib/sim.js';
+import { SERVER_KINDS, startBenchServer, type ServerKind } from './lib/server.js';
+import { compareServers } from './compare-servers.js';
 import { canPinCpus, commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
 import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
 import {
@@ -112,6 +115,19 @@ const program = new Command()
     '--merge-from <report.json>',
     "keep scenarios 1-6 of an earlier run's report.json in the results; this run adds scale-out and fairness",
   )
+  .addOption(
+    new Option(
+      '--server <kind>',
+      'the Temporal server every scenario runs on (fairness "off" stays on a dev server)',
+    )
+      .choices(SERVER_KINDS)
+      .default('dev'),
+  )
+  .option(
+    '--compare-servers',
+    "only the full import, once on each server (dev, then production); writes them side by side into the results file's kept notes",
+  )
+  .option('--report-json <file>', "also write the run's raw figures (report.json) here")
   .option('--out <file>', 'results file (default bench/RESULTS.md; smoke: data/bench/RESULTS-smoke.md)')
   .parse();
 const o = program.opts<{
@@ -142,8 +158,15 @@ const o = program.opts<{
   fairImages?: number;
   skip: string;
   mergeFrom?: string;
+  server: ServerKind;
+  compareServers?: boolean;
+  reportJson?: string;
   out?: string;
 }>();
+if (o.server === 'production' && (o.defaultServer || o.serverConfig))
+  program.error(
+    '--default-server and --server-config set the dev server; the production server reads config/temporal-dynamic-config.yaml',
+  );
 
 const smoke = Boolean(o.smoke);
 const [imageWidth, imageHeight] = o.imageSize.split('x').map(Number);
@@ -173,6 +196,16 @@ const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2
 const dataDir = path.join(ROOT, 'data', 'bench', runId);
 mkdirSync(dataDir, { recursive: true });
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const defaultOut = smoke
+  ? path.join(ROOT, 'data', 'bench', 'RESULTS-smoke.md')
+  : path.join(ROOT, 'bench', 'RESULTS.md');
+
+if (o.compareServers) {
+  const failed = await compareServers({ args: process.argv.slice(2), out: o.out ?? defaultOut, dataDir, log })
+    .then(() => false)
+    .catch((err: unknown) => (console.error(err), true));
+  process.exit(failed ? 1 : 0);
+}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 const failures: string[] = [];
@@ -195,22 +228,22 @@ try {
 async function main() {
   log(`run ${runId}: ${JSON.stringify(size)}, legacy ${legacyTours} tours, data in ${dataDir}`);
 
-  // --- Infrastructure: Temporal dev server, PostgreSQL schema, simulator -------------------------------
+  // --- Infrastructure: Temporal server, PostgreSQL schema, simulator -----------------------------------
   const cli = await resolveTemporalCli(log);
+  const databaseUrl = await ensurePostgres(log);
   // The server as the product runs it (fair dispatch between operators); the fairness scenario compares
-  // it with a second server in Temporal's default configuration.
-  const server: DevServer = await startDevServer({
+  // it with a second (dev) server in Temporal's default configuration.
+  const server = await startBenchServer(o.server, {
     cli,
-    port: await freePort(),
-    logFile: path.join(dataDir, 'temporal.log'),
-    readyTimeoutMs: 120_000,
+    databaseUrl,
+    dataDir,
     dynamicConfig: serverDynamicConfig,
+    log,
   });
   cleanups.push(() => server.stop());
-  const serverPid = server.child.pid!;
-  log(`Temporal dev server at ${server.address}`);
+  const serverPid = server.pid;
+  log(`Temporal ${server.description} at ${server.address}`);
 
-  const databaseUrl = await ensurePostgres(log);
   // A run killed during the split scenario leaves PostgreSQL on fewer CPUs; every run starts it on all.
   if (canPinCpus()) pinCpus(commPids('postgres'), `0-${os.cpus().length - 1}`);
   const schema = `bench_${runId.slice(0, 10).replace(/-/g, '')}_${randomBytes(3).toString('hex')}`;
@@ -323,11 +356,13 @@ async function main() {
   await sim.counters(true);
   log(`catalog: ${catalogTours} tours, ${imageSlots} image slots, ${urls.size} distinct images`);
 
+  const machineInfo = await machine(cli);
   const report: BenchReport = {
     runId,
     smoke,
+    server: o.server === 'dev' ? `${machineInfo.temporal} ${server.description}` : server.description,
     size: { ...size, legacyTours },
-    machine: await machine(cli),
+    machine: machineInfo,
     catalog: {
       tours: catalogTours,
       imageSlots,
@@ -337,9 +372,9 @@ async function main() {
     knobs: {
       window: size.window,
       IMAGE_WORKER_MAX_ACTIVITIES: o.imageSlots ?? 'default (64)',
-      IMAGE_WORKER_MAX_RESIZES: o.imageResizes ?? 'default (4)',
+      IMAGE_WORKER_MAX_RESIZES: o.imageResizes ?? `default (2 × ${os.availableParallelism()} cores)`,
       TOUR_WORKER_MAX_ACTIVITIES: o.tourSlots ?? 'default (50)',
-      UV_THREADPOOL_SIZE: o.uvThreads ?? 'unset (libuv default 4)',
+      UV_THREADPOOL_SIZE: o.uvThreads ?? 'unset (the image worker sizes it: 2 × cores, at least 4)',
       SHARP_CONCURRENCY: o.sharpConcurrency ?? 'unset (sharp default)',
       MALLOC_ARENA_MAX: o.mallocArenaMax ?? 'unset',
       'server dynamic config': serverDynamicConfig.join(' ') || 'none',
@@ -999,14 +1034,13 @@ async function main() {
     return phase;
   }
 
-  const out =
-    o.out ??
-    (smoke ? path.join(ROOT, 'data', 'bench', 'RESULTS-smoke.md') : path.join(ROOT, 'bench', 'RESULTS.md'));
+  const out = o.out ?? defaultOut;
   report.machine.loadavg = `${report.machine.loadavg} at start, ${os
     .loadavg()
     .map((x) => x.toFixed(1))
     .join(' / ')} at end`;
   writeFileSync(path.join(dataDir, 'report.json'), JSON.stringify(report, null, 2));
+  if (o.reportJson) writeFileSync(o.reportJson, JSON.stringify(report, null, 2));
   const merged = o.mergeFrom
     ? mergeReports(JSON.parse(readFileSync(o.mergeFrom, 'utf8')) as BenchReport, report)
     : report;

@@ -53,6 +53,8 @@ export interface ImportTimeline {
 export interface BenchReport {
   runId: string;
   smoke: boolean;
+  /** The Temporal server the scenarios ran on (`--server`); unset in reports from before the flag. */
+  server?: string;
   size: Record<string, number>;
   machine: Record<string, string | number>;
   catalog: { tours: number; imageSlots: number; distinctImages: number; avgSourceKb: number };
@@ -199,6 +201,24 @@ function apiCallsSection(rows: ApiCallFigures[]): string[] {
   ];
 }
 
+/**
+ * Puts `lines` into the kept notes of a results file (below NOTES_MARKER) as the section `id`, in place
+ * of that section's earlier text: full runs rewrite everything above the marker and keep it.
+ */
+export function writeKeptSection(file: string, id: string, lines: string[]): void {
+  const [begin, end] = [`<!-- ${id}: begin -->`, `<!-- ${id}: end -->`];
+  const section = [begin, ...lines, end].join('\n');
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (!text.includes(NOTES_MARKER)) text = `${text.trimEnd()}\n\n${NOTES_MARKER}\n`;
+  const [at, to] = [text.indexOf(begin), text.indexOf(end)];
+  text =
+    at >= 0 && to > at
+      ? `${text.slice(0, at)}${section}${text.slice(to + end.length)}`
+      : `${text.slice(0, text.indexOf(NOTES_MARKER) + NOTES_MARKER.length)}\n\n${section}\n${text.slice(text.indexOf(NOTES_MARKER) + NOTES_MARKER.length)}`;
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${text.trimEnd()}\n`);
+}
+
 export function writeResults(file: string, r: BenchReport): void {
   const previous = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const notes = previous.includes(NOTES_MARKER)
@@ -221,9 +241,9 @@ function render(r: BenchReport): string {
     );
   L.push('## Machine', '');
   L.push(`- CPU: ${m.cpu}, nproc ${m.nproc}; RAM ${fmt(Number(m.ramGb), 1)} GB; kernel ${m.kernel}`);
-  L.push(`- Node ${m.node}; sharp ${m.sharp}; ${m.temporal} (dev server, SQLite in memory)`);
+  L.push(`- Node ${m.node}; sharp ${m.sharp}; ${r.server ?? `${m.temporal} (dev server, SQLite in memory)`}`);
   L.push(
-    `- PostgreSQL, the Temporal dev server, the simulator and all workers share these cores. Load average ` +
+    `- PostgreSQL, the Temporal server, the simulator and all workers share these cores. Load average ` +
       `(1/5/15 min): ${m.loadavg ?? 'not recorded'} — anything else running on the machine skews every figure.`,
     '',
   );

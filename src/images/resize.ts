@@ -4,6 +4,7 @@ import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import type { BlobStore } from '../storage/blob-store.js';
 import { variantKey } from '../storage/keys.js';
 import { CorruptImageError, ImageTooLargeError, UnsupportedImageError } from './errors.js';
+import type { PixelBudget } from './pixel-budget.js';
 import { describeHead, readHead, sniffFormat } from './sniff.js';
 
 /**
@@ -28,6 +29,8 @@ export interface ImageProcessorOptions {
   concurrency?: number;
   /** libvips stops a single decode after this long: a pathological file must not pin a worker. */
   timeoutSeconds?: number;
+  /** Shared by a worker's resizes: each holds its source's pixels from decode to its last output. */
+  pixelBudget?: PixelBudget;
 }
 
 export interface VariantSpec {
@@ -82,17 +85,25 @@ export function createImageProcessor(options: ImageProcessorOptions) {
   }: MakeVariantsInput): Promise<VariantsResult> {
     // sharp buffers stream input in memory anyway; collecting it here keeps stream errors ours.
     const source = input instanceof Readable ? Buffer.concat(await input.toArray()) : input;
-    const { meta, raw } = await decode(source, widths[0], options);
-    heartbeat?.();
-    const variants: Variant[] = [];
-    const batch = Math.max(1, options.concurrency ?? specs.length);
-    for (let i = 0; i < specs.length; i += batch) {
-      signal?.throwIfAborted();
-      const done = await Promise.all(specs.slice(i, i + batch).map((spec) => writeVariant(raw, spec, sink)));
-      variants.push(...done);
+    const { meta, decodeRaw } = await inspect(source, widths[0], options);
+    const release = (await options.pixelBudget?.acquire(meta.width * meta.height, signal)) ?? (() => {});
+    try {
+      const raw = await decodeRaw();
       heartbeat?.();
+      const variants: Variant[] = [];
+      const batch = Math.max(1, options.concurrency ?? specs.length);
+      for (let i = 0; i < specs.length; i += batch) {
+        signal?.throwIfAborted();
+        const done = await Promise.all(
+          specs.slice(i, i + batch).map((spec) => writeVariant(raw, spec, sink)),
+        );
+        variants.push(...done);
+        heartbeat?.();
+      }
+      return { source: meta, variants };
+    } finally {
+      release();
     }
-    return { source: meta, variants };
   }
 
   return { makeVariants, specs: (): readonly VariantSpec[] => specs };
@@ -101,11 +112,12 @@ export function createImageProcessor(options: ImageProcessorOptions) {
 export type ImageProcessor = ReturnType<typeof createImageProcessor>;
 
 /**
- * Reads the header, checks format, pixel and frame limits, then decodes once, oriented per EXIF
- * and already shrunk to the largest output width. Every failure here is about the input, so it
- * becomes a typed non-retryable error, except I/O trouble reading it, which stays retryable.
+ * Reads the header and checks format, pixel and frame limits; `decodeRaw` then decodes once, oriented
+ * per EXIF and already shrunk to the largest output width (the caller first waits for the pixels to fit
+ * its budget). Every failure here is about the input, so it becomes a typed non-retryable error, except
+ * I/O trouble reading it, which stays retryable.
  */
-async function decode(input: string | Buffer, maxWidth: number, o: ImageProcessorOptions) {
+async function inspect(input: string | Buffer, maxWidth: number, o: ImageProcessorOptions) {
   const head = await readHead(input);
   const sniffed = sniffFormat(head);
   if (!sniffed) {
@@ -125,14 +137,16 @@ async function decode(input: string | Buffer, maxWidth: number, o: ImageProcesso
     const width = m.autoOrient?.width ?? m.width ?? 0;
     const height = m.autoOrient?.height ?? m.height ?? 0;
     if (width * height > o.maxPixels) throw new ImageTooLargeError(`${width}×${height} pixels`);
-    const raw: RawImage = await base
-      .clone()
-      .autoOrient()
-      .resize({ width: maxWidth, withoutEnlargement: true })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return { meta: { width, height, format }, raw };
+    const decodeRaw = (): Promise<RawImage> =>
+      base
+        .clone()
+        .autoOrient()
+        .resize({ width: maxWidth, withoutEnlargement: true })
+        .toColourspace('srgb')
+        .raw({ depth: 'uchar' })
+        .toBuffer({ resolveWithObject: true })
+        .catch((err: unknown) => Promise.reject(inputError(err)));
+    return { meta: { width, height, format }, decodeRaw };
   } catch (err) {
     throw inputError(err);
   }

@@ -75,6 +75,18 @@ export async function createDatabaseIfMissing(url: string): Promise<void> {
   }
 }
 
+/** Drops databases when present, closing their connections (a test's or bench's Temporal databases). */
+export async function dropDatabases(url: string, names: string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
+  await admin.connect();
+  try {
+    for (const name of names)
+      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];

@@ -1,26 +1,24 @@
 /**
- * Worker for the `image-processing` task queue: image downloads and sharp resizes, scaled apart from
- * the tour-import worker.
- * Set UV_THREADPOOL_SIZE and MALLOC_ARENA_MAX before Node starts (see README).
+ * Entry point of the image worker (`npm run worker:images`). Sizes it for its host first
+ * (src/workers/image-sizing.ts): resize permits, a budget of decoded pixels, and libuv's thread pool,
+ * which sharp runs on. The pool takes its size from UV_THREADPOOL_SIZE when the process starts reading its
+ * modules, before any code here runs; so unless the variable is set (an explicit setting wins) or the
+ * host's size is libuv's default anyway, this process runs the worker as its child with the variable set
+ * and stands for it (signals, exit code). Set MALLOC_ARENA_MAX before Node starts too (see README).
  */
-import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
-import { configureSharp } from '../images/resize.js';
-import { logger, temporalRuntimeOptions } from '../logging.js';
-import { createImageWorker } from './create.js';
-import { buildWorkerDeps } from './runtime.js';
+import { LIBUV_DEFAULT_POOL_THREADS, readHostLimits, sizeImageWorker } from './image-sizing.js';
+import { dieWithLauncher, relaunchWith } from './thread-pool.js';
 
-// Before any connection: SDK and activity logs become pino JSON with workflowId, activityType and operatorId.
-Runtime.install(temporalRuntimeOptions());
-
-const sharpInfo = configureSharp({ concurrency: config().workers.sharpConcurrency });
-const deps = await buildWorkerDeps();
-const { imageMaxActivities, imageMaxResizes } = config().workers;
-const worker = await createImageWorker(deps, {
-  maxActivities: imageMaxActivities,
-  maxResizes: imageMaxResizes,
+const { workers } = config();
+const sizing = sizeImageWorker(readHostLimits(), {
+  maxResizes: workers.imageMaxResizes,
+  threadPoolSize: workers.uvThreadpoolSize,
+  memoryMb: workers.imageMemoryMb,
 });
-logger.info({ taskQueue: worker.options.taskQueue, sharp: sharpInfo }, 'image-processing worker started');
-await worker.run();
-await deps.close();
-logger.info('image-processing worker drained and stopped');
+if (workers.uvThreadpoolSize === undefined && sizing.threadPoolSize !== LIBUV_DEFAULT_POOL_THREADS)
+  await relaunchWith({ UV_THREADPOOL_SIZE: String(sizing.threadPoolSize) });
+
+dieWithLauncher();
+const { runImageWorker } = await import('./image-processing-worker.js');
+await runImageWorker(sizing);

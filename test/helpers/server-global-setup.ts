@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { ensurePostgres, withDatabase } from '../../src/infra/postgres.js';
+import { dropDatabases, ensurePostgres } from '../../src/infra/postgres.js';
 import {
   freePorts,
   resolveTemporalServer,
@@ -16,18 +15,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** How the server tier's Temporal was started, so a test can start one more of its own. */
     temporalServer: { server: string; sqlTool: string; postgresUrl: string; logDir: string };
-  }
-}
-
-/** Drops a test's Temporal databases, so each run starts from empty schemas (the tool then makes them). */
-export async function dropDatabases(postgresUrl: string, names: string[]): Promise<void> {
-  const admin = new pg.Client({ connectionString: withDatabase(postgresUrl, 'postgres') });
-  await admin.connect();
-  try {
-    for (const name of names)
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
   }
 }
 

@@ -5,7 +5,7 @@ import { inject } from 'vitest';
 import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../../src/infra/temporal-cli.js';
 import { freePorts, startServerProcess, startTemporalServer } from '../../../src/infra/temporal-server.js';
-import { dropDatabases } from '../../helpers/server-global-setup.js';
+import { dropDatabases } from '../../../src/infra/postgres.js';
 
 /** A Temporal server a test file starts for itself, to kill and restart on the same store. */
 export interface OwnTemporal {

@@ -12,6 +12,7 @@ import {
   createImageProcessor,
   type ImageProcessorOptions,
 } from '../../../src/images/resize.js';
+import { createPixelBudget } from '../../../src/images/pixel-budget.js';
 import { createLocalBlobStore, type BlobStore } from '../../../src/storage/blob-store.js';
 import { variantKey } from '../../../src/storage/keys.js';
 import {
@@ -87,6 +88,24 @@ describe('image processor', () => {
     }
     expect(heartbeats.length).toBeGreaterThanOrEqual(2);
     expect(await tmpLeft()).toBe(0);
+  });
+
+  it('holds its source pixels in the worker’s budget while it resizes, and gives them back', async () => {
+    const budget = createPixelBudget(100_000_000);
+    const held: number[] = [];
+    await createImageProcessor({ ...OPTIONS, pixelBudget: budget }).makeVariants({
+      input: photo,
+      sink: blobStoreSink(store, sha(photo)),
+      heartbeat: () => held.push(budget.inUse()),
+    });
+    expect(new Set(held)).toEqual(new Set([1600 * 1067]));
+    expect(budget.inUse()).toBe(0);
+    // A resize that waited for pixels and then failed on its input leaves nothing held.
+    const big = await budget.acquire(99_000_000);
+    const waiting = run(await truncatedJpeg(), { pixelBudget: budget });
+    big();
+    await expect(waiting).rejects.toBeInstanceOf(CorruptImageError);
+    expect(budget.inUse()).toBe(0);
   });
 
   it('never enlarges: a small source fills the big slots at its own size', async () => {
