@@ -91,6 +91,21 @@ describe('docker-compose.yml', () => {
     expect((await services())['api']!.environment?.['API_TOKEN']).toBe('');
   });
 
+  it('passes the notification sinks to the processes that send notifications', async () => {
+    const sinks = {
+      NOTIFY_SLACK_WEBHOOK_URL: 'https://hooks.example/x',
+      NOTIFY_WEBHOOK_URL: 'https://ops.example/n',
+    };
+    const out = await compose(['config'], {
+      POSTGRES_PASSWORD: PASSWORD,
+      ...sinks,
+      NOTIFY_WEBHOOK_SECRET: 's',
+    });
+    const all = (parse(out) as { services: Record<string, ComposeService> }).services;
+    for (const name of ['worker-tours', 'api']) expect(all[name]!.environment, name).toMatchObject(sinks);
+    expect(Object.keys(all['worker-images']!.environment ?? {})).not.toContain('NOTIFY_WEBHOOK_SECRET');
+  });
+
   it('publishes only the API beyond this host', async () => {
     const all = await services();
     const published = Object.entries(all).flatMap(([name, s]) =>
