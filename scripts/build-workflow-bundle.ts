@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_TRACING_MODULES } from '../src/telemetry/tracing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const WORKFLOWS_PATH = path.join(root, 'src/workflows/index.ts');
@@ -18,6 +19,9 @@ export async function buildWorkflowBundle(
 ): Promise<{ path: string; bytes: number }> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    // Built before the environment is known: the tracing interceptors are in; a worker with tracing off
+    // drops their spans (README: Traces).
+    workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
     // Bundling logs through console; keep the build output to warnings.
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
   });

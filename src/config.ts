@@ -138,6 +138,8 @@ const EnvSchema = z.object({
   NOTIFY_SLACK_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
   NOTIFY_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
   NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(z.string().optional()),
+  /** Traces over OTLP/HTTP to this collector (README: Traces); unset: tracing is off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(z.url().optional()),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -263,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       webhookUrl: e.NOTIFY_WEBHOOK_URL,
       webhookSecret: e.NOTIFY_WEBHOOK_SECRET,
     }),
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT },
     /** Secrets are looked up by the *name* of their environment variable, never stored elsewhere. */
     secret(name: string): string | undefined {
       return env[name] || undefined; // an empty value (compose's ${VAR:-}) is no secret

@@ -10,6 +10,7 @@ import { singleFlight } from './single-flight.js';
 import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
+import { inActiveSpan, withSpan } from '../telemetry/spans.js';
 
 export interface ImageDeps {
   pool: Pool;
@@ -48,15 +49,26 @@ export function createImageActivities(deps: ImageDeps) {
   async function fetchOriginal(url: string, ctx: Context) {
     const known = await assets.findSource(pool, url);
     const cached = known && (await store.has(known.storageKey)) ? known : undefined;
-    const result = await downloadToBlobStore({
-      url,
-      store,
-      maxBytes: deps.images.maxBytes,
-      etag: cached?.etag,
-      allowPrivateHosts: deps.images.allowPrivateHosts,
-      onProgress: (bytes) => ctx.heartbeat(bytes),
-      signal: ctx.cancellationSignal,
-    });
+    // The span's URL leaves out the query: a CDN's signed URL carries its signature there.
+    const result = await withSpan(
+      'image.download',
+      { attributes: { 'url.full': url.split('?')[0] } },
+      (span) =>
+        downloadToBlobStore({
+          url,
+          store,
+          maxBytes: deps.images.maxBytes,
+          etag: cached?.etag,
+          allowPrivateHosts: deps.images.allowPrivateHosts,
+          onProgress: (bytes) => ctx.heartbeat(bytes),
+          signal: ctx.cancellationSignal,
+        }).then((r) => {
+          span.setAttributes(
+            r.kind === 'downloaded' ? { 'image.bytes': r.bytes } : { 'image.not_modified': true },
+          );
+          return r;
+        }),
+    );
     if (result.kind === 'not-modified') {
       if (!cached) throw new Error(`${url} answered 304 to an unconditional GET`);
       await assets.touchSource(pool, url);
@@ -105,8 +117,15 @@ export function createImageActivities(deps: ImageDeps) {
     // queue is.
     const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
     // (An unset key arrives as 0: the server's default.)
+    // The span covers the wait for a resize permit too; the resize runs in it whichever task frees the permit.
     if (resized)
-      await resizing(fairnessKey, () => makeVariants(original, ctx), priorityKey || DEFAULT_PRIORITY_KEY);
+      await withSpan('image.resize', { attributes: { 'image.sha256': original.sha256 } }, () =>
+        resizing(
+          fairnessKey,
+          inActiveSpan(() => makeVariants(original, ctx)),
+          priorityKey || DEFAULT_PRIORITY_KEY,
+        ),
+      );
     return { sha256: original.sha256, downloaded: original.downloaded, resized };
   }
 

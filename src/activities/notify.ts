@@ -3,9 +3,9 @@ import { operatorAlertFacts } from '../db/notifications.js';
 import { getOperator } from '../db/operators.js';
 import type { Queryable } from '../db/pool.js';
 import {
-  DEFAULT_FAILING_RUNS,
-  DELTA_MARK_INTERVALS,
+  alertThresholds,
   NOTIFY_ATTEMPTS,
+  type AlertingSettings,
   type Notification,
 } from '../domain/notifications.js';
 import { deliver, type NotifyDeps } from '../notify/deliver.js';
@@ -42,17 +42,7 @@ export interface ImportAlerts {
 export async function importAlerts(pool: Queryable, operatorId: string): Promise<ImportAlerts> {
   const op = await getOperator(pool, operatorId);
   if (!op) return {};
-  const s = op.settings as {
-    alerts?: { deltaMarkMaxAge?: number; failingRuns?: number };
-    schedule?: { everyMs?: number };
-    delta?: boolean;
-  };
-  const failingRuns = s.alerts?.failingRuns ?? DEFAULT_FAILING_RUNS;
-  const every = s.schedule?.everyMs;
-  const markMaxAgeMs =
-    s.delta === false
-      ? undefined
-      : (s.alerts?.deltaMarkMaxAge ?? (every ? DELTA_MARK_INTERVALS * every : undefined));
+  const { failingRuns, markMaxAgeMs } = alertThresholds(op.settings as AlertingSettings);
   const facts = await operatorAlertFacts(pool, { operatorId, upTo: failingRuns + 1, markMaxAgeMs });
   return {
     ...(facts.failingRuns === failingRuns && { failingRuns }),

@@ -8,6 +8,7 @@ import { loadOperatorsFile } from '../operators/registry.js';
 import { syncOperators } from '../operators/resolver.js';
 import { createBlobStore } from '../storage/index.js';
 import { loadSinks } from '../notify/sinks.js';
+import { startTracing, stopTracing } from '../telemetry/tracing.js';
 import { createApi } from './app.js';
 
 /** `npm run api`: the HTTP API on API_PORT, against the configured PostgreSQL, Temporal and blob store. */
@@ -26,6 +27,8 @@ const operators = await loadOperatorsFile(cfg.operatorsFile);
 // registerOperators): deliveries reference the operator row, and a push never fails just because no
 // worker or CLI synced the operators yet.
 await syncOperators(pool, operators);
+// Before the client: the workflows it starts (webhook pushes, operator control) open traces (README: Traces).
+startTracing({ serviceName: 'tour-import-api', endpoint: cfg.tracing.endpoint });
 const client = await connectClient().catch((err: Error) => {
   // One sentence saying how to start Temporal beats a stack trace.
   logger.fatal(err.message);
@@ -61,7 +64,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // Finish in-flight requests, then release connections so the process exits on its own.
     void app
       .close()
-      .then(() => Promise.all([pool.end(), client.connection.close()]))
+      .then(() => Promise.all([pool.end(), client.connection.close(), stopTracing()]))
       .then(() => process.exit(0))
       .catch((err) => {
         logger.error({ err }, 'API shutdown failed');

@@ -5,11 +5,14 @@
 import { CommanderError } from 'commander';
 import { config } from '../config.js';
 import { OperatorConfigError } from '../operators/errors.js';
+import { startTracing, stopTracing } from '../telemetry/tracing.js';
 import { CliContext } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { buildProgram } from './program.js';
 
 export async function runCli(argv: string[]): Promise<number> {
+  // The CLI's client starts imports: with tracing on, each is a trace from here (README: Traces).
+  startTracing({ serviceName: 'tour-import-cli', endpoint: config().tracing.endpoint });
   const ctx = new CliContext();
   let exitCode: number = EXIT.ok;
   const program = buildProgram(ctx, {
@@ -23,6 +26,7 @@ export async function runCli(argv: string[]): Promise<number> {
     exitCode = reportError(err);
   } finally {
     await ctx.close().catch(() => undefined);
+    await stopTracing().catch(() => undefined);
   }
   return exitCode;
 }

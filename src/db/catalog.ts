@@ -1,6 +1,7 @@
 import type { VariantRow } from './assets.js';
 import type { Queryable } from './pool.js';
-import { toImportRun, type ImportRunRow } from './runs.js';
+import { readCounts } from './read-counts.js';
+import { RUN_COLUMNS, toImportRun, type ImportRunRow } from './runs.js';
 
 /**
  * Read-only queries of the catalog page. Every query is parameterized and maps rows at this boundary.
@@ -8,13 +9,16 @@ import { toImportRun, type ImportRunRow } from './runs.js';
 
 export const THUMB = { width: 200, format: 'webp' } as const;
 
-/** The latest `perOperator` runs of every operator, in one query (hundreds of operators, one page). */
+/**
+ * The latest `perOperator` runs of every operator, in one query (hundreds of operators, one page): each
+ * operator's newest runs through import_runs_operator, never the whole table.
+ */
 export async function recentRuns(db: Queryable, perOperator = 3): Promise<Map<string, ImportRunRow[]>> {
   const { rows } = await db.query(
-    `SELECT id, operator_id, mode, status, workflow_id, run_id, counts, message, started_at, finished_at
-       FROM (SELECT r.*, row_number() OVER (PARTITION BY operator_id ORDER BY started_at DESC, id DESC) AS k
-               FROM import_runs r) x
-      WHERE k <= $1 ORDER BY operator_id, started_at DESC, id DESC`,
+    `SELECT r.* FROM operators o
+       CROSS JOIN LATERAL (SELECT ${RUN_COLUMNS} FROM import_runs WHERE operator_id = o.id
+                            ORDER BY started_at DESC, id DESC LIMIT $1) r
+      ORDER BY r.operator_id, r.started_at DESC, r.id DESC`,
     [perOperator],
   );
   const byOperator = new Map<string, ImportRunRow[]>();
@@ -25,13 +29,15 @@ export async function recentRuns(db: Queryable, perOperator = 3): Promise<Map<st
   return byOperator;
 }
 
+/** Active and removed tours per operator, from the counts kept on write (src/db/read-counts.ts). */
 export async function tourCounts(db: Queryable): Promise<Map<string, { active: number; removed: number }>> {
-  const { rows } = await db.query(
-    `SELECT operator_id, count(*) FILTER (WHERE status = 'active') AS active,
-            count(*) FILTER (WHERE status = 'removed') AS removed
-       FROM tours GROUP BY operator_id`,
-  );
-  return new Map(rows.map((r) => [r.operator_id, { active: Number(r.active), removed: Number(r.removed) }]));
+  const counts = new Map<string, { active: number; removed: number }>();
+  for (const c of await readCounts(db, 'tours')) {
+    const op = counts.get(c.operatorId) ?? { active: 0, removed: 0 };
+    if (c.labels.status === 'active' || c.labels.status === 'removed') op[c.labels.status] = c.n;
+    counts.set(c.operatorId, op);
+  }
+  return counts;
 }
 
 export interface TourListItem {
@@ -48,6 +54,11 @@ function likePattern(q: string): string {
   return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/**
+ * A page of active tours in title order (index tours_active_title), and how many there are: without
+ * search text, from the counts kept on write. With search text, counting the matches reads every active
+ * tour: a substring search has no index here (pg_trgm would give it one).
+ */
 export async function searchTours(
   db: Queryable,
   q: string,
@@ -55,8 +66,7 @@ export async function searchTours(
   offset: number,
 ): Promise<{ tours: TourListItem[]; total: number }> {
   const { rows } = await db.query(
-    `SELECT t.id, t.operator_id, t.external_id, t.title, t.price_amount, t.price_currency,
-            count(*) OVER () AS total, thumb.storage_key
+    `SELECT t.id, t.operator_id, t.external_id, t.title, t.price_amount, t.price_currency, thumb.storage_key
        FROM tours t
        LEFT JOIN LATERAL (
          SELECT v.storage_key FROM tour_assets a JOIN asset_variants v ON v.sha256 = a.sha256
@@ -67,7 +77,7 @@ export async function searchTours(
     [q, limit, offset, THUMB.width, THUMB.format, likePattern(q)],
   );
   return {
-    total: rows[0] ? Number(rows[0].total) : 0,
+    total: q ? await countMatches(db, q) : sumActive(await tourCounts(db)),
     tours: rows.map((r) => ({
       id: Number(r.id),
       operatorId: r.operator_id,
@@ -77,6 +87,18 @@ export async function searchTours(
       thumbKey: r.storage_key,
     })),
   };
+}
+
+async function countMatches(db: Queryable, q: string): Promise<number> {
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM tours WHERE status = 'active' AND title ILIKE $1 ESCAPE '\\'`,
+    [likePattern(q)],
+  );
+  return rows[0].n;
+}
+
+function sumActive(counts: Map<string, { active: number }>): number {
+  return [...counts.values()].reduce((n, c) => n + c.active, 0);
 }
 
 export interface TourDetail {

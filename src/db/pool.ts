@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { tracePool } from '../telemetry/spans.js';
 
 export type Pool = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
@@ -18,7 +19,8 @@ export function createPool(url: string, schema = 'public', max = 10): pg.Pool {
   pool.on('error', (err) =>
     console.error(`PostgreSQL idle client error (the pool will reconnect): ${err.message}`),
   );
-  return pool;
+  // Queries inside a trace get spans (README: Traces); none otherwise.
+  return tracePool(pool);
 }
 
 /**

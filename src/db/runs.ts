@@ -67,10 +67,14 @@ export async function updateRun(
   );
 }
 
+/** The columns toImportRun maps. */
+export const RUN_COLUMNS =
+  'id, operator_id, mode, status, workflow_id, run_id, counts, message, started_at, finished_at';
+
+/** The operator's latest runs, newest first (index import_runs_operator). */
 export async function listRuns(db: Queryable, operatorId: string, limit = 20): Promise<ImportRunRow[]> {
   const { rows } = await db.query(
-    `SELECT id, operator_id, mode, status, workflow_id, run_id, counts, message, started_at, finished_at
-       FROM import_runs WHERE operator_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+    `SELECT ${RUN_COLUMNS} FROM import_runs WHERE operator_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
     [operatorId, limit],
   );
   return rows.map(toImportRun);

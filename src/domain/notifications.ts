@@ -45,6 +45,26 @@ export const DEFAULT_FAILING_RUNS = 3;
 /** Schedule intervals a delta mark may fall behind before it is reported. */
 export const DELTA_MARK_INTERVALS = 3;
 
+/** An operator's settings as registered (operators.settings), as far as its alert thresholds go. */
+export interface AlertingSettings {
+  alerts?: { deltaMarkMaxAge?: number; failingRuns?: number };
+  schedule?: { everyMs?: number };
+  delta?: boolean;
+}
+
+/**
+ * The thresholds in force for an operator: the notifications (after each import) and the Prometheus
+ * gauges (deploy/prometheus/alerts.yml) both use these. No mark age without delta imports or a schedule.
+ */
+export function alertThresholds(s: AlertingSettings): { failingRuns: number; markMaxAgeMs?: number } {
+  const every = s.schedule?.everyMs;
+  const markMaxAgeMs =
+    s.delta === false
+      ? undefined
+      : (s.alerts?.deltaMarkMaxAge ?? (every ? DELTA_MARK_INTERVALS * every : undefined));
+  return { failingRuns: s.alerts?.failingRuns ?? DEFAULT_FAILING_RUNS, markMaxAgeMs };
+}
+
 /** The half-open circuit breaker (operators file: `circuitBreaker.autoResume`, `cooldown`, …). */
 export interface HalfOpenSettings {
   /** false: a tripped breaker waits for a person, as before. */

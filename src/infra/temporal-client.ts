@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../config.js';
+import { tracingClientInterceptors } from '../telemetry/tracing.js';
 import { assertTemporalReachable } from './temporal.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
 
@@ -10,5 +11,9 @@ import { temporalConnectionOptions } from './temporal-connection.js';
 export async function connectClient(address?: string): Promise<Client> {
   const options = await assertTemporalReachable(temporalConnectionOptions(address));
   const connection = await Connection.connect(options);
-  return new Client({ connection, namespace: config().temporal.namespace });
+  return new Client({
+    connection,
+    namespace: config().temporal.namespace,
+    interceptors: tracingClientInterceptors(),
+  });
 }

@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import got, { RequestError, TimeoutError } from 'got';
+import { SpanKind } from '@opentelemetry/api';
+import { withSpan } from '../telemetry/spans.js';
 import {
   OperatorError,
   OperatorHttpError,
@@ -93,8 +95,18 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('REDACTED'), text);
 
-  async function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
+  /** One span per request (README: Traces), its URL redacted as in messages; the rate limiter's wait included. */
+  function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
     const url = `${baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+    const attributes = { 'http.request.method': 'GET', 'url.full': redact(redactUrl(url)) };
+    return withSpan('operator.http GET', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const raw = await exchange(url, opts);
+      span.setAttribute('http.response.status_code', raw.status);
+      return raw;
+    });
+  }
+
+  async function exchange(url: string, opts: RequestOptions): Promise<RawResponse> {
     // Outside the mapping below: a failing limiter (its database) is not the operator's error.
     await options.rateLimiter?.acquire();
     try {

@@ -12,6 +12,7 @@ import { createImageActivities } from '../activities/images.js';
 import { createHousekeepingActivities } from '../activities/housekeeping.js';
 import { DEFAULT_HOUSEKEEPING, type HousekeepingPolicy } from '../domain/housekeeping.js';
 import type { ImageProcessorOptions } from '../images/resize.js';
+import { tracingWorkerOptions } from '../telemetry/tracing.js';
 
 const require = createRequire(import.meta.url);
 
@@ -62,6 +63,8 @@ export async function createTourImportWorker(
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflows ?? 100,
     shutdownGraceTime: '30 seconds',
+    // README: Traces — workflows, their activities and children in one trace when tracing is on.
+    ...tracingWorkerOptions(!o.bundlePath),
   });
 }
 
@@ -83,5 +86,6 @@ export async function createImageWorker(
     activities: createImageActivities({ ...deps, maxResizes: o.maxResizes }),
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 64,
     shutdownGraceTime: '30 seconds',
+    ...tracingWorkerOptions(false),
   });
 }

@@ -8,6 +8,7 @@ import { config } from '../config.js';
 import { configureSharp } from '../images/resize.js';
 import { createPixelBudget } from '../images/pixel-budget.js';
 import { logger, temporalRuntimeOptions } from '../logging.js';
+import { startTracing, stopTracing } from '../telemetry/tracing.js';
 import { createImageWorker } from './create.js';
 import type { ImageWorkerSizing } from './image-sizing.js';
 import { buildWorkerDeps } from './runtime.js';
@@ -16,6 +17,7 @@ import { measureThreadPool } from './thread-pool.js';
 export async function runImageWorker(sizing: ImageWorkerSizing): Promise<void> {
   // Before any connection: SDK and activity logs become pino JSON with workflowId, activityType and operatorId.
   Runtime.install(temporalRuntimeOptions());
+  startTracing({ serviceName: 'tour-import-image-worker', endpoint: config().tracing.endpoint });
 
   // Measured, not assumed: the size libuv gave this process (README: "Chosen defaults").
   const threadPool = await measureThreadPool(sizing.threadPoolSize + 8);
@@ -43,5 +45,6 @@ export async function runImageWorker(sizing: ImageWorkerSizing): Promise<void> {
   );
   await worker.run();
   await deps.close();
+  await stopTracing();
   logger.info('image-processing worker drained and stopped');
 }

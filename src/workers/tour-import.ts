@@ -5,11 +5,14 @@
 import { Runtime } from '@temporalio/worker';
 import { config } from '../config.js';
 import { logger, temporalRuntimeOptions } from '../logging.js';
+import { startTracing, stopTracing } from '../telemetry/tracing.js';
 import { createTourImportWorker } from './create.js';
 import { buildWorkerDeps, notificationSinks, operatorAdapters } from './runtime.js';
 
 // Before any connection: SDK, workflow and activity logs become pino JSON with workflowId and operatorId.
 Runtime.install(temporalRuntimeOptions());
+// Before the worker and its client exist: they pick their tracing interceptors up then (README: Traces).
+startTracing({ serviceName: 'tour-import-worker', endpoint: config().tracing.endpoint });
 
 const deps = await buildWorkerDeps();
 // The operators file is registered in PostgreSQL before any adapter exists: see registerOperators.
@@ -25,4 +28,5 @@ const worker = await createTourImportWorker(
 logger.info({ taskQueue: worker.options.taskQueue }, 'tour-import worker started');
 await worker.run();
 await deps.close();
+await stopTracing();
 logger.info('tour-import worker drained and stopped');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { Client, WorkflowNotFoundError, type ClientInterceptors } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createApi, type ApiOptions } from '../../src/api/app.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
@@ -58,6 +58,8 @@ export interface PipelineOptions {
   sinks?: Sink[];
   /** A prebuilt workflow bundle for the tour-import worker (a given release of the workflows). */
   tourWorkerBundle?: string;
+  /** Interceptors of the client `startImport` uses (e.g. tracing's, as the CLI's client has them). */
+  clientInterceptors?: ClientInterceptors;
 }
 
 /**
@@ -103,6 +105,9 @@ export async function startPipeline(
   await syncOperators(db.pool, configs);
   const env = await connectTestEnv();
   const taskQueue = uniqueName(`${label}-tours`);
+  const starter = options.clientInterceptors
+    ? new Client({ connection: env.connection, interceptors: options.clientInterceptors })
+    : env.client;
   const imageTaskQueue = uniqueName(`${label}-images`);
   const images = {
     widths: [1200, 600, 200],
@@ -146,7 +151,7 @@ export async function startPipeline(
     imageTaskQueue,
     configs,
     startImport(operatorId, mode, settings = {}, workflowId = uniqueName(`import-${operatorId}`)) {
-      return env.client.workflow.start(ImportOperator, {
+      return starter.workflow.start(ImportOperator, {
         taskQueue,
         workflowId,
         args: [

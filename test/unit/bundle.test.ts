@@ -26,5 +26,7 @@ describe('scripts/build-workflow-bundle.ts', () => {
     const code = await readFile(out, 'utf8');
     expect(code).toContain('ImportOperator');
     expect(code).toContain('ImportTour');
+    // Tracing's workflow interceptors are in: an image's workers trace once OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    expect(code).toContain('OpenTelemetryInboundInterceptor');
   }, 60_000);
 });
