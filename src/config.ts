@@ -255,6 +255,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
       imageMemoryMb: e.IMAGE_WORKER_MEMORY_MB,
       uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
+      /**
+       * Set but empty (compose passes an unset `${VAR:-}` so): libuv reads that as 0 and runs ONE thread,
+       * so the image worker must relaunch with its size even when that size is libuv's default.
+       */
+      uvThreadpoolSizeEmpty: env['UV_THREADPOOL_SIZE'] === '',
       sharpConcurrency: e.SHARP_CONCURRENCY,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
       metricsBind: e.WORKER_METRICS_BIND,

@@ -16,7 +16,9 @@ const sizing = sizeImageWorker(readHostLimits(), {
   threadPoolSize: workers.uvThreadpoolSize,
   memoryMb: workers.imageMemoryMb,
 });
-if (workers.uvThreadpoolSize === undefined && sizing.threadPoolSize !== LIBUV_DEFAULT_POOL_THREADS)
+// An empty UV_THREADPOOL_SIZE gave this process one thread (libuv reads it as 0): relaunch then too.
+const poolIsWrong = sizing.threadPoolSize !== LIBUV_DEFAULT_POOL_THREADS || workers.uvThreadpoolSizeEmpty;
+if (workers.uvThreadpoolSize === undefined && poolIsWrong)
   await relaunchWith({ UV_THREADPOOL_SIZE: String(sizing.threadPoolSize) });
 
 dieWithLauncher();

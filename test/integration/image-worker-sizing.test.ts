@@ -75,6 +75,17 @@ describe('image-processing worker: libuv pool and permits sized before Node star
     expect(await w.exited).toEqual({ code: 0, signal: null });
   });
 
+  it("treats an empty UV_THREADPOOL_SIZE (an unset compose variable) as unset, not as libuv's one thread", async () => {
+    const expected = sizeImageWorker(readHostLimits());
+    const w = await startWorker({ UV_THREADPOOL_SIZE: '', IMAGE_WORKER_MAX_RESIZES: '' });
+    expect(w.started.threadPool).toEqual({
+      requested: expected.threadPoolSize,
+      size: expected.threadPoolSize,
+    });
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('relaunches with a pool as large as explicit resize permits, passes SIGTERM on and exits 0', async () => {
     const w = await startWorker({ IMAGE_WORKER_MAX_RESIZES: '6' });
     expect(w.started.threadPool).toEqual({ requested: 6, size: 6 });

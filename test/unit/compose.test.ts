@@ -134,7 +134,12 @@ describe('docker-compose.yml', () => {
     }
     expect(all['worker-tours']!.environment?.['WORKFLOW_BUNDLE_PATH']).toBe('/app/dist/workflow-bundle.js');
     expect(all['worker-images']!.environment).toMatchObject({ MALLOC_ARENA_MAX: '2' });
-    expect(all['worker-images']!.environment?.['UV_THREADPOOL_SIZE']).toMatch(/^\d+$/);
+    // Empty unless set: the worker sizes its pool and permits from the container's limits (an empty value
+    // counts as unset there, see test/integration/image-worker-sizing.test.ts).
+    expect(all['worker-images']!.environment).toMatchObject({
+      UV_THREADPOOL_SIZE: '',
+      IMAGE_WORKER_MAX_RESIZES: '',
+    });
     expect(all['api']!.ports?.map((p) => p.target)).toContain(3000);
     expect(all['temporal-ui']!.ports?.map((p) => p.target)).toContain(8080);
   });
