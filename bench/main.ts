@@ -4,7 +4,6 @@
  * a fresh PostgreSQL schema and the operator simulator (child process, behind a counting proxy), then
  * writes bench/RESULTS.md. `--compare-servers` runs the full import once on each server instead.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,7 +39,12 @@ import { API_CALL_DIALECTS, apiCallsOperatorId, apiCallsPerTour, measureApiCalls
 import { figures } from './lib/figures.js';
 import { childTimings, parentTimeline } from './lib/histories.js';
 import { machine } from './lib/machine.js';
-import { startSim } from './lib/sim.js';
+import { settle, startMeasurement, type ImportContext } from './lib/rig.js';
+import { imageCacheDir, startSim } from './lib/sim.js';
+import { LOW_LOAD_OPERATOR, lowLoad, lowLoadSize } from './low-load.js';
+import { manyOperatorIds, manyOperators } from './many-operators.js';
+import { repeatRun, type RepeatRun } from './repeat.js';
+import { RSS_24MP, rss24mp, rss24mpSize } from './rss-24mp.js';
 import { SERVER_KINDS, startBenchServer, type ServerKind } from './lib/server.js';
 import { compareServers } from './compare-servers.js';
 import { canPinCpus, commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
@@ -57,7 +61,7 @@ const program = new Command()
   .name('bench')
   .option(
     '--smoke',
-    'tiny run for CI (20 tours × 2 images, 10 ms latency, 200-tour second delta, 2,000-tour scale)',
+    'tiny run for CI (20 tours × 2 images, 10 ms latency, 200-tour second delta, 2,000-tour scale, 3 × 10-tour many operators)',
   )
   .option('--tours <n>', 'tours in the catalog', Number)
   .option('--images <n>', 'images per tour', Number)
@@ -78,6 +82,14 @@ const program = new Command()
     Number,
     100,
   )
+  .option(
+    '--repeat <n>',
+    'run scenarios 1-4 (ceiling, legacy, plain, full import) N times: medians and spread',
+    Number,
+    1,
+  )
+  .option('--many-operators <n>', 'operators importing at once in the many-operators scenario', Number)
+  .option('--many-tours <n>', 'tours per operator in the many-operators scenario', Number)
   .option('--window <n>', 'ImportTour children per operator at once (operator "window")', Number, 20)
   .option('--image-slots <n>', 'IMAGE_WORKER_MAX_ACTIVITIES for the image worker')
   .option('--image-resizes <n>', 'IMAGE_WORKER_MAX_RESIZES for the image worker')
@@ -108,7 +120,7 @@ const program = new Command()
   )
   .option(
     '--skip <list>',
-    'comma-separated scenarios to skip (ceiling,legacy,plain,api-calls,delta,scale,scale-out,fairness,split)',
+    'comma-separated scenarios to skip (ceiling,legacy,plain,low-load,many-operators,rss-24mp,api-calls,delta,scale,scale-out,fairness,split)',
     '',
   )
   .option(
@@ -143,6 +155,9 @@ const o = program.opts<{
   deltaImages: number;
   callsTours: number;
   window: number;
+  repeat: number;
+  manyOperators?: number;
+  manyTours?: number;
   imageSlots?: string;
   imageResizes?: string;
   tourSlots?: string;
@@ -187,6 +202,9 @@ const size = {
   fairImages: o.fairImages ?? (smoke ? 0 : (o.images ?? 3)),
   fairRepeat: o.fairRepeat ?? (smoke ? 1 : 3),
   fairWarmTours: o.fairWarmTours ?? 300,
+  repeat: o.repeat,
+  manyOperators: o.manyOperators ?? (smoke ? 3 : 10),
+  manyTours: o.manyTours ?? (smoke ? 10 : 100),
 };
 /** The product's server settings (none with --default-server), plus any given with --server-config. */
 const serverDynamicConfig = [...(o.defaultServer ? [] : PRODUCT_DYNAMIC_CONFIG), ...(o.serverConfig ?? [])];
@@ -307,7 +325,23 @@ async function main() {
           fairSpec(`small-${f}-together-${i}`, 'small', size.fairSmall),
         ]).flat(),
       );
-  const sim = await startSim(specs);
+  // The issue 17 scenarios' catalogs: distinct seeds, so none shares photos with another catalog.
+  const low = lowLoadSize(smoke);
+  const rss = rss24mpSize(smoke);
+  if (!skip.has('low-load')) specs.push(catalogSpec(LOW_LOAD_OPERATOR, 'low-load', low.tours, low.images));
+  if (!skip.has('many-operators'))
+    specs.push(
+      ...manyOperatorIds(size.manyOperators).map((id) => catalogSpec(id, id, size.manyTours, size.images)),
+    );
+  if (!skip.has('rss-24mp'))
+    specs.push(
+      catalogSpec(RSS_24MP.operator, 'rss-24mp', rss.tours, rss.images, {
+        imageWidth: rss.width,
+        imageHeight: rss.height,
+      }),
+    );
+  const imageCache = imageCacheDir();
+  const sim = await startSim(specs, imageCache);
   cleanups.push(() => sim.close());
   const yaml = operatorsYaml(sim.operators, size.window);
   const operatorsFile = path.join(dataDir, 'operators.yaml');
@@ -316,7 +350,7 @@ async function main() {
   await syncOperators(pool, configs);
   const apiKey = (id: string) => sim.operators.find((x) => x.id === id)!.credentials.apiKey;
   const benchOp = configs.find((c) => c.id === 'bench')!;
-  log(`simulator behind counting proxy at ${sim.url}`);
+  log(`simulator behind counting proxy at ${sim.url}; painted images cached in ${imageCache}`);
 
   // --- The catalog's images, downloaded once (also warms the simulator's image cache) ------------------
   const {
@@ -337,22 +371,25 @@ async function main() {
       }),
     ),
   );
-  // The fairness catalogs' images too, where they have any: the big import's first tours (as many as it
+  // The other catalogs' images too, where they have any (otherwise the simulator paints them while the
+  // imports run and the scenario measures its CPU): the fairness big import's first tours (as many as it
   // can reach while the small one is measured) and one copy of the small catalog (copies share photos).
-  // Otherwise the simulator paints them while the imports run and the scenario measures its CPU.
-  if (!skip.has('fairness') && size.fairImages > 0) {
-    const warm = async (id: string, maxTours: number) => {
-      const op = configs.find((c) => c.id === id)!;
-      const { urls: fairUrls } = await listImages(benchAdapter(op, apiKey(id)), maxTours);
-      await Promise.all(
-        [...fairUrls].map((u) => dl(async () => void (await (await fetch(u)).arrayBuffer()))),
-      );
-      return fairUrls.size;
-    };
-    const started = performance.now();
-    const n = (await warm('big-on', size.fairWarmTours)) + (await warm('small-on-alone-0', size.fairSmall));
-    log(`fairness: ${n} images painted in advance in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  }
+  const warm = async (id: string, maxTours = Infinity) => {
+    const op = configs.find((c) => c.id === id)!;
+    const { urls: more } = await listImages(benchAdapter(op, apiKey(id)), maxTours);
+    await Promise.all([...more].map((u) => dl(async () => void (await (await fetch(u)).arrayBuffer()))));
+    return more.size;
+  };
+  const warmStarted = performance.now();
+  const warmIds = sim.operators
+    .map((x) => x.id)
+    .filter((id) => id === LOW_LOAD_OPERATOR || id === RSS_24MP.operator || id.startsWith('many-'));
+  let warmed = (await Promise.all(warmIds.map((id) => warm(id)))).reduce((a, b) => a + b, 0);
+  if (!skip.has('fairness') && size.fairImages > 0)
+    warmed += (await warm('big-on', size.fairWarmTours)) + (await warm('small-on-alone-0', size.fairSmall));
+  log(
+    `${warmed} more images painted or read from the cache in ${((performance.now() - warmStarted) / 1000).toFixed(0)} s`,
+  );
   await sim.counters(true);
   log(`catalog: ${catalogTours} tours, ${imageSlots} image slots, ${urls.size} distinct images`);
 
@@ -407,24 +444,38 @@ async function main() {
   };
   const fastest = (probes: CeilingProbe[]) =>
     probes.reduce((a, b) => (b.imagesPerSec > a.imagesPerSec ? b : a));
-  if (!skip.has('ceiling')) {
+  /**
+   * The probes sized to the machine: images in flight 1, 2, 4 … up to twice the cores, with libuv's pool
+   * at twice the cores (at least its default 4) for both sharp concurrencies; then the pool at the core
+   * count, for comparison, at the two widest.
+   */
+  const runCeiling = async (rep: number) => {
+    const cores = os.availableParallelism();
+    const wide = Math.max(4, 2 * cores);
+    const inflights = [1];
+    while (inflights[inflights.length - 1] < 2 * cores) inflights.push(inflights[inflights.length - 1] * 2);
+    const at = (sharpConcurrency: number, inflight: number) => ({ sharpConcurrency, inflight });
+    const plan = smoke
+      ? [{ uv: 4, combos: [at(1, 2), at(2, 2)] }]
+      : [
+          { uv: wide, combos: [1, 2].flatMap((sc) => inflights.map((n) => at(sc, n))) },
+          ...(cores < wide ? [{ uv: cores, combos: inflights.slice(-2).map((n) => at(1, n)) }] : []),
+        ];
     const probes: CeilingProbe[] = [];
-    for (const uv of smoke ? [4] : [4, 2]) {
-      const combos = smoke
-        ? [
-            { sharpConcurrency: 1, inflight: 2 },
-            { sharpConcurrency: 2, inflight: 2 },
-          ]
-        : uv === 4
-          ? [1, 2].flatMap((sc) => [1, 2, 4].map((inflight) => ({ sharpConcurrency: sc, inflight })))
-          : [2, 4].map((inflight) => ({ sharpConcurrency: 1, inflight }));
+    for (const { uv, combos } of plan) {
       log(`ceiling: UV_THREADPOOL_SIZE=${uv}, ${combos.length} combinations on ${ceilingSample} images`);
-      probes.push(...(await probeCeiling(String(uv), uv, combos)));
+      probes.push(...(await probeCeiling(`${uv}-${rep}`, uv, combos)));
     }
     const top = fastest(probes);
+    log(
+      `ceiling: best ${top.imagesPerSec.toFixed(2)} images/s at UV ${top.uvThreads}, ${top.inflight} in flight`,
+    );
+    return { probes, best: top };
+  };
+  if (!skip.has('ceiling')) {
+    report.ceiling = await runCeiling(1);
+    const top = report.ceiling.best;
     best = { uvThreads: top.uvThreads, sharpConcurrency: top.sharpConcurrency, inflight: top.inflight };
-    report.ceiling = { probes, best: top };
-    log(`ceiling: best ${top.imagesPerSec.toFixed(2)} images/s at ${JSON.stringify(best)}`);
   }
 
   const jobBase = {
@@ -527,19 +578,9 @@ async function main() {
     settings: Record<string, unknown>,
     ctx: ImportContext = single,
   ) => {
-    const { workers, pool, client, serverPid } = ctx;
-    settle();
-    for (const w of workers) w.resetPeak();
-    await sim.counters(true);
-    const resized0 = await countResized(pool);
-    const cpu0 = {
-      w: workers.map((w) => w.cpuMs()),
-      server: treeCpuMs(serverPid),
-      pg: commCpuMs('postgres'),
-      sim: treeCpuMs(sim.pid),
-    };
+    const { pool, client } = ctx;
+    const stop = await startMeasurement(ctx, sim);
     const startedAt = new Date(Date.now() - 1000);
-    const t0 = performance.now();
     const workflowId = `bench-${name}-${randomBytes(3).toString('hex')}`;
     const handle = await client.workflow.start('ImportOperator', {
       taskQueue: 'tour-import',
@@ -547,15 +588,7 @@ async function main() {
       args: [{ operatorId, mode, settings: { window: size.window, ...settings } }],
     });
     const result = (await handle.result()) as ImportOperatorResult;
-    const wallMs = performance.now() - t0;
-    const cpu = {
-      w: workers.map((w, i) => w.cpuMs() - cpu0.w[i]),
-      server: treeCpuMs(serverPid) - cpu0.server,
-      pg: Math.max(0, commCpuMs('postgres') - cpu0.pg),
-      sim: treeCpuMs(sim.pid) - cpu0.sim,
-    };
-    const counters = await sim.counters(true);
-    const resized = (await countResized(pool)) - resized0;
+    const { wallMs, resized, usage } = await stop();
     await new Promise((r) => setTimeout(r, 1500)); // visibility is eventually consistent
     const latenciesMs: number[] = [];
     let children = 0;
@@ -621,17 +654,12 @@ async function main() {
           // Scale starts no children: its per-tour figures are per listed (unchanged) tour.
           tours: operatorId === 'scale' ? result.progress.listed : done,
           imageSlots: childImages,
-          downloads: counters.image200,
+          downloads: usage.counters.image200,
           resizes: resized,
           latenciesMs,
         },
         {
-          processCpuMs: Object.fromEntries(ctx.names.map((n, i) => [n, cpu.w[i]])),
-          peakRssMb: Object.fromEntries(workers.map((w, i) => [ctx.names[i], w.peakRssMb()])),
-          serverCpuMs: cpu.server,
-          pgCpuMs: cpu.pg,
-          simCpuMs: cpu.sim,
-          counters,
+          ...usage,
           children,
           listed: result.progress.listed,
           unchanged: result.progress.unchanged,
@@ -649,6 +677,92 @@ async function main() {
     throw new Error(`full import did not complete cleanly: ${JSON.stringify(full.result)}`);
   report.tourImport = { ...full.figures, runs: full.runs };
   log(`tour-import: ${full.figures.toursPerSec.toFixed(2)} tours/s, ${full.result.message}`);
+
+  /** A fresh schema (migrated, operators synced) and blob folder, to import the catalog once more. */
+  const freshStore = async (label: string) => {
+    const freshSchema = `${schema}_${label.replace(/\W+/g, '_')}`;
+    await migrate(databaseUrl, freshSchema);
+    const freshPool = createPool(databaseUrl, freshSchema, 4);
+    cleanups.push(async () => {
+      await freshPool.query(`DROP SCHEMA ${pg.escapeIdentifier(freshSchema)} CASCADE`);
+      await freshPool.end();
+    });
+    await syncOperators(freshPool, configs);
+    const blobDir = path.join(dataDir, `blobs-${label}`);
+    return {
+      pool: freshPool,
+      blobDir,
+      env: (e: Record<string, string>) => ({ ...e, DATABASE_SCHEMA: freshSchema, BLOB_DIR: blobDir }),
+    };
+  };
+
+  /** A tour-import and an image-processing worker with `env` applied, logging to worker-<kind>-<suffix>.log. */
+  const startPair = async (
+    env: (e: Record<string, string>) => Record<string, string>,
+    suffix: string,
+    imageCpu?: string,
+  ) => {
+    const pair = await Promise.all([
+      startWorker('tour-import', env(workerEnv), path.join(dataDir, `worker-tour-import-${suffix}.log`)),
+      startWorker(
+        'image-processing',
+        env(imageEnv),
+        path.join(dataDir, `worker-image-processing-${suffix}.log`),
+        imageCpu,
+      ),
+    ]);
+    cleanups.push(() => Promise.all(pair.map((w) => w.stop())));
+    return pair;
+  };
+  /** The figures of an import that must complete with no tour failed. */
+  const cleanImport = async (name: string, operatorId: string, settings = {}, ctx = single) => {
+    const run = await measureImport(name, operatorId, 'full', settings, ctx);
+    if (run.result.status !== 'completed' || run.result.progress.failed > 0)
+      throw new Error(`${name} did not complete cleanly: ${JSON.stringify(run.result)}`);
+    return run.figures;
+  };
+
+  // --- 4c. low load: one operator, window 2 -------------------------------------------------------------
+  if (!skip.has('low-load'))
+    report.lowLoad = await lowLoad({
+      smoke,
+      log,
+      plain: (window) =>
+        baseline('low load: plain', 'bench/plain.ts', {
+          ...plainJob(best),
+          operatorId: LOW_LOAD_OPERATOR,
+          apiKey: apiKey(LOW_LOAD_OPERATOR),
+          maxTours: low.tours,
+          tourConcurrency: window,
+        }),
+      tourImport: (window) => cleanImport('low load: tour-import', LOW_LOAD_OPERATOR, { window }),
+    });
+
+  // --- 4d. many operators at once, each within its own window --------------------------------------------
+  if (!skip.has('many-operators'))
+    report.manyOperators = await manyOperators({
+      size: { operators: size.manyOperators, tours: size.manyTours, images: size.images },
+      window: size.window,
+      ctx: single,
+      sim,
+      log,
+      plain: (ids) =>
+        baseline('many operators: plain', 'bench/plain.ts', {
+          ...plainJob(best),
+          maxTours: size.manyTours,
+          catalogs: ids.map((id) => ({ operatorId: id, apiKey: apiKey(id) })),
+        }),
+    });
+
+  // --- 4e. the image worker's peak RSS on 24 MP sources ---------------------------------------------------
+  if (!skip.has('rss-24mp'))
+    report.rss24mp = await rss24mp({
+      smoke,
+      log,
+      defaults: !(o.imageSlots || o.imageResizes || o.uvThreads || o.sharpConcurrency || o.mallocArenaMax),
+      imageWorkerLog: workers[1].logFile,
+      run: () => cleanImport('24 MP: tour-import', RSS_24MP.operator),
+    });
 
   // --- 4b. operator API calls per full import, per dialect ---------------------------------------------
   if (!skip.has('api-calls')) {
@@ -719,24 +833,6 @@ async function main() {
       `scale: ${(scale.figures.wallMs / 1000).toFixed(1)} s, ${scale.runs.length} run(s), ${scale.result.message}`,
     );
   }
-
-  /** A fresh schema (migrated, operators synced) and blob folder, to import the catalog once more. */
-  const freshStore = async (label: string) => {
-    const freshSchema = `${schema}_${label.replace(/\W+/g, '_')}`;
-    await migrate(databaseUrl, freshSchema);
-    const freshPool = createPool(databaseUrl, freshSchema, 4);
-    cleanups.push(async () => {
-      await freshPool.query(`DROP SCHEMA ${pg.escapeIdentifier(freshSchema)} CASCADE`);
-      await freshPool.end();
-    });
-    await syncOperators(freshPool, configs);
-    const blobDir = path.join(dataDir, `blobs-${label}`);
-    return {
-      pool: freshPool,
-      blobDir,
-      env: (e: Record<string, string>) => ({ ...e, DATABASE_SCHEMA: freshSchema, BLOB_DIR: blobDir }),
-    };
-  };
 
   // --- 8a. fairness on the product's server (`matching.enableFairness=true`): the single workers -------
   const fairness: FairnessPhase[] = [];
@@ -847,15 +943,7 @@ async function main() {
     });
     cleanups.push(() => defaultServer.stop());
     const env = (e: Record<string, string>) => ({ ...e, TEMPORAL_ADDRESS: defaultServer.address });
-    const fw = await Promise.all([
-      startWorker('tour-import', env(workerEnv), path.join(dataDir, 'worker-tour-import-default.log')),
-      startWorker(
-        'image-processing',
-        env(imageEnv),
-        path.join(dataDir, 'worker-image-processing-default.log'),
-      ),
-    ]);
-    cleanups.push(() => Promise.all(fw.map((w) => w.stop())));
+    const fw = await startPair(env, 'default');
     const fc = await Connection.connect({ address: defaultServer.address });
     cleanups.push(() => fc.close());
     fairness.push(
@@ -899,16 +987,7 @@ async function main() {
     log(`split: plain on CPU ${imageCpu}`);
     const plain = await baseline('plain (1 core)', 'bench/plain.ts', plainJob(ceiling), imageCpu);
     const store = await freshStore('split');
-    const sw = await Promise.all([
-      startWorker('tour-import', store.env(workerEnv), path.join(dataDir, 'worker-tour-import-split.log')),
-      startWorker(
-        'image-processing',
-        store.env(imageEnv),
-        path.join(dataDir, 'worker-image-processing-split.log'),
-        imageCpu,
-      ),
-    ]);
-    cleanups.push(() => Promise.all(sw.map((w) => w.stop())));
+    const sw = await startPair(store.env, 'split', imageCpu);
     log(`split: full import of ${size.tours} tours, image worker on CPU ${imageCpu}`);
     const split = await measureImport(
       'split (image worker on 1 core)',
@@ -1034,6 +1113,36 @@ async function main() {
     return phase;
   }
 
+  // --- --repeat: scenarios 1-4 again, the full import on a fresh schema, blob folder and workers ---------
+  // Last, once the single workers have stopped: they poll the same task queue and would take the imports.
+  const repeats: RepeatRun[] = [
+    repeatRun({
+      ceiling: report.ceiling?.best,
+      legacy: report.legacy,
+      plain: report.plain,
+      tourImport: full.figures,
+    }),
+  ];
+  for (let i = 2; i <= size.repeat; i++) {
+    log(`repeat ${i} of ${size.repeat}: scenarios 1-4`);
+    const ceiling = skip.has('ceiling') ? undefined : (await runCeiling(i)).best;
+    const legacy = skip.has('legacy')
+      ? undefined
+      : await baseline('legacy', 'bench/legacy/run.ts', { maxTours: legacyTours });
+    const plain = skip.has('plain') ? undefined : await baseline('plain', 'bench/plain.ts', plainJob(best));
+    log(
+      `repeat ${i}: legacy ${legacy?.toursPerSec.toFixed(2)}, plain ${plain?.toursPerSec.toFixed(2)} tours/s`,
+    );
+    const store = await freshStore(`repeat-${i}`);
+    const pair = await startPair(store.env, `repeat-${i}`);
+    const ctx = { workers: pair, names: pair.map((w) => w.kind), pool: store.pool, client, serverPid };
+    const tourImport = await cleanImport('full', 'bench', {}, ctx);
+    await Promise.all(pair.map((w) => w.stop()));
+    repeats.push(repeatRun({ ceiling, legacy, plain, tourImport }));
+    log(`repeat ${i}: tour-import ${tourImport.toursPerSec.toFixed(2)} tours/s`);
+  }
+  if (size.repeat > 1) report.repeats = repeats;
+
   const out = o.out ?? defaultOut;
   report.machine.loadavg = `${report.machine.loadavg} at start, ${os
     .loadavg()
@@ -1069,26 +1178,4 @@ async function listImages(adapter: OperatorAdapter, maxTours: number) {
     pos = page.next;
   }
   return { tours, imageSlots, urls };
-}
-
-/**
- * Writes out the files earlier scenarios left in the page cache before the next one is measured:
- * the product fsyncs every blob it stores, and would otherwise pay for flushing the baselines' output.
- */
-function settle(): void {
-  execFileSync('sync');
-}
-
-interface ImportContext {
-  workers: WorkerProcess[];
-  /** Report label per worker process (its kind, or kind#n when several run). */
-  names: string[];
-  pool: pg.Pool;
-  client: Client;
-  serverPid: number;
-}
-
-async function countResized(pool: pg.Pool): Promise<number> {
-  const { rows } = await pool.query('SELECT count(DISTINCT sha256)::int AS n FROM asset_variants');
-  return rows[0].n;
 }

@@ -2,7 +2,8 @@
  * Scenario 3, plain: the straightforward concurrent script one would write without durability — p-limit
  * windows for tours, downloads and resizes, downloads deduplicated by URL and resizes by content hash
  * (as the product does), each tour taken from its listing record or its detail call as the product takes
- * it, one upsert per tour. No retries, no checkpoints.
+ * it, one upsert per tour. No retries, no checkpoints. With `catalogs`, several operators' catalogs at once
+ * (the many-operators scenario), each within its own tour window, sharing the download and resize limits.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { createPool } from '../src/db/pool.js';
+import type { OperatorAdapter } from '../src/operators/types.js';
 import { configureSharp, createImageProcessor, type VariantSink } from '../src/images/resize.js';
 import {
   FORMATS,
@@ -29,11 +31,11 @@ interface PlainJob extends JobSpec {
   downloadConcurrency: number;
   resizeConcurrency: number;
   sharpConcurrency: number;
+  catalogs?: { operatorId: string; apiKey: string }[];
 }
 
 const job = jobFromEnv<PlainJob>();
-const op = parseOps(job.operatorsYaml).find((o) => o.id === job.operatorId)!;
-const adapter = benchAdapter(op, job.apiKey);
+const ops = parseOps(job.operatorsYaml);
 const pool = createPool(job.databaseUrl, job.schema, job.tourConcurrency);
 await pool.query(`CREATE TABLE IF NOT EXISTS bench_plain_tours (
   operator_id text NOT NULL, external_id text NOT NULL, title text, data jsonb NOT NULL, images jsonb NOT NULL,
@@ -43,7 +45,6 @@ const processor = createImageProcessor({ widths: WIDTHS, formats: FORMATS, maxPi
 rmSync(job.outDir, { recursive: true, force: true });
 mkdirSync(job.outDir, { recursive: true });
 
-const tourLimit = pLimit(job.tourConcurrency);
 const downloadLimit = pLimit(job.downloadConcurrency);
 const resizeLimit = pLimit(job.resizeConcurrency);
 const downloads = new Map<string, Promise<{ sha256: string; bytes: Buffer }>>();
@@ -87,7 +88,7 @@ function resize(sha256: string, bytes: Buffer) {
 }
 
 const latenciesMs: number[] = [];
-async function importTour(entry: ActiveEntry) {
+async function importTour(adapter: OperatorAdapter, entry: ActiveEntry) {
   const started = performance.now();
   const tour = await tourFromListing(adapter, entry);
   if (!tour) return;
@@ -108,20 +109,31 @@ async function importTour(entry: ActiveEntry) {
   latenciesMs.push(performance.now() - started);
 }
 
+/** One catalog's first `maxTours` tours, `tourConcurrency` at a time. */
+async function importCatalog(operatorId: string, apiKey: string) {
+  const adapter = benchAdapter(
+    ops.find((o) => o.id === operatorId)!,
+    apiKey,
+  );
+  const tourLimit = pLimit(job.tourConcurrency);
+  const work: Promise<void>[] = [];
+  let position: string | undefined;
+  let listed = 0;
+  do {
+    const page = await adapter.listPage(position, { mode: 'full', pageSize: 500 });
+    for (const e of page.entries) {
+      if (e.kind !== 'active' || listed >= job.maxTours) continue;
+      listed++;
+      work.push(tourLimit(() => importTour(adapter, e)));
+    }
+    position = page.next;
+  } while (position !== undefined && listed < job.maxTours);
+  await Promise.all(work);
+}
+
 const t0 = performance.now();
-const work: Promise<void>[] = [];
-let position: string | undefined;
-let listed = 0;
-do {
-  const page = await adapter.listPage(position, { mode: 'full', pageSize: 500 });
-  for (const e of page.entries) {
-    if (e.kind !== 'active' || listed >= job.maxTours) continue;
-    listed++;
-    work.push(tourLimit(() => importTour(e)));
-  }
-  position = page.next;
-} while (position !== undefined && listed < job.maxTours);
-await Promise.all(work);
+const catalogs = job.catalogs ?? [{ operatorId: job.operatorId, apiKey: job.apiKey }];
+await Promise.all(catalogs.map((c) => importCatalog(c.operatorId, c.apiKey)));
 const wallMs = performance.now() - t0;
 await pool.end();
 rmSync(job.outDir, { recursive: true, force: true });

@@ -5,6 +5,11 @@ import type { CeilingProbe } from './ceiling.js';
 import { apiCallsPerTour, type ApiCallFigures } from './lib/api-calls.js';
 import type { Counters } from './lib/sim-child.js';
 import { fmt } from './lib/stats.js';
+import { addedP50Ms, type LowLoadFigures } from './low-load.js';
+import type { ManyOperatorsFigures } from './many-operators.js';
+import { orchestrationCpuMsPerTour, issue17Sections, pct } from './report-sections.js';
+import { spread, type RepeatRun } from './repeat.js';
+import type { Rss24mpFigures } from './rss-24mp.js';
 
 export interface PipelineFigures {
   name: string;
@@ -82,6 +87,11 @@ export interface BenchReport {
     plain: PipelineFigures;
     tourImport: PipelineFigures;
   };
+  /** `--repeat N`: scenarios 1-4 of every run (the first is the one the tables show). */
+  repeats?: RepeatRun[];
+  lowLoad?: LowLoadFigures;
+  manyOperators?: ManyOperatorsFigures;
+  rss24mp?: Rss24mpFigures;
 }
 
 export type DeltaFigures = PipelineFigures & { changedTours: number; changedImages: number };
@@ -155,7 +165,10 @@ const runs = (median: number, all?: number[]) =>
   `${fmt(median / 1000, 1)} s${all && all.length > 1 ? ` (${all.map((v) => fmt(v / 1000, 1)).join(' / ')})` : ''}`;
 
 /** The throughput table: the ceiling's best probe, then one row per pipeline run. */
-function throughputTable(ceiling: CeilingProbe | undefined, runs: (PipelineFigures | undefined)[]): string[] {
+export function throughputTable(
+  ceiling: CeilingProbe | undefined,
+  runs: (PipelineFigures | undefined)[],
+): string[] {
   const L = [
     '| scenario | tours | wall | tours/s | image slots/s | resizes/s | downloads | p50 / p95 per tour | worker CPU / tour | server CPU / tour | PostgreSQL CPU / tour | peak RSS |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -307,30 +320,92 @@ function render(r: BenchReport): string {
   L.push('## Ratios and targets', '');
   L.push('| ratio | measured | target | met? |');
   L.push('|---|---|---|---|');
-  const row = (name: string, v: number | undefined, target: string, ok: (v: number) => boolean) =>
-    L.push(
-      `| ${name} | ${v === undefined || !Number.isFinite(v) ? 'n/a' : fmt(v, 3)} | ${target} | ${
-        v === undefined || !Number.isFinite(v) ? 'not measured' : ok(v) ? 'yes' : '**no**'
-      } |`,
-    );
+  /** A ratio row; `note` follows the figure in its cell; no `ok` means no target on this machine. */
+  const row = (
+    name: string,
+    v: number | undefined,
+    target: string,
+    ok?: (v: number) => boolean,
+    note = '',
+  ) => {
+    const measured = v !== undefined && Number.isFinite(v);
+    const met = !measured ? 'not measured' : !ok ? '–' : ok(v) ? 'yes' : '**no**';
+    L.push(`| ${name} | ${measured ? `${fmt(v, 3)}${note}` : 'n/a'} | ${target} | ${met} |`);
+  };
   const ti = r.tourImport;
-  row(
+  /** With `--repeat`, the ratios of scenarios 1-4 are the medians of the runs, their spread beside them. */
+  const repeated = (key: 'overCeiling' | 'overLegacy' | 'overPlain', single: number | undefined) => {
+    const sp = r.repeats && r.repeats.length > 1 ? spread(r.repeats, key) : undefined;
+    return sp
+      ? ([sp.median, ` (median of ${sp.runs.length}; ${fmt(sp.min, 3)}–${fmt(sp.max, 3)})`] as const)
+      : ([single, ''] as const);
+  };
+  const ratio = (
+    name: string,
+    key: 'overCeiling' | 'overLegacy' | 'overPlain',
+    single: number | undefined,
+    target: string,
+    ok: (v: number) => boolean,
+  ) => {
+    const [v, note] = repeated(key, single);
+    row(name, v, target, ok, note);
+  };
+  ratio(
     'tour-import ÷ ceiling (resizes/s)',
+    'overCeiling',
     ti && r.ceiling && ti.resizesPerSec / r.ceiling.best.imagesPerSec,
     '≥ 0.85',
     (v) => v >= 0.85,
   );
-  row(
+  ratio(
     'tour-import ÷ legacy (tours/s)',
+    'overLegacy',
     ti && r.legacy && ti.toursPerSec / r.legacy.toursPerSec,
     '≥ 5',
     (v) => v >= 5,
   );
-  row(
+  ratio(
     'tour-import ÷ plain (tours/s)',
+    'overPlain',
     ti && r.plain && ti.toursPerSec / r.plain.toursPerSec,
     '≥ 0.9',
     (v) => v >= 0.9,
+  );
+  row(
+    'orchestration CPU per changed tour, ms',
+    ti && orchestrationCpuMsPerTour(ti),
+    '≤ 25',
+    (v) => v <= 25,
+    ' (tour worker + Temporal server + PostgreSQL, full import)',
+  );
+  const ll = r.lowLoad;
+  row(
+    'added latency per tour vs plain at low load, p50 ms',
+    ll && addedP50Ms(ll),
+    '≤ 60',
+    (v) => v <= 60,
+    ll ? ` (CPU busy: plain ${pct(ll.plainBusy)}, tour-import ${pct(ll.tourImportBusy)})` : '',
+  );
+  const mo = r.manyOperators;
+  row(
+    'many operators ÷ plain (tours/s)',
+    mo && mo.tourImport.toursPerSec / mo.plain.toursPerSec,
+    '≥ 0.88',
+    (v) => v >= 0.88,
+  );
+  row(
+    'many operators ÷ ceiling (resizes/s)',
+    mo && r.ceiling && mo.tourImport.resizesPerSec / r.ceiling.best.imagesPerSec,
+    '– (none on this machine)',
+  );
+  const big = r.rss24mp;
+  row(
+    'image worker peak RSS at 24 MP, MB',
+    big?.peakRssMb,
+    '≤ 512',
+    (v) => v <= 512,
+    (big && big.width * big.height < 24_000_000 ? ` (${big.width}×${big.height} sources, not 24 MP)` : '') +
+      (big && !big.defaults ? ' (**not** the defaults: image-worker knobs were given)' : ''),
   );
   row(
     `delta time ÷ full time, ${r.catalog.tours}-tour catalog`,
@@ -552,7 +627,8 @@ function render(r: BenchReport): string {
     }
     L.push('');
   }
-  if (s.imageWidth * s.imageHeight < 24_000_000) {
+  L.push(...issue17Sections(r));
+  if (s.imageWidth * s.imageHeight < 24_000_000 && !r.rss24mp) {
     L.push('## Not yet measured', '');
     L.push(
       '- **24-megapixel RSS**: this run used the catalog size above; run `npm run bench -- --image-size 6000x4000 ' +

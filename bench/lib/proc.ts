@@ -105,3 +105,19 @@ export function resetPeakRss(root: number): void {
     }
   }
 }
+
+/** The machine's CPU time so far (/proc/stat, all cores, in ticks): busy and in all. */
+function machineTicks(): { busy: number; total: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total }; // idle and iowait are not busy
+}
+
+/** Starts measuring the whole machine's busy share (every process, ours or not); call the result to read it. */
+export function busyShare(): () => number {
+  const t0 = machineTicks();
+  return () => {
+    const t1 = machineTicks();
+    return (t1.busy - t0.busy) / Math.max(1, t1.total - t0.total);
+  };
+}

@@ -27,7 +27,11 @@ export type SimRequest =
   | { id: number; cmd: 'close' };
 
 const specs = JSON.parse(process.argv[2] ?? '[]') as OperatorSpecInput[];
-const sim = await startSimulator({ operators: specs, imageCacheBytes: 1024 * 1024 * 1024 });
+const sim = await startSimulator({
+  operators: specs,
+  imageCacheBytes: 1024 * 1024 * 1024,
+  imageCacheDir: process.argv[3] || undefined,
+});
 const counters: Counters = { api: 0, image200: 0, image304: 0, imageOther: 0, imageBytes: 0 };
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 

@@ -1,5 +1,8 @@
 /** The operator simulator in a child process (bench/lib/sim-child.ts), driven over IPC. */
 import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { stopChild } from '../../src/infra/dev-server.js';
 import type { OperatorInfo } from '../../src/simulator/operator.js';
@@ -20,9 +23,25 @@ export interface SimHandle {
   close(): Promise<void>;
 }
 
-export async function startSim(specs: OperatorSpecInput[]): Promise<SimHandle> {
-  const child = fork(path.join(ROOT, 'bench/lib/sim-child.ts'), [JSON.stringify(specs)], {
+/**
+ * Where the simulator keeps the images it paints between runs: a picture is a function of its key (the
+ * catalog's seed, image id and revision, and the size), so one folder per version of the painter.
+ */
+export function imageCacheDir(): string {
+  const painter = readFileSync(path.join(ROOT, 'src/simulator/images.ts'));
+  const version = createHash('sha256').update(painter).digest('hex').slice(0, 16);
+  return path.join(os.homedir(), '.cache', 'tour-import', 'bench-images', version);
+}
+
+/**
+ * The simulator with its images cached on disk in `cacheDir` (none: painted every run), painting on
+ * libuv threads sized to the machine (two per core, as the image worker) so a cold catalog paints in parallel.
+ */
+export async function startSim(specs: OperatorSpecInput[], cacheDir?: string): Promise<SimHandle> {
+  const uv = String(Math.max(4, 2 * os.availableParallelism()));
+  const child = fork(path.join(ROOT, 'bench/lib/sim-child.ts'), [JSON.stringify(specs), cacheDir ?? ''], {
     execArgv: ['--import', 'tsx'],
+    env: { ...process.env, UV_THREADPOOL_SIZE: uv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ url: string; operators: OperatorInfo[] }>((resolve, reject) => {

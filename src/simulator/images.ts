@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { prng } from './hash.js';
 import { SizedLru } from './lru.js';
@@ -25,7 +27,14 @@ export class ImageGenerator {
   /** Concurrent requests for the same image wait for one encode instead of starting their own. */
   private readonly pending = new Map<string, Promise<EncodedImage>>();
 
-  constructor(maxCacheBytes = 256 * 1024 * 1024) {
+  /**
+   * `diskDir`: painted images are also kept there as files and read back instead of painted again
+   * (the bench's catalogs, between runs); a picture depends on its key alone.
+   */
+  constructor(
+    maxCacheBytes = 256 * 1024 * 1024,
+    private readonly diskDir?: string,
+  ) {
     this.cache = new SizedLru(maxCacheBytes);
   }
 
@@ -35,7 +44,7 @@ export class ImageGenerator {
     if (hit) return hit;
     let p = this.pending.get(k);
     if (!p) {
-      p = paint(key).then((bytes) => {
+      p = this.paintOrRead(key).then((bytes) => {
         const img = { bytes, etag: `"${createHash('sha1').update(bytes).digest('base64url')}"` };
         this.cache.set(k, img, bytes.length);
         return img;
@@ -44,6 +53,19 @@ export class ImageGenerator {
       this.pending.set(k, p);
     }
     return p;
+  }
+
+  private async paintOrRead(key: ImageKey): Promise<Buffer> {
+    if (!this.diskDir) return paint(key);
+    const file = path.join(this.diskDir, `${key.seed}-${key.width}x${key.height}.jpg`);
+    const cached = await readFile(file).catch(() => undefined);
+    if (cached) return cached;
+    const bytes = await paint(key);
+    await mkdir(this.diskDir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+    return bytes;
   }
 }
 

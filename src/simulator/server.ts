@@ -20,6 +20,8 @@ export interface SimulatorOptions {
   operators?: OperatorSpecInput[];
   /** Bound on cached encoded images. */
   imageCacheBytes?: number;
+  /** Keeps painted images as files here too, and reads them back instead of painting them again. */
+  imageCacheDir?: string;
   logger?: boolean;
 }
 
@@ -51,7 +53,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   if (ids.size !== specs.length) throw new Error('Operator ids must be unique');
 
   const clock = new MonotonicClock();
-  const images = new ImageGenerator(options.imageCacheBytes);
+  const images = new ImageGenerator(options.imageCacheBytes, options.imageCacheDir);
   const held = new Set<ServerResponse>();
   const operators = new Map(specs.map((s) => [s.id, new SimOperator(s, clock, images, held)]));
 
