@@ -41,39 +41,51 @@ interface ResolveOptions {
   log?: (line: string) => void;
 }
 
-export function resolveTemporalServer(o: ResolveOptions = {}): Promise<string> {
+/** One of the server's binaries: built from go.temporal.io/server at the server's version, cached. */
+function resolveServerBinary(
+  b: { name: string; cacheName: string; label: string; what: string; module: string },
+  explicit: { path: string | undefined; variable: string },
+  o: ResolveOptions,
+): Promise<string> {
   return resolveGoBinary(
     {
-      name: 'server',
-      cacheName: 'temporal-server',
-      searchPath: false,
-      label: 'the Temporal server',
-      module: SERVER_MODULE,
+      ...b,
+      searchPath: false, // generic names (`server`, `sql`): never take one from PATH
       version: TEMPORAL_SERVER_VERSION,
-      explicit: { path: config().temporal.serverPath, variable: 'TEMPORAL_SERVER_PATH' },
+      explicit,
       cacheDir: config().temporal.cliCacheDir,
-      howToGetOne: howToGetOne('Temporal server', SERVER_MODULE, 'TEMPORAL_SERVER_PATH'),
+      howToGetOne: howToGetOne(b.what, b.module, explicit.variable),
       build: o.build,
     },
     o.log,
   );
 }
 
+export function resolveTemporalServer(o: ResolveOptions = {}): Promise<string> {
+  return resolveServerBinary(
+    {
+      name: 'server',
+      cacheName: 'temporal-server',
+      label: 'the Temporal server',
+      what: 'Temporal server',
+      module: SERVER_MODULE,
+    },
+    { path: config().temporal.serverPath, variable: 'TEMPORAL_SERVER_PATH' },
+    o,
+  );
+}
+
 export function resolveTemporalSqlTool(o: ResolveOptions = {}): Promise<string> {
-  return resolveGoBinary(
+  return resolveServerBinary(
     {
       name: 'sql',
       cacheName: 'temporal-sql-tool',
-      searchPath: false,
       label: "the Temporal server's SQL tool",
+      what: 'Temporal SQL tool',
       module: SQL_TOOL_MODULE,
-      version: TEMPORAL_SERVER_VERSION,
-      explicit: { path: config().temporal.sqlToolPath, variable: 'TEMPORAL_SQL_TOOL_PATH' },
-      cacheDir: config().temporal.cliCacheDir,
-      howToGetOne: howToGetOne('Temporal SQL tool', SQL_TOOL_MODULE, 'TEMPORAL_SQL_TOOL_PATH'),
-      build: o.build,
     },
-    o.log,
+    { path: config().temporal.sqlToolPath, variable: 'TEMPORAL_SQL_TOOL_PATH' },
+    o,
   );
 }
 

@@ -36,24 +36,12 @@ export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
       namespace: 'default',
       logFile: path.join(dir, 'temporal.log'),
     };
-    let server = await startTemporalServer(options);
-    return {
-      kind: 'server on PostgreSQL',
-      get address() {
-        return server.address;
-      },
-      get child() {
-        return server.child;
-      },
-      kill9: () => kill9(server.child),
-      restart: async () => {
-        server = await startServerProcess(options);
-      },
-      stop: async () => {
-        await server.stop();
-        await dropDatabases(production.postgresUrl, [databases.main, databases.visibility]);
-      },
-    };
+    return restartable(
+      'server on PostgreSQL',
+      await startTemporalServer(options),
+      () => startServerProcess(options),
+      () => dropDatabases(production.postgresUrl, [databases.main, databases.visibility]),
+    );
   }
   const options = {
     cli: await resolveTemporalCli(),
@@ -63,9 +51,25 @@ export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
     readyTimeoutMs: 120_000,
     dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
   };
-  let server = await startDevServer(options);
+  return restartable('dev server on SQLite', await startDevServer(options), () => startDevServer(options));
+}
+
+interface Running {
+  address: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Wraps a started server so a test can kill it and start it again the same way (`again`). */
+function restartable(
+  kind: string,
+  first: Running,
+  again: () => Promise<Running>,
+  afterStop: () => Promise<void> = async () => {},
+): OwnTemporal {
+  let server = first;
   return {
-    kind: 'dev server on SQLite',
+    kind,
     get address() {
       return server.address;
     },
@@ -74,9 +78,12 @@ export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
     },
     kill9: () => kill9(server.child),
     restart: async () => {
-      server = await startDevServer(options);
+      server = await again();
     },
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      await afterStop();
+    },
   };
 }
 
