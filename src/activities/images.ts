@@ -11,11 +11,21 @@ import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
 import { inActiveSpan, withSpan } from '../telemetry/spans.js';
+import * as tours from '../db/tours.js';
+import { RETRY_ALONE, settledAsset, type FetchedImage, type ImageOutcome } from '../domain/tour-images.js';
+import { alreadyImported, imagesToImport, persistStagedTour } from './staged-tour.js';
+
+export type { ImageOutcome } from '../domain/tour-images.js';
 
 export interface ImageDeps {
   pool: Pool;
   store: BlobStore;
-  images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
+  images: {
+    maxBytes: number;
+    allowPrivateHosts: readonly string[];
+    /** See IMAGE_RECHECK_MINUTES (importStagedTour takes recently checked images as they are). */
+    recheckAfterMs?: number;
+  } & ImageProcessorOptions;
   /**
    * Images decoded and encoded at once. Activity slots can be many more: most of an image's time is
    * spent waiting on its download, so slots cover the latency and this bounds the CPU work.
@@ -31,10 +41,20 @@ export interface ImportedImage {
   resized: boolean;
 }
 
-/** What became of one image of a batch: its hash, or the failure that a retry may or may not fix. */
-export type ImageOutcome =
-  | { url: string; sha256: string }
-  | { url: string; failure: { type: string; message: string; retryable: boolean } };
+/**
+ * What importStagedTour came to: the tour stored (or nothing to store), or, when some images failed for
+ * a reason a retry may fix, the tour's images and their outcomes for the workflow to retry those alone
+ * and persist; `not-staged` when the listing's record is gone (the workflow fetches the tour instead).
+ */
+export type StagedTourImport =
+  | { outcome: 'not-staged' | 'unchanged' }
+  | { outcome: 'imported' | 'stale'; images: number; failedImages: number }
+  | {
+      outcome: 'images-to-retry';
+      contentHash: string;
+      images: FetchedImage[];
+      imageOutcomes: ImageOutcome[];
+    };
 
 /** Images of one batch downloaded and resized at once: a tour with many does not flood its operator. */
 const IMAGES_AT_ONCE = 8;
@@ -148,32 +168,81 @@ export function createImageActivities(deps: ImageDeps) {
      */
     async importImages(a: { urls: string[] }): Promise<ImageOutcome[]> {
       const ctx = Context.current();
-      const limit = pLimit(IMAGES_AT_ONCE);
-      return withFailureMapping(() =>
-        Promise.all(
-          a.urls.map((url) =>
-            limit(async (): Promise<ImageOutcome> => {
-              try {
-                return { url, sha256: (await shared(url, () => importImage(url, ctx))).sha256 };
-              } catch (err) {
-                if (ctx.cancellationSignal.aborted) throw err;
-                const failure = toActivityFailure(err);
-                if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
-                return {
-                  url,
-                  failure: {
-                    type: failure.type ?? 'Error',
-                    message: failure.message,
-                    retryable: !failure.nonRetryable,
-                  },
-                };
-              }
-            }),
-          ),
-        ),
-      );
+      return withFailureMapping(() => importBatch(a.urls, ctx));
+    },
+
+    /**
+     * A tour its operator's listing carried whole (dialects A and B), imported in one activity: its
+     * staged record read, its images imported as importImages does, the tour persisted as persistTour
+     * does — one activity task and no local activities, instead of a fetch, a batch and a persist (the
+     * workflow and the Temporal server do a fraction of the work per tour; bench/RESULTS.md). When an
+     * image failed for a reason a retry may fix, nothing is persisted: the outcomes go back and the
+     * workflow retries those images alone, then persists, as for any tour. Idempotent: a re-run after
+     * the persist finds its outcome (persistStagedTour).
+     */
+    async importStagedTour(a: {
+      operatorId: string;
+      externalId: string;
+      force?: boolean;
+      /** Whether images that fail retryably are retried alone (not with a single attempt allowed). */
+      retriesAlone: boolean;
+    }): Promise<StagedTourImport> {
+      const ctx = Context.current();
+      return withFailureMapping(async () => {
+        const staged = await tours.readStagedTour(pool, a.operatorId, a.externalId);
+        if (!staged) return { outcome: 'not-staged' };
+        const { contentHash } = staged;
+        const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
+        // (Persisted already: by an earlier attempt of this activity, whose outcome the persist returns.)
+        if (!staged.persistedOutcome && alreadyImported(a, stored, contentHash))
+          return { outcome: 'unchanged' };
+        const images = await imagesToImport(deps, staged.tour, a.force);
+        const imageOutcomes = await importBatch(
+          images.filter((i) => !i.readySha256).map((i) => i.url),
+          ctx,
+        );
+        const byUrl = new Map(imageOutcomes.map((o) => [o.url, o]));
+        const settled = images.map((img, i) =>
+          settledAsset(img, i, byUrl.get(img.url), { retriesAlone: a.retriesAlone }),
+        );
+        if (settled.some((s) => s === RETRY_ALONE))
+          return { outcome: 'images-to-retry', contentHash, images, imageOutcomes };
+        const assets = settled.filter((s) => s !== RETRY_ALONE);
+        const { outcome } = await persistStagedTour(pool, { ...a, contentHash, images: assets });
+        return {
+          outcome,
+          images: assets.length,
+          failedImages: assets.filter((x) => x.status === 'failed').length,
+        };
+      });
     },
   };
+
+  /** A tour's images at once, IMAGES_AT_ONCE in flight; each image's failure comes back as its outcome. */
+  function importBatch(urls: string[], ctx: Context): Promise<ImageOutcome[]> {
+    const limit = pLimit(IMAGES_AT_ONCE);
+    return Promise.all(
+      urls.map((url) =>
+        limit(async (): Promise<ImageOutcome> => {
+          try {
+            return { url, sha256: (await shared(url, () => importImage(url, ctx))).sha256 };
+          } catch (err) {
+            if (ctx.cancellationSignal.aborted) throw err;
+            const failure = toActivityFailure(err);
+            if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
+            return {
+              url,
+              failure: {
+                type: failure.type ?? 'Error',
+                message: failure.message,
+                retryable: !failure.nonRetryable,
+              },
+            };
+          }
+        }),
+      ),
+    );
+  }
 }
 
 export type ImageActivities = ReturnType<typeof createImageActivities>;

@@ -1,29 +1,17 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
 import { findInListing, type Found } from '../operators/find-in-listing.js';
-import { inTransaction, type Pool } from '../db/pool.js';
-import * as assets from '../db/assets.js';
 import * as operators from '../db/operators.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
 import type { Tour } from '../domain/tour.js';
-import type { BlobStore } from '../storage/blob-store.js';
 import { nonRetryable, withFailureMapping } from './failures.js';
-import { variantsComplete } from './variants.js';
+import { alreadyImported, imagesToImport, persistStagedTour, type StagedTourDeps } from './staged-tour.js';
 
-export interface TourDeps {
-  pool: Pool;
-  store: BlobStore;
+export type { FetchedImage } from '../domain/tour-images.js';
+
+export interface TourDeps extends StagedTourDeps {
   adapterFor(operatorId: string): Promise<OperatorAdapter>;
-  images: { widths: readonly number[]; formats: readonly string[]; recheckAfterMs?: number };
-}
-
-/** A tour's image as fetchTour hands it to the workflow: no bytes; its hash when nothing is to do. */
-export interface FetchedImage {
-  url: string;
-  caption: string | null;
-  /** Checked recently and every size stored. */
-  readySha256?: string;
 }
 
 export function createTourActivities(deps: TourDeps) {
@@ -51,56 +39,19 @@ export function createTourActivities(deps: TourDeps) {
           return { outcome: 'gone' as const };
         }
         const { tour, contentHash } = staged;
-        const retryImages = stored?.retryImages ?? false;
-        if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash && !retryImages) {
-          return { outcome: 'unchanged' as const };
-        }
+        if (alreadyImported(a, stored, contentHash)) return { outcome: 'unchanged' as const };
         if (!('fromListing' in staged)) await tours.stageTours(pool, [staged], new Date());
-        const urls = tour.images.map((i) => i.url);
-        const ready = a.force ? new Map<string, string>() : await recentlyChecked(urls);
         return {
           outcome: 'changed' as const,
           contentHash,
-          images: tour.images.map((i): FetchedImage => ({
-            url: i.url,
-            caption: i.caption,
-            readySha256: ready.get(i.url),
-          })),
+          images: await imagesToImport(deps, tour, a.force),
         };
       });
     },
 
     /** Writes the staged tour, its image order and per-image status in one transaction (version-guarded). */
-    async persistTour(a: {
-      operatorId: string;
-      externalId: string;
-      contentHash: string;
-      images: tours.TourAssetInput[];
-    }) {
-      return withFailureMapping(() =>
-        inTransaction(pool, async (tx) => {
-          const staged = await tours.readStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
-          if (!staged)
-            throw nonRetryable(
-              'StagedTourMissing',
-              `tour ${a.operatorId}/${a.externalId}: its staged data (${a.contentHash}) is gone (swept after a day?); ` +
-                'the next import stages it again',
-            );
-          // A persist that runs again after its commit: what it stored then.
-          if (staged.persistedOutcome) return { outcome: staged.persistedOutcome };
-          const tourId = await tours.upsertTour(tx, staged.tour, a.contentHash, staged.fetchedAt);
-          if (tourId !== undefined) await tours.replaceTourAssets(tx, tourId, a.images);
-          const outcome = tourId === undefined ? ('stale' as const) : ('imported' as const);
-          await tours.markStagedPersisted(tx, a.operatorId, a.externalId, a.contentHash, outcome);
-          log.info('tour persisted', {
-            operatorId: a.operatorId,
-            externalId: a.externalId,
-            contentHash: a.contentHash,
-            outcome,
-          });
-          return { outcome };
-        }),
-      );
+    async persistTour(a: Parameters<typeof persistStagedTour>[1]) {
+      return withFailureMapping(() => persistStagedTour(pool, a));
     },
   };
 
@@ -147,18 +98,6 @@ export function createTourActivities(deps: TourDeps) {
 
   async function deltaMark(operatorId: string): Promise<string | undefined> {
     return (await operators.getOperator(pool, operatorId))?.deltaMark ?? undefined;
-  }
-
-  /**
-   * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
-   * they are, so the tours of one import that share a photo cost one request for it, not one each.
-   */
-  async function recentlyChecked(urls: string[]): Promise<Map<string, string>> {
-    const after = deps.images.recheckAfterMs ?? 0;
-    if (after <= 0 || urls.length === 0) return new Map();
-    const checked = await assets.findCheckedSince(pool, urls, new Date(Date.now() - after));
-    const complete = await Promise.all([...checked].map(([, sha256]) => variantsComplete(deps, sha256)));
-    return new Map([...checked].filter((_, i) => complete[i]));
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Tour } from '../domain/tour.js';
+import type { TourAssetInput } from '../domain/tour-images.js';
 import type { Queryable } from './pool.js';
 
 export interface StoredTourState {
@@ -178,16 +179,7 @@ export async function upsertTour(
   return rows[0]?.id;
 }
 
-export interface TourAssetInput {
-  position: number;
-  sourceUrl: string;
-  caption: string | null;
-  sha256: string | null;
-  status: 'ready' | 'failed';
-  failureReason: string | null;
-  /** A failed image whose reason a retry may fix: the next imports try it again (IMAGE_RETRY_IMPORTS). */
-  failureRetryable?: boolean;
-}
+export type { TourAssetInput } from '../domain/tour-images.js';
 
 /**
  * Replaces a tour's image list (order, per-image status) in the caller's transaction, and counts the

@@ -97,6 +97,8 @@ export function tourFanOut(o: {
               operatorId: o.operatorId,
               externalId,
               listed: true,
+              // (Unset, not false, for imports begun before #17: their children's input is as it was.)
+              ...(settings.listingStagesTours ? { staged: true } : {}),
               force: settings.force,
               imageTaskQueue: settings.imageTaskQueue,
               retry: settings.retry,

@@ -12,9 +12,18 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog.js';
-import type { FetchedImage, TourActivities } from '../activities/tour.js';
-import type { ImageActivities, ImageOutcome } from '../activities/images.js';
-import type { TourAssetInput } from '../db/tours.js';
+import type { TourActivities } from '../activities/tour.js';
+import type { ImageActivities, StagedTourImport } from '../activities/images.js';
+import {
+  failedAsset,
+  failureReason,
+  readyAsset,
+  RETRY_ALONE,
+  settledAsset,
+  type FetchedImage,
+  type ImageOutcome,
+  type TourAssetInput,
+} from '../domain/tour-images.js';
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { validateImportTourInput } from './input.js';
@@ -68,19 +77,7 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
 }
 
 async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
-  const retry = { ...DEFAULT_RETRY, ...input.retry };
-  const p = activityProfiles(retry);
-  // Started at a lower priority by an import making room for a smaller one: its images go after others'.
-  const priority = operatorPriority(input.operatorId, workflowInfo().priority?.priorityKey);
-  const local = localActivityProfiles(retry);
-  const tour = proxyLocalActivities<TourActivities>(local.http);
-  const store = proxyLocalActivities<TourActivities>(local.db);
-  const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
-  const images = retriesAloneAfterBatch(retry)
-    ? proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions })
-    : null;
-  const imageBatch = proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions });
-
+  const steps = tourSteps(input);
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
   // that lands while the workflow task running the local fetch/persist would complete the workflow
   // makes the server refuse that completion; the task then runs again from the fetch, so the newest
@@ -93,35 +90,117 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   let result: ImportTourResult = { outcome: 'unchanged', images: 0, failedImages: 0, passes: 0 };
   do {
     again = false;
-    const fetched = await tour.fetchTour({
-      operatorId: input.operatorId,
-      externalId: input.externalId,
-      force: input.force,
-      listed: input.listed && !pushed,
-    });
-    if (fetched.outcome !== 'changed') {
-      // A later pass that finds nothing new does not undo what an earlier one imported.
-      const outcome = fetched.outcome === 'gone' ? 'removed' : result.passes ? result.outcome : 'unchanged';
-      result = { ...result, outcome, passes: result.passes + 1 };
-      continue;
-    }
-    const assets = await importImages(fetched.images, images, imageBatch);
-    const persisted = await store.persistTour({
-      operatorId: input.operatorId,
-      externalId: input.externalId,
-      contentHash: fetched.contentHash,
-      images: assets,
-    });
-    result = {
-      outcome: persisted.outcome,
-      images: assets.length,
-      failedImages: assets.filter((a) => a.status === 'failed').length,
-      passes: result.passes + 1,
-    };
+    // The first pass of a tour its listing staged whole is one activity (importStagedTour); a pass
+    // after a push, or when the staged record is gone, fetches the tour.
+    const staged = input.staged && !pushed && !result.passes ? await importStaged(input, steps) : undefined;
+    const pass = staged ?? (await importFetched(input, steps, { listed: input.listed && !pushed }));
+    result =
+      typeof pass === 'string'
+        ? // A later pass that finds nothing new does not undo what an earlier one imported.
+          {
+            ...result,
+            outcome: pass === 'gone' ? 'removed' : result.passes ? result.outcome : 'unchanged',
+            passes: result.passes + 1,
+          }
+        : { ...pass, passes: result.passes + 1 };
   } while (again && result.passes < MAX_PASSES);
   // Still being pushed to: carry on in a fresh run so the last pass sees the newest data.
   if (again) await continueAsNew<typeof ImportTour>(input);
   return result;
+}
+
+/** What one pass over the tour came to: stored, unchanged, or gone (a tombstone). */
+type Pass = Omit<ImportTourResult, 'passes'> | 'unchanged' | 'gone';
+
+/** The activities of a tour's import, with its retry policy, priority and image queue. */
+function tourSteps(input: ImportTourInput) {
+  const retry = { ...DEFAULT_RETRY, ...input.retry };
+  const p = activityProfiles(retry);
+  // Started at a lower priority by an import making room for a smaller one: its images go after others'.
+  const priority = operatorPriority(input.operatorId, workflowInfo().priority?.priorityKey);
+  const local = localActivityProfiles(retry);
+  const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
+  return {
+    fetch: proxyLocalActivities<TourActivities>(local.http),
+    store: proxyLocalActivities<TourActivities>(local.db),
+    /** Images retried alone after their batch; none when a single attempt was asked for. */
+    single: retriesAloneAfterBatch(retry)
+      ? proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions })
+      : null,
+    batch: proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions }),
+  };
+}
+
+/** The tour fetched (from its staged record or the operator), its images imported, then persisted. */
+async function importFetched(
+  input: ImportTourInput,
+  steps: ReturnType<typeof tourSteps>,
+  o: { listed?: boolean },
+): Promise<Pass> {
+  const fetched = await steps.fetch.fetchTour({
+    operatorId: input.operatorId,
+    externalId: input.externalId,
+    force: input.force,
+    listed: o.listed,
+  });
+  if (fetched.outcome !== 'changed') return fetched.outcome;
+  const assets = await importImages(fetched.images, steps);
+  return persist(input, steps, fetched.contentHash, assets);
+}
+
+/**
+ * The staged tour imported in one activity on the image queue. Undefined when the workflow should take
+ * the long way instead: the staged record is gone, or the activity's retries ran out (each step of the
+ * long way is retried on its own).
+ */
+async function importStaged(
+  input: ImportTourInput,
+  steps: ReturnType<typeof tourSteps>,
+): Promise<Pass | undefined> {
+  let r: StagedTourImport;
+  try {
+    r = await steps.batch.importStagedTour({
+      operatorId: input.operatorId,
+      externalId: input.externalId,
+      force: input.force,
+      retriesAlone: steps.single !== null,
+    });
+  } catch (err) {
+    // A failure no retry fixes (the staged record swept, data no column can store) fails the tour as the
+    // long way's step would; retries that ran out (a dependency down for long, an image worker of an
+    // earlier release without this activity) leave the tour to the long way.
+    if (isCancellation(err) || !(err instanceof ActivityFailure) || isNonRetryable(err)) throw err;
+    return undefined;
+  }
+  switch (r.outcome) {
+    case 'not-staged':
+      return undefined;
+    case 'unchanged':
+      return 'unchanged';
+    case 'images-to-retry':
+      return persist(input, steps, r.contentHash, await settleImages(r.images, r.imageOutcomes, null, steps));
+    default:
+      return { outcome: r.outcome, images: r.images, failedImages: r.failedImages };
+  }
+}
+
+async function persist(
+  input: ImportTourInput,
+  steps: ReturnType<typeof tourSteps>,
+  contentHash: string,
+  assets: TourAssetInput[],
+): Promise<Pass> {
+  const persisted = await steps.store.persistTour({
+    operatorId: input.operatorId,
+    externalId: input.externalId,
+    contentHash,
+    images: assets,
+  });
+  return {
+    outcome: persisted.outcome,
+    images: assets.length,
+    failedImages: assets.filter((a) => a.status === 'failed').length,
+  };
 }
 
 /**
@@ -132,15 +211,14 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
  */
 async function importImages(
   tourImages: readonly FetchedImage[],
-  single: Pick<ImageActivities, 'importImage'> | null,
-  batch: Pick<ImageActivities, 'importImages'>,
+  steps: Pick<ReturnType<typeof tourSteps>, 'single' | 'batch'>,
 ): Promise<TourAssetInput[]> {
   const todo = tourImages.filter((img) => !img.readySha256).map((img) => img.url);
   let outcomes: ImageOutcome[] = [];
   let batchFailure: string | null = null;
   if (todo.length) {
     try {
-      outcomes = await batch.importImages({ urls: todo });
+      outcomes = await steps.batch.importImages({ urls: todo });
     } catch (err) {
       // The batch itself gave up (not one image's fault): every image gets its own activity, or, with a
       // single attempt allowed, is stored as failed for the batch's reason.
@@ -148,30 +226,32 @@ async function importImages(
       batchFailure = activityFailureReason(err);
     }
   }
+  return settleImages(tourImages, outcomes, batchFailure, steps);
+}
+
+/** Each image's asset from its batch outcome, retrying alone those a retry may fix. */
+async function settleImages(
+  tourImages: readonly FetchedImage[],
+  outcomes: readonly ImageOutcome[],
+  batchFailure: string | null,
+  { single }: Pick<ReturnType<typeof tourSteps>, 'single'>,
+): Promise<TourAssetInput[]> {
   const byUrl = new Map(outcomes.map((o) => [o.url, o]));
+  const settled = tourImages.map((img, position) =>
+    settledAsset(img, position, byUrl.get(img.url), { retriesAlone: single !== null, batchFailure }),
+  );
+  // Usually every image is settled by now: no promise per image (each costs a stack trace in the workflow
+  // sandbox, see bench/RESULTS.md). Otherwise the same lanes as always, so the retries are scheduled in
+  // the order earlier releases scheduled them.
+  if (!single || !settled.includes(RETRY_ALONE)) return settled as TourAssetInput[];
   return mapWithLimit(tourImages, IMAGES_AT_ONCE, async (img, position): Promise<TourAssetInput> => {
-    const base = { position, sourceUrl: img.url, caption: img.caption };
-    const ready = (sha256: string) => ({ ...base, sha256, status: 'ready' as const, failureReason: null });
-    // Retryable: the operator's next import tries the image again (bounded, see IMAGE_RETRY_IMPORTS).
-    const failed = (reason: string, retryable = true) => ({
-      ...base,
-      sha256: null,
-      status: 'failed' as const,
-      failureReason: reason,
-      failureRetryable: retryable,
-    });
-    if (img.readySha256) return ready(img.readySha256);
-    const outcome = byUrl.get(img.url);
-    if (outcome && 'sha256' in outcome) return ready(outcome.sha256);
-    if (outcome && (!outcome.failure.retryable || !single))
-      return failed(failureReason(outcome.failure.type, outcome.failure.message), outcome.failure.retryable);
-    // No retries alone (a single attempt was asked for): the failed batch was this image's attempt.
-    if (!single) return failed(batchFailure ?? 'the image batch returned no outcome for this image');
+    const asset = settled[position];
+    if (asset !== RETRY_ALONE) return asset;
     try {
-      return ready((await single.importImage({ url: img.url })).sha256);
+      return readyAsset(img, position, (await single.importImage({ url: img.url })).sha256);
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      return failed(activityFailureReason(err), !isNonRetryable(err));
+      return failedAsset(img, position, activityFailureReason(err), !isNonRetryable(err));
     }
   });
 }
@@ -192,11 +272,6 @@ async function mapWithLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
   return results;
-}
-
-/** The reason stored with a failed image: its failure type (when it has one) and message. */
-function failureReason(type: string | null | undefined, message: string): string {
-  return `${type ? `${type}: ` : ''}${message}`.slice(0, 500);
 }
 
 /** Whether the image's last attempt failed for a reason no retry fixes (corrupt, too large, unsafe…). */

@@ -1,55 +1,75 @@
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { ImportOperatorInput, ImportTourInput } from './types.js';
 
 /**
  * Workflow inputs are checked at the top of each workflow: anyone with access to the namespace can start
  * one from the `temporal` CLI or the Web UI, and a wrong input must end the run with a clear,
  * searchable failure (`InvalidImportInput`) before it touches an operator's catalog.
+ *
+ * valibot, not zod (which the rest of the project uses): the reusable V8 context evaluates a workflow's
+ * modules afresh for every workflow it runs, and zod's module and schema set-up cost about 30 ms of CPU
+ * per ImportTour there (bench/RESULTS.md, "Orchestration CPU per changed tour"); valibot's schemas are
+ * plain objects built by small functions.
  */
 export const INVALID_INPUT = 'InvalidImportInput';
 
-const operatorId = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an operator id (a lowercase slug)');
-const retry = z.strictObject({
-  initialIntervalMs: z.number().int().nonnegative().optional(),
-  maximumAttempts: z.number().int().nonnegative().optional(),
-});
-const Settings = z.strictObject({
-  window: z.number().int().min(1).max(500).optional(),
-  pageSize: z.number().int().min(1).max(500).optional(),
-  breaker: z
-    .strictObject({
-      consecutiveFailures: z.number().int().positive().optional(),
-      failureRatio: z.number().gt(0).max(1).optional(),
-      overLast: z.number().int().positive().optional(),
-      autoResume: z.boolean().optional(),
-      cooldown: z.number().int().positive().optional(),
-      maxCooldown: z.number().int().positive().optional(),
-      probeTours: z.number().int().positive().optional(),
-    })
-    .optional(),
-  toursPerRun: z.number().int().positive().optional(),
-  imageTaskQueue: z.string().min(1).max(200).optional(),
-  force: z.boolean().optional(),
-  retry: retry.optional(),
+const int = (...checks: v.PipeItem<number, number, v.BaseIssue<unknown>>[]) =>
+  v.optional(v.pipe(v.number(), v.integer(), ...checks));
+const text = v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200)));
+const operatorId = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be an operator id (a lowercase slug)'),
+);
+const retry = v.optional(
+  v.strictObject({ initialIntervalMs: int(v.minValue(0)), maximumAttempts: int(v.minValue(0)) }),
+);
+const Settings = v.strictObject({
+  window: int(v.minValue(1), v.maxValue(500)),
+  pageSize: int(v.minValue(1), v.maxValue(500)),
+  breaker: v.optional(
+    v.strictObject({
+      consecutiveFailures: int(v.minValue(1)),
+      failureRatio: v.optional(v.pipe(v.number(), v.gtValue(0), v.maxValue(1))),
+      overLast: int(v.minValue(1)),
+      autoResume: v.optional(v.boolean()),
+      cooldown: int(v.minValue(1)),
+      maxCooldown: int(v.minValue(1)),
+      probeTours: int(v.minValue(1)),
+    }),
+  ),
+  toursPerRun: int(v.minValue(1)),
+  imageTaskQueue: text,
+  force: v.optional(v.boolean()),
+  retry,
 });
 
-const ImportOperatorSchema = z.strictObject({
+const ImportOperatorSchema = v.strictObject({
   operatorId,
-  mode: z.enum(['delta', 'full']),
-  settings: Settings.optional(),
+  mode: v.picklist(['delta', 'full']),
+  settings: v.optional(Settings),
   // Its shape is the workflow's own; who may carry it is checked below.
   // (Runs begun before #14 carry the run's id as a string: pg's int8.)
-  carried: z.looseObject({ importRunId: z.coerce.number().int().positive() }).optional(),
+  carried: v.optional(
+    v.looseObject({
+      importRunId: v.pipe(
+        v.union([v.number(), v.pipe(v.string(), v.digits())]),
+        v.transform(Number),
+        v.integer(),
+        v.minValue(1),
+      ),
+    }),
+  ),
 });
 
-const ImportTourSchema = z.strictObject({
+const ImportTourSchema = v.strictObject({
   operatorId,
-  externalId: z.string().min(1).max(200),
-  force: z.boolean().optional(),
-  imageTaskQueue: z.string().min(1).max(200).optional(),
-  retry: retry.optional(),
-  listed: z.boolean().optional(),
+  externalId: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+  force: v.optional(v.boolean()),
+  imageTaskQueue: text,
+  retry,
+  listed: v.optional(v.boolean()),
+  staged: v.optional(v.boolean()),
 });
 
 export function validateImportOperatorInput(input: unknown): ImportOperatorInput {
@@ -68,9 +88,9 @@ export function validateImportTourInput(input: unknown): ImportTourInput {
   return parse(ImportTourSchema, input, 'ImportTour');
 }
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, workflow: string): T {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  const problems = r.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`);
+function parse<S extends v.GenericSchema>(schema: S, input: unknown, workflow: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, input);
+  if (r.success) return r.output;
+  const problems = r.issues.map((i) => `${v.getDotPath(i) ?? '(input)'}: ${i.message}`);
   throw ApplicationFailure.nonRetryable(`${workflow} input: ${problems.join('; ')}`, INVALID_INPUT);
 }

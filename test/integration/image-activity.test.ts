@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createImageActivities, type ImportedImage } from '../../src/activities/images.js';
+import {
+  createImageActivities,
+  type ImportedImage,
+  type StagedTourImport,
+} from '../../src/activities/images.js';
+import { upsertOperator } from '../../src/db/operators.js';
+import { stageTours } from '../../src/db/tours.js';
+import type { Tour } from '../../src/domain/tour.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { createLocalBlobStore, type BlobStore } from '../../src/storage/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
@@ -85,5 +92,95 @@ describe('importImage', () => {
       type: 'ImageGone',
       message: expect.stringContaining('does-not-exist'),
     });
+  });
+
+  /** A tour of operator `img` as a listing would stage it. */
+  const stagedTour = (externalId: string, images: Tour['images']): Tour => ({
+    operatorId: 'img',
+    externalId,
+    title: `Staged ${externalId}`,
+    description: '',
+    durationMinutes: 60,
+    price: null,
+    location: null,
+    images,
+    sourceUpdatedAt: '2026-11-30T00:00:00Z',
+  });
+
+  it('importStagedTour stores a staged tour with its images in one activity; run again, it finds its own outcome', async () => {
+    const { importStagedTour } = activities();
+    const runStaged = (externalId: string, retriesAlone = true) =>
+      new MockActivityEnvironment().run(importStagedTour, {
+        operatorId: 'img',
+        externalId,
+        retriesAlone,
+      }) as Promise<StagedTourImport>;
+    await upsertOperator(db.pool, {
+      id: 'img',
+      name: 'img',
+      dialect: 'A',
+      baseUrl: 'http://x',
+      settings: {},
+    });
+    const photo = op().imageUrl(op().tour(op().activeCodes()[2])!.images[0].id);
+    const tour = stagedTour('S1', [
+      { url: photo, caption: 'first' },
+      { url: op().imageUrl('does-not-exist'), caption: null },
+    ]);
+    expect(await runStaged('S1')).toEqual({ outcome: 'not-staged' });
+    await stageTours(db.pool, [{ tour, contentHash: 'h1' }], new Date());
+
+    // The missing image fails for good (ImageGone): stored as failed, the tour persisted.
+    expect(await runStaged('S1')).toEqual({ outcome: 'imported', images: 2, failedImages: 1 });
+    const stored = async () =>
+      (
+        await db.pool.query(
+          `SELECT ta.position, ta.status, ta.failure_reason FROM tour_assets ta JOIN tours t ON t.id = ta.tour_id
+            WHERE t.operator_id = 'img' AND t.external_id = 'S1' ORDER BY ta.position`,
+        )
+      ).rows.map((r) => [r.position, r.status, r.failure_reason?.split(':')[0] ?? null]);
+    expect(await stored()).toEqual([
+      [0, 'ready', null],
+      [1, 'failed', 'ImageGone'],
+    ]);
+    // A retry after its commit (a lost worker) reports what it stored, not "unchanged".
+    expect(await runStaged('S1')).toEqual({ outcome: 'imported', images: 2, failedImages: 1 });
+    // Staged again by a later listing with the same content: nothing to import.
+    await stageTours(db.pool, [{ tour, contentHash: 'h1' }], new Date());
+    expect(await runStaged('S1')).toEqual({ outcome: 'unchanged' });
+  });
+
+  it('importStagedTour persists nothing when an image failed for a reason a retry may fix, and says which', async () => {
+    const { importStagedTour } = activities();
+    await upsertOperator(db.pool, {
+      id: 'img',
+      name: 'img',
+      dialect: 'A',
+      baseUrl: 'http://x',
+      settings: {},
+    });
+    const photo = op().imageUrl(op().tour(op().activeCodes()[3])!.images[0].id);
+    const tour = stagedTour('S2', [{ url: photo, caption: null }]);
+    await stageTours(db.pool, [{ tour, contentHash: 'h2' }], new Date());
+    op().addFaults('image', [{ type: 'error', status: 503 }]);
+    try {
+      const r = (await new MockActivityEnvironment().run(importStagedTour, {
+        operatorId: 'img',
+        externalId: 'S2',
+        retriesAlone: true,
+      })) as StagedTourImport;
+      expect(r).toMatchObject({
+        outcome: 'images-to-retry',
+        contentHash: 'h2',
+        images: [{ url: photo }],
+        imageOutcomes: [{ url: photo, failure: { retryable: true } }],
+      });
+      const tours = await db.pool.query(
+        `SELECT 1 FROM tours WHERE operator_id = 'img' AND external_id = 'S2'`,
+      );
+      expect(tours.rowCount).toBe(0);
+    } finally {
+      op().clearFaults();
+    }
   });
 });

@@ -85,6 +85,29 @@ describe('sync semantics', () => {
       },
     );
 
+    it('a tour its listing staged is one activity task (no local activities); a listing without whole tours takes the long way', async () => {
+      /** What the tour's ImportTour ran: its activities, and its local activities (markers) by type. */
+      const steps = async (op: string, code: string) => {
+        const history = await p.env.client.workflow.getHandle(importTourWorkflowId(op, code)).fetchHistory();
+        return (history.events ?? []).flatMap((e) => [
+          ...(e.activityTaskScheduledEventAttributes
+            ? [`activity ${e.activityTaskScheduledEventAttributes.activityType?.name}`]
+            : []),
+          ...(e.markerRecordedEventAttributes
+            ? [`marker ${e.markerRecordedEventAttributes.markerName}`]
+            : []),
+        ]);
+      };
+      for (const op of ['feed-a', 'list-b'])
+        expect(await steps(op, sim(op).activeCodes()[0])).toEqual(['activity importStagedTour']);
+      if (!(await activeTours('cat-c')).length) await runImport('cat-c', 'full');
+      // Dialect C lists ids only: the tour is fetched, then persisted (no images here), as local activities.
+      expect(await steps('cat-c', sim('cat-c').activeCodes()[0])).toEqual([
+        'marker core_local_activity',
+        'marker core_local_activity',
+      ]);
+    });
+
     it.each(['feed-a', 'list-b'])('%s: a delta imports a changed tour from the listing', async (op) => {
       const code = sim(op).activeCodes()[3];
       sim(op).change(code);

@@ -1,9 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, type TemporalFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ImportTour, refreshSignal } from '../../src/workflows/import-tour.js';
 import type { ImportTourInput } from '../../src/workflows/types.js';
 import { connectTestEnv, uniqueName, withWorker } from '../helpers/temporal.js';
+
+/** The innermost cause of a workflow's failure (activity failures wrap their own). */
+function rootCause(err: WorkflowFailedError): TemporalFailure | undefined {
+  let cause = err.cause;
+  while (cause?.cause instanceof Error) cause = cause.cause as TemporalFailure;
+  return cause as TemporalFailure | undefined;
+}
 
 /**
  * ImportTour's handling of pushes, on a real server with in-memory activities: a push while a pass
@@ -218,6 +226,121 @@ describe('ImportTour', () => {
         ['failed', 'StorageFailed: worker lost its disk'],
         ['failed', 'StorageFailed: worker lost its disk'],
       ],
+    });
+  });
+
+  describe('a tour its listing staged (one activity: importStagedTour)', () => {
+    /** Runs a staged ImportTour whose importStagedTour does `staged`; records what else ran. */
+    async function importStaged(staged: () => unknown, o: { push?: boolean } = {}) {
+      const workflowId = uniqueName('tour:op:S');
+      const ran: string[] = [];
+      const persisted: { contentHash: string; images: { status: string; sha256: string | null }[] }[] = [];
+      const activities = {
+        async importStagedTour(a: { retriesAlone: boolean }) {
+          ran.push(`importStagedTour retriesAlone=${a.retriesAlone}`);
+          if (o.push) await env.client.workflow.getHandle(workflowId).signal(refreshSignal);
+          return staged();
+        },
+        async fetchTour(a: { listed?: boolean }) {
+          ran.push(`fetchTour listed=${a.listed}`);
+          return {
+            outcome: 'changed',
+            contentHash: 'fetched',
+            images: [{ url: 'http://img/f.jpg', caption: null }],
+          };
+        },
+        async importImages(a: { urls: string[] }) {
+          ran.push(`importImages ${a.urls.length}`);
+          return a.urls.map((url) => ({ url, sha256: 'f'.repeat(64) }));
+        },
+        async importImage(a: { url: string }) {
+          ran.push(`importImage ${a.url}`);
+          return { sha256: 'b'.repeat(64), downloaded: true, resized: true };
+        },
+        async persistTour(a: (typeof persisted)[number]) {
+          ran.push(`persistTour ${a.contentHash}`);
+          persisted.push(a);
+          return { outcome: 'imported' };
+        },
+        async recordTourFailure() {},
+        async recordTourRun() {},
+      };
+      const result = await importTour(activities, workflowId, {
+        listed: true,
+        staged: true,
+        retry: { initialIntervalMs: 50, maximumAttempts: 2 },
+      }).catch((err: unknown) => err);
+      return { result, ran, persisted };
+    }
+
+    it('stores the tour in that one activity', async () => {
+      const r = await importStaged(() => ({ outcome: 'imported', images: 3, failedImages: 1 }));
+      expect(r.ran).toEqual(['importStagedTour retriesAlone=true']);
+      expect(r.result).toMatchObject({ outcome: 'imported', images: 3, failedImages: 1, passes: 1 });
+    });
+
+    it('retries alone the images that failed retryably in it, then persists its record', async () => {
+      const r = await importStaged(() => ({
+        outcome: 'images-to-retry',
+        contentHash: 'staged',
+        images: [
+          { url: 'http://img/ok.jpg', caption: null },
+          { url: 'http://img/flaky.jpg', caption: null },
+        ],
+        imageOutcomes: [
+          { url: 'http://img/ok.jpg', sha256: 'a'.repeat(64) },
+          {
+            url: 'http://img/flaky.jpg',
+            failure: { type: 'DownloadFailed', message: 'reset', retryable: true },
+          },
+        ],
+      }));
+      expect(r.ran).toEqual([
+        'importStagedTour retriesAlone=true',
+        'importImage http://img/flaky.jpg',
+        'persistTour staged',
+      ]);
+      expect(r.persisted[0].images.map((a) => [a.status, a.sha256])).toEqual([
+        ['ready', 'a'.repeat(64)],
+        ['ready', 'b'.repeat(64)],
+      ]);
+    });
+
+    it('takes the long way when the staged record is gone, or when its retries run out', async () => {
+      const longWay = ['fetchTour listed=true', 'importImages 1', 'persistTour fetched'];
+      const gone = await importStaged(() => ({ outcome: 'not-staged' }));
+      expect(gone.ran).toEqual(['importStagedTour retriesAlone=true', ...longWay]);
+      const down = await importStaged(() => {
+        throw ApplicationFailure.retryable('connection refused', 'DatabaseUnavailable');
+      });
+      expect(down.ran).toEqual([
+        'importStagedTour retriesAlone=true',
+        'importStagedTour retriesAlone=true',
+        ...longWay,
+      ]);
+      expect(down.result).toMatchObject({ outcome: 'imported', passes: 1 });
+    });
+
+    it('fails the tour on a failure no retry fixes, as the long way would', async () => {
+      const r = await importStaged(() => {
+        throw ApplicationFailure.nonRetryable('its staged data is gone', 'StagedTourMissing');
+      });
+      expect(r.ran).toEqual(['importStagedTour retriesAlone=true']);
+      expect(r.result).toBeInstanceOf(WorkflowFailedError);
+      expect(rootCause(r.result as WorkflowFailedError)).toMatchObject({ type: 'StagedTourMissing' });
+    });
+
+    it('a push during it gets a second pass that fetches from the operator', async () => {
+      const r = await importStaged(() => ({ outcome: 'imported', images: 1, failedImages: 0 }), {
+        push: true,
+      });
+      expect(r.ran).toEqual([
+        'importStagedTour retriesAlone=true',
+        'fetchTour listed=false',
+        'importImages 1',
+        'persistTour fetched',
+      ]);
+      expect(r.result).toMatchObject({ outcome: 'imported', passes: 2 });
     });
   });
 });
