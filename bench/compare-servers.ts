@@ -13,7 +13,7 @@ import { fmt } from './lib/stats.js';
 import { writeKeptSection, type BenchReport } from './report.js';
 
 const OTHER_SCENARIOS =
-  'ceiling,legacy,plain,api-calls,delta,scale,scale-out,fairness,split,low-load,many-operators,rss-24mp';
+  'ceiling,legacy,plain,api-calls,delta,scale,scale-out,fairness,split,low-load,many-operators,rss-24mp,floor';
 
 export async function compareServers(o: {
   /** This invocation's arguments, passed on to each run (its own `--server`, `--skip`, `--out` win). */

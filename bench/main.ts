@@ -47,6 +47,7 @@ import { repeatRun, type RepeatRun } from './repeat.js';
 import { RSS_24MP, rss24mp, rss24mpSize } from './rss-24mp.js';
 import { SERVER_KINDS, startBenchServer, type ServerKind } from './lib/server.js';
 import { compareServers } from './compare-servers.js';
+import { orchestrationFloor } from './floor.js';
 import { canPinCpus, commCpuMs, commPids, pinCpus, tree, treeCpuMs } from './lib/proc.js';
 import { startWorker, type WorkerKind, type WorkerProcess } from './lib/workers.js';
 import {
@@ -120,7 +121,7 @@ const program = new Command()
   )
   .option(
     '--skip <list>',
-    'comma-separated scenarios to skip (ceiling,legacy,plain,low-load,many-operators,rss-24mp,api-calls,delta,scale,scale-out,fairness,split)',
+    'comma-separated scenarios to skip (ceiling,legacy,plain,floor,low-load,many-operators,rss-24mp,api-calls,delta,scale,scale-out,fairness,split)',
     '',
   )
   .option(
@@ -721,6 +722,18 @@ async function main() {
       throw new Error(`${name} did not complete cleanly: ${JSON.stringify(run.result)}`);
     return run.figures;
   };
+
+  // --- 4f. the orchestration floor: no-op children with one no-op activity each ------------------------
+  if (!skip.has('floor'))
+    report.floor = await orchestrationFloor({
+      client,
+      address: server.address,
+      serverPid,
+      children: smoke ? 40 : 200,
+      window: size.window,
+      dataDir,
+      log,
+    });
 
   // --- 4c. low load: one operator, window 2 -------------------------------------------------------------
   if (!skip.has('low-load'))

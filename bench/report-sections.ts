@@ -1,4 +1,5 @@
 /** The results file's sections for the scenarios of issue 17: low load, many operators, 24 MP, --repeat. */
+import { floorMsPerChild, type FloorRun } from './floor.js';
 import { fmt } from './lib/stats.js';
 import { addedP50Ms } from './low-load.js';
 import { spread, type RepeatRun } from './repeat.js';
@@ -24,6 +25,24 @@ export function issue17Sections(r: BenchReport): string[] {
         `**${fmt(orchestrationCpuMsPerTour(ti), 1)} ms** per tour, beside the image worker's ` +
         `${per(ti.processCpuMs['image-processing'] ?? 0)}. PostgreSQL is every \`postgres\` process over the ` +
         'import (other sessions using the same cluster count too).',
+      '',
+    );
+  }
+  const fl = r.floor;
+  if (fl) {
+    const run = (f: FloorRun) =>
+      `server ${fmt(f.serverMs, 1)} + workflow worker ${fmt(f.workflowWorkerMs, 1)} = ` +
+      `**${fmt(floorMsPerChild(f), 1)} ms**`;
+    L.push(
+      '## Orchestration floor',
+      '',
+      `A parent starting ${fl.oneActivity.children} children (window ${fl.oneActivity.window}), each running one ` +
+        'no-op activity on another queue, nothing else (bench/floor/workflows.ts): the shape of ImportOperator ' +
+        `and ImportTour without their work. CPU per child: ${run(fl.oneActivity)}; with two local activities ` +
+        `around the activity (ImportTour's fetch and persist before #17): ${run(fl.withLocalActivities)}. ` +
+        'No change inside the workflows takes the orchestration CPU per tour below the first figure on this ' +
+        'server and machine; only fewer workflows or activities per tour would (each changed tour stays an ' +
+        'ImportTour of its own).',
       '',
     );
   }

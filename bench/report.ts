@@ -7,6 +7,7 @@ import type { Counters } from './lib/sim-child.js';
 import { fmt } from './lib/stats.js';
 import { addedP50Ms, type LowLoadFigures } from './low-load.js';
 import type { ManyOperatorsFigures } from './many-operators.js';
+import { floorMsPerChild, type FloorFigures } from './floor.js';
 import { orchestrationCpuMsPerTour, issue17Sections, pct } from './report-sections.js';
 import { spread, type RepeatRun } from './repeat.js';
 import type { Rss24mpFigures } from './rss-24mp.js';
@@ -92,6 +93,7 @@ export interface BenchReport {
   lowLoad?: LowLoadFigures;
   manyOperators?: ManyOperatorsFigures;
   rss24mp?: Rss24mpFigures;
+  floor?: FloorFigures;
 }
 
 export type DeltaFigures = PipelineFigures & { changedTours: number; changedImages: number };
@@ -377,6 +379,11 @@ function render(r: BenchReport): string {
     '≤ 25',
     (v) => v <= 25,
     ' (tour worker + Temporal server + PostgreSQL, full import)',
+  );
+  row(
+    'orchestration floor per child, ms (Temporal server + workflow worker; no-op child, one no-op activity)',
+    r.floor && floorMsPerChild(r.floor.oneActivity),
+    '– (what no change inside the workflows goes below)',
   );
   const ll = r.lowLoad;
   row(
