@@ -109,6 +109,10 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_HOSTS: csv.default([]),
   TOUR_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(50),
   TOUR_WORKER_MAX_WORKFLOWS: z.coerce.number().int().positive().default(100),
+  /** Threads running workflow code in a tour-import worker; unset: from the host's cores (src/workers/tour-sizing.ts). */
+  TOUR_WORKER_WORKFLOW_THREADS: unsetIfEmpty(z.coerce.number().int().min(1).max(64).optional()),
+  /** Workflows kept in a tour-import worker's cache; unset: the SDK's, from the heap limit (which follows memory). */
+  TOUR_WORKER_MAX_CACHED_WORKFLOWS: unsetIfEmpty(z.coerce.number().int().nonnegative().optional()),
   /** Images in flight per image worker (waiting on their download or for a resize permit). */
   IMAGE_WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(64),
   /** Of those, images being decoded and encoded at once (the CPU-bound part); unset: from the host's cores. */
@@ -251,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     workers: {
       tourMaxActivities: e.TOUR_WORKER_MAX_ACTIVITIES,
       tourMaxWorkflows: e.TOUR_WORKER_MAX_WORKFLOWS,
+      tourWorkflowThreads: e.TOUR_WORKER_WORKFLOW_THREADS,
+      tourMaxCachedWorkflows: e.TOUR_WORKER_MAX_CACHED_WORKFLOWS,
       imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
       imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
       imageMemoryMb: e.IMAGE_WORKER_MEMORY_MB,

@@ -40,7 +40,16 @@ export interface WorkerDeps {
 /** Workflows and the operator, PostgreSQL and housekeeping activities on the `tour-import` queue. */
 export async function createTourImportWorker(
   deps: WorkerDeps,
-  o: { taskQueue?: string; maxActivities?: number; maxWorkflows?: number; bundlePath?: string } = {},
+  o: {
+    taskQueue?: string;
+    maxActivities?: number;
+    maxWorkflows?: number;
+    bundlePath?: string;
+    /** Threads running workflow code (src/workers/tour-sizing.ts); unset: the SDK's one. */
+    workflowThreads?: number;
+    /** Unset: the SDK's, from the heap limit. */
+    maxCachedWorkflows?: number;
+  } = {},
 ): Promise<Worker> {
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = o.bundlePath
     ? { workflowBundle: { codePath: o.bundlePath } }
@@ -62,6 +71,8 @@ export async function createTourImportWorker(
     },
     maxConcurrentActivityTaskExecutions: o.maxActivities ?? 50,
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflows ?? 100,
+    ...(o.workflowThreads ? { workflowThreadPoolSize: o.workflowThreads } : {}),
+    ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     shutdownGraceTime: '30 seconds',
     // README: Traces — workflows, their activities and children in one trace when tracing is on.
     ...tracingWorkerOptions(!o.bundlePath),
