@@ -597,7 +597,7 @@ function render(r: BenchReport): string {
         `"on" is the server as the product runs it (\`matching.enableFairness=true\`; every task of an ` +
         `operator's import carries \`fairnessKey\` = operator id); "off" is a second dev server in Temporal's ` +
         `default configuration, where the keys are ignored. On both, a small import asks the big one to ` +
-        `make room (README, "Small imports go first"); the last column counts the requests the big one got.`,
+        `make room (docs/architecture.md, "Small imports go first"); the last column counts the requests the big one got.`,
       '',
     );
     L.push(

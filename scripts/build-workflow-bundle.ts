@@ -20,7 +20,7 @@ export async function buildWorkflowBundle(
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     // Built before the environment is known: the tracing interceptors are in; a worker with tracing off
-    // drops their spans (README: Traces).
+    // drops their spans (docs/operations.md: Traces).
     workflowInterceptorModules: WORKFLOW_TRACING_MODULES,
     // Bundling logs through console; keep the build output to warnings.
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },

@@ -47,13 +47,13 @@ const sim = await startSimulator({ port: cfg.simulatorPort, operators: DEMO_OPER
 const operators = await loadOperatorsFile(cfg.operatorsFile);
 await syncOperators(pool, operators);
 
-// Fresh credentials for the demo's API each run: its catalog and metrics are not open (README: HTTP API).
+// Fresh credentials for the demo's API each run: its catalog and metrics are not open (docs/operations.md: HTTP API).
 const login = {
   user: 'demo',
   password: randomBytes(9).toString('base64url'),
   token: randomBytes(16).toString('hex'),
 };
-// Notifications go to a signed JSON webhook the demo serves itself (README: Notifications).
+// Notifications go to a signed JSON webhook the demo serves itself (docs/operations.md: Notifications).
 const notifySecret = `whsec_${randomBytes(24).toString('base64')}`;
 const receiver = await startNotificationReceiver(notifySecret);
 const printNotifications = () => {

@@ -76,7 +76,7 @@ const EnvSchema = z.object({
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('public'),
   BLOB_DIR: z.string().optional(),
-  /** Where originals and variants live: a local folder (BLOB_DIR) or an S3 bucket (README: Object storage). */
+  /** Where originals and variants live: a local folder (BLOB_DIR) or an S3 bucket (docs/configuration.md: Object storage). */
   BLOB_STORE: unsetIfEmpty(z.enum(['local', 's3']).default('local')),
   S3_BUCKET: unsetIfEmpty(z.string().optional()),
   S3_PREFIX: unsetIfEmpty(z.string().optional()),
@@ -90,7 +90,7 @@ const EnvSchema = z.object({
   OPERATORS_FILE: z.string().default(path.resolve('config/operators.yaml')),
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
   API_PORT: z.coerce.number().int().default(3000),
-  /** The API's credentials: a bearer token (clients, Prometheus) and/or basic auth (browsers); README: HTTP API. */
+  /** The API's credentials: a bearer token (clients, Prometheus) and/or basic auth (browsers); docs/operations.md: HTTP API. */
   API_TOKEN: unsetIfEmpty(z.string().optional()),
   API_BASIC_USER: unsetIfEmpty(z.string().optional()),
   API_BASIC_PASSWORD: unsetIfEmpty(z.string().optional()),
@@ -125,7 +125,7 @@ const EnvSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** host:port where a worker serves the Temporal SDK's Prometheus metrics; unset: none. */
   WORKER_METRICS_BIND: z.string().optional(),
-  /** Housekeeping (README: Housekeeping): how often its schedule runs it (0: no schedule) and its batch size. */
+  /** Housekeeping (docs/operations.md: Housekeeping): how often its schedule runs it (0: no schedule) and its batch size. */
   HOUSEKEEPING_EVERY_MINUTES: durationIn(MINUTE, HK.everyMs, 0),
   HOUSEKEEPING_BATCH_SIZE: z.coerce.number().int().positive().max(10_000).default(HK.batchSize),
   RETENTION_IMPORT_RUNS_DAYS: durationIn(DAY, HK.retention.importRunsMs, 1),
@@ -138,11 +138,11 @@ const EnvSchema = z.object({
   BLOB_GC_GRACE_HOURS: durationIn(HOUR, HK.blobGc.graceMs, 1),
   /** Longer than any download or resize takes: younger temp files may still be being written. */
   TEMP_FILE_MAX_AGE_MINUTES: durationIn(MINUTE, HK.tempFileMaxAgeMs, 10),
-  /** Notification sinks besides the operators file's (README: Notifications). */
+  /** Notification sinks besides the operators file's (docs/operations.md: Notifications). */
   NOTIFY_SLACK_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
   NOTIFY_WEBHOOK_URL: unsetIfEmpty(z.url().optional()),
   NOTIFY_WEBHOOK_SECRET: unsetIfEmpty(z.string().optional()),
-  /** Traces over OTLP/HTTP to this collector (README: Traces); unset: tracing is off. */
+  /** Traces over OTLP/HTTP to this collector (docs/operations.md: Traces); unset: tracing is off. */
   OTEL_EXPORTER_OTLP_ENDPOINT: unsetIfEmpty(z.url().optional()),
 });
 

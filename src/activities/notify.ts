@@ -31,7 +31,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
 
 export type NotifyActivities = ReturnType<typeof createNotifyActivities>;
 
-/** What an ended import has to report beyond its status (README: Notifications). */
+/** What an ended import has to report beyond its status (docs/operations.md: Notifications). */
 export interface ImportAlerts {
   /** Set when exactly this many runs in a row had failures: told once per streak. */
   failingRuns?: number;

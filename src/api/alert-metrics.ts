@@ -7,7 +7,7 @@ type Sample = { labels: Record<string, string>; value: number };
 type GaugeOf = (name: string, help: string, labelNames: string[], load: () => Promise<Sample[]>) => unknown;
 
 /**
- * The gauges behind deploy/prometheus/alerts.yml, one per notification event that is a state (README:
+ * The gauges behind deploy/prometheus/alerts.yml, one per notification event that is a state (docs/operations.md:
  * Traces, dashboard and alerts). Each threshold is a gauge of its own, from the same settings the
  * notifications use, so a rule compares two series and every operator keeps its own threshold.
  */

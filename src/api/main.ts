@@ -27,7 +27,7 @@ const operators = await loadOperatorsFile(cfg.operatorsFile);
 // registerOperators): deliveries reference the operator row, and a push never fails just because no
 // worker or CLI synced the operators yet.
 await syncOperators(pool, operators);
-// Before the client: the workflows it starts (webhook pushes, operator control) open traces (README: Traces).
+// Before the client: the workflows it starts (webhook pushes, operator control) open traces (docs/operations.md: Traces).
 startTracing({ serviceName: 'tour-import-api', endpoint: cfg.tracing.endpoint });
 const client = await connectClient().catch((err: Error) => {
   // One sentence saying how to start Temporal beats a stack trace.

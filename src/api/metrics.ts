@@ -70,7 +70,7 @@ export function createMetrics(pool: Pool) {
       (await listOperators(pool)).map((op) => ({ labels: { operator: op.id }, value: op.paused ? 1 : 0 })),
   );
   registry.registerMetric(durationHistogram(pool));
-  // The gauges deploy/prometheus/alerts.yml fires on (README: Traces, dashboard and alerts).
+  // The gauges deploy/prometheus/alerts.yml fires on (docs/operations.md: Traces, dashboard and alerts).
   registerAlertMetrics(gauge, pool);
 
   const webhooks = new Counter({

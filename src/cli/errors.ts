@@ -1,6 +1,6 @@
 import { CONFIG_EXIT_CODE } from '../config.js';
 
-/** Exit codes scripts can rely on. Documented in the README's CLI section; change them only there too. */
+/** Exit codes scripts can rely on. Documented in docs/operations.md (Command line); change them only there too. */
 export const EXIT = {
   ok: 0,
   /** Anything unexpected (the message is still one sentence; a stack trace only with DEBUG output). */

@@ -1,6 +1,6 @@
 /**
  * `tour-import`: the command line of the pipeline. Run with `npm run cli -- <command>` (or
- * `npx tsx src/cli/main.ts`). Exit codes are listed in ./errors.ts and the README.
+ * `npx tsx src/cli/main.ts`). Exit codes are listed in ./errors.ts and docs/operations.md.
  */
 import { CommanderError } from 'commander';
 import { config } from '../config.js';
@@ -11,7 +11,7 @@ import { CliError, EXIT } from './errors.js';
 import { buildProgram } from './program.js';
 
 export async function runCli(argv: string[]): Promise<number> {
-  // The CLI's client starts imports: with tracing on, each is a trace from here (README: Traces).
+  // The CLI's client starts imports: with tracing on, each is a trace from here (docs/operations.md: Traces).
   startTracing({ serviceName: 'tour-import-cli', endpoint: config().tracing.endpoint });
   const ctx = new CliContext();
   let exitCode: number = EXIT.ok;

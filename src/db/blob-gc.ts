@@ -1,7 +1,7 @@
 import type { Queryable } from './pool.js';
 
 /**
- * Mark and sweep of blobs no tour refers to (README: Housekeeping). Blobs are addressed by the hash of
+ * Mark and sweep of blobs no tour refers to (docs/operations.md: Housekeeping). Blobs are addressed by the hash of
  * their original (`originals/…/<sha>`, `variants/<sha>/…`), so the hash is what is marked and swept.
  */
 

@@ -19,7 +19,7 @@ export function createPool(url: string, schema = 'public', max = 10): pg.Pool {
   pool.on('error', (err) =>
     console.error(`PostgreSQL idle client error (the pool will reconnect): ${err.message}`),
   );
-  // Queries inside a trace get spans (README: Traces); none otherwise.
+  // Queries inside a trace get spans (docs/operations.md: Traces); none otherwise.
   return tracePool(pool);
 }
 

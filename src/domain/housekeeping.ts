@@ -1,6 +1,6 @@
 /**
  * What the scheduled Housekeeping workflow keeps and for how long. Pure policy: the config module builds
- * it from the environment (README: Housekeeping), the housekeeping activities apply it.
+ * it from the environment (docs/operations.md: Housekeeping), the housekeeping activities apply it.
  */
 
 const HOUR = 3_600_000;

@@ -95,7 +95,7 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('REDACTED'), text);
 
-  /** One span per request (README: Traces), its URL redacted as in messages; the rate limiter's wait included. */
+  /** One span per request (docs/operations.md: Traces), its URL redacted as in messages; the rate limiter's wait included. */
   function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
     const url = `${baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
     const attributes = { 'http.request.method': 'GET', 'url.full': redact(redactUrl(url)) };

@@ -69,7 +69,7 @@ const common = {
       consecutiveFailures: z.number().int().positive().default(5),
       failureRatio: z.number().gt(0).max(1).default(0.5),
       overLast: z.number().int().positive().default(20),
-      // Half-open (README: Notifications and self-healing pauses): resume alone after a cooldown, with a probe.
+      // Half-open (docs/operations.md: Notifications and self-healing pauses): resume alone after a cooldown, with a probe.
       autoResume: z.boolean().default(DEFAULT_HALF_OPEN.autoResume),
       cooldown: duration.default(DEFAULT_HALF_OPEN.cooldownMs),
       maxCooldown: duration.default(DEFAULT_HALF_OPEN.maxCooldownMs),

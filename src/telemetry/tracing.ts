@@ -1,5 +1,5 @@
 /**
- * Traces (README: Traces): the one place that sets up OpenTelemetry, for both workers, the API and the
+ * Traces (docs/operations.md: Traces): the one place that sets up OpenTelemetry, for both workers, the API and the
  * CLI's client. Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes an exporter): then no
  * provider is registered, the API's global tracer stays the no-op one and the workers get no tracing
  * interceptors. On: spans go over OTLP/HTTP to `<endpoint>/v1/traces`, in batches.

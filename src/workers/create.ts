@@ -33,7 +33,7 @@ export interface WorkerDeps {
     /** See IMAGE_RECHECK_MINUTES; 0 or unset: every image is asked for (conditional GET). */
     recheckAfterMs?: number;
   } & ImageProcessorOptions;
-  /** Retention and blob GC of the Housekeeping workflow (README: Housekeeping); unset: the defaults. */
+  /** Retention and blob GC of the Housekeeping workflow (docs/operations.md: Housekeeping); unset: the defaults. */
   housekeeping?: HousekeepingPolicy;
 }
 
@@ -74,7 +74,7 @@ export async function createTourImportWorker(
     ...(o.workflowThreads ? { workflowThreadPoolSize: o.workflowThreads } : {}),
     ...(o.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: o.maxCachedWorkflows } : {}),
     shutdownGraceTime: '30 seconds',
-    // README: Traces — workflows, their activities and children in one trace when tracing is on.
+    // docs/operations.md: Traces — workflows, their activities and children in one trace when tracing is on.
     ...tracingWorkerOptions(!o.bundlePath),
   });
 }

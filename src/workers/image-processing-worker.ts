@@ -19,7 +19,7 @@ export async function runImageWorker(sizing: ImageWorkerSizing): Promise<void> {
   Runtime.install(temporalRuntimeOptions());
   startTracing({ serviceName: 'tour-import-image-worker', endpoint: config().tracing.endpoint });
 
-  // Measured, not assumed: the size libuv gave this process (README: "Chosen defaults").
+  // Measured, not assumed: the size libuv gave this process (docs/configuration.md: "Chosen defaults").
   const threadPool = await measureThreadPool(sizing.threadPoolSize + 8);
   const sharpInfo = configureSharp({ concurrency: config().workers.sharpConcurrency });
   const deps = await buildWorkerDeps();

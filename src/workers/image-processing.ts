@@ -4,7 +4,7 @@
  * which sharp runs on. The pool takes its size from UV_THREADPOOL_SIZE when the process starts reading its
  * modules, before any code here runs; so unless the variable is set (an explicit setting wins) or the
  * host's size is libuv's default anyway, this process runs the worker as its child with the variable set
- * and stands for it (signals, exit code). Set MALLOC_ARENA_MAX before Node starts too (see README).
+ * and stands for it (signals, exit code). Set MALLOC_ARENA_MAX before Node starts too (see docs/configuration.md).
  */
 import { config } from '../config.js';
 import { LIBUV_DEFAULT_POOL_THREADS, readHostLimits, sizeImageWorker } from './image-sizing.js';

@@ -2,7 +2,7 @@
  * How much an image worker takes on, from what its host gives it: resize permits and libuv's thread pool
  * from the cores (os.availableParallelism(), capped by a cgroup v2 CPU quota), a budget of decoded pixels
  * from its memory (IMAGE_WORKER_MEMORY_MB, else the cgroup v2 memory limit, else a default that keeps the
- * worker near 512 MB whatever the core count). Explicit settings win. README: "Chosen defaults".
+ * worker near 512 MB whatever the core count). Explicit settings win. docs/configuration.md: "Chosen defaults".
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';

@@ -68,7 +68,7 @@ export async function operatorAdapters(pool: Pool): Promise<WorkerDeps['adapterF
   return registerOperators(pool, await loadOperatorsFile(cfg.operatorsFile), cfg.secret);
 }
 
-/** The notification sinks of the operators file and the environment (README: Notifications). */
+/** The notification sinks of the operators file and the environment (docs/operations.md: Notifications). */
 export async function notificationSinks(): Promise<WorkerDeps['sinks']> {
   const cfg = config();
   return loadSinks(cfg.operatorsFile, cfg.secret, cfg.notify());

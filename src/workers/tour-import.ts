@@ -13,7 +13,7 @@ import { sizeTourWorker } from './tour-sizing.js';
 
 // Before any connection: SDK, workflow and activity logs become pino JSON with workflowId and operatorId.
 Runtime.install(temporalRuntimeOptions());
-// Before the worker and its client exist: they pick their tracing interceptors up then (README: Traces).
+// Before the worker and its client exist: they pick their tracing interceptors up then (docs/operations.md: Traces).
 startTracing({ serviceName: 'tour-import-worker', endpoint: config().tracing.endpoint });
 
 const sizing = sizeTourWorker(readHostLimits(), { workflowThreads: config().workers.tourWorkflowThreads });

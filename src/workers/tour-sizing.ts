@@ -1,5 +1,5 @@
 /**
- * The tour-import worker's defaults from its host (README: "Chosen defaults"). Its CPU goes to workflow
+ * The tour-import worker's defaults from its host (docs/configuration.md: "Chosen defaults"). Its CPU goes to workflow
  * code, which runs on `workflowThreadPoolSize` threads (the SDK's default is one), and to activities,
  * local activities and the SDK's core on the main thread. One workflow thread spends about 25 ms of CPU
  * per changed tour (bench/RESULTS.md), so it caps a worker at about 40 tours/s whatever the host: on more

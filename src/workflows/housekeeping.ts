@@ -2,7 +2,7 @@ import { continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/w
 import type { HousekeepingActivities } from '../activities/housekeeping.js';
 import { PRUNED_TABLES, type PrunedTable } from '../domain/housekeeping.js';
 
-/** Row retention and blob garbage collection, started by its own schedule (README: Housekeeping). */
+/** Row retention and blob garbage collection, started by its own schedule (docs/operations.md: Housekeeping). */
 
 const PHASES = [...PRUNED_TABLES, 'mark-blobs', 'sweep-blobs', 'temp-files'] as const;
 type Phase = (typeof PHASES)[number];

@@ -23,7 +23,7 @@ export interface PauseControl {
 
 /**
  * The pause state of one import: who paused it, whether PostgreSQL knows, and the half-open breaker
- * (README: Notifications and self-healing pauses). `state` is undefined until the import has begun.
+ * (docs/operations.md: Notifications and self-healing pauses). `state` is undefined until the import has begun.
  */
 export function pauseControl(o: {
   progress(): Progress;

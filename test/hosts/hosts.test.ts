@@ -12,7 +12,7 @@ import { startCoreHost, type CoreHost } from './core-host.js';
 import { assertCanMakeHosts, createNetwork, removeLeftovers, type Host, type Network } from './netns.js';
 
 /**
- * Hosts that share nothing but the network (README "Scaling across hosts"): a core host (Temporal
+ * Hosts that share nothing but the network (docs/operations.md "Scaling across hosts"): a core host (Temporal
  * server, PostgreSQL, S3, the operator simulator), one tour-import worker host and two image worker
  * hosts, each a network namespace with its own empty data folder; blobs go to S3. One host dies
  * (every process SIGKILLed) mid-import; the import completes on the others.

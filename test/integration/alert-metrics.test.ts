@@ -5,7 +5,7 @@ import { createTestDb, type TestDb } from '../helpers/db.js';
 
 /**
  * The gauges deploy/prometheus/alerts.yml fires on, read from a real PostgreSQL: the same facts and
- * thresholds as the notifications (README: Notifications), per operator.
+ * thresholds as the notifications (docs/operations.md: Notifications), per operator.
  */
 describe('alert gauges on /metrics', () => {
   let db: TestDb;

@@ -10,7 +10,7 @@ import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 /**
- * The sync's promises (README, "Sync semantics"), on real Temporal, PostgreSQL, simulator and sharp:
+ * The sync's promises (docs/architecture.md, "Sync semantics"), on real Temporal, PostgreSQL, simulator and sharp:
  * nothing lost, nothing removed without evidence, bulk removals wait for a person, nothing wedges.
  */
 const small = { imageWidth: 320, imageHeight: 213 };

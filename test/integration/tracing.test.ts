@@ -5,7 +5,7 @@ import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 /**
- * README: Traces. One import, started by a traced client as the CLI's is, with the workers' tracing on
+ * docs/operations.md: Traces. One import, started by a traced client as the CLI's is, with the workers' tracing on
  * (an in-memory exporter instead of OTLP): every span lands in one trace, linked parent to child from
  * the client's start of ImportOperator down to the SQL an ImportTour's image activity runs.
  */

@@ -12,7 +12,7 @@ import { FIXTURES_DIR, WORKFLOW_PATHS, type WorkflowPath } from '../helpers/hist
 /**
  * `npm run histories:record`: runs every workflow path on the real pipeline and writes its histories to
  * test/fixtures/histories/, the release's baseline that `npm test` replays the current code against
- * (test/unit/workflows/replay-fixtures.test.ts). Refresh them at a release only (README, "Deploying
+ * (test/unit/workflows/replay-fixtures.test.ts). Refresh them at a release only (docs/development.md, "Deploying
  * workflow changes").
  */
 const small = { imagesPerTour: { min: 1, max: 1 }, imageWidth: 120, imageHeight: 80 };

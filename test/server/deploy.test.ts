@@ -11,7 +11,7 @@ import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 /**
- * The project's deploy rule (README "Deploying workflow changes"): every change to a workflow's
+ * The project's deploy rule (docs/development.md "Deploying workflow changes"): every change to a workflow's
  * commands ships behind `patched()`, so workers of the new release take over imports started, and
  * paused, under the old one. Shown on the real server: an import paused under release N, N's workers
  * replaced by N+1's whose ImportOperator has a new step, then resumed and completed. The control: the

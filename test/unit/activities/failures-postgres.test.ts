@@ -8,7 +8,7 @@ import { ensurePostgres } from '../../../src/infra/postgres.js';
 /**
  * REAL POSTGRESQL (in the unit tier because it takes a second): the errors a real server sends for
  * the writes that used to retry forever, classified as the activities classify them. The server is
- * DATABASE_URL, else 127.0.0.1:5432, else a private cluster the project starts (see README). Only
+ * DATABASE_URL, else 127.0.0.1:5432, else a private cluster the project starts (see docs/configuration.md). Only
  * temporary tables are made, in this session.
  */
 

@@ -7,7 +7,7 @@ import { createMetrics } from '../../../src/api/metrics.js';
 import type { Pool } from '../../../src/db/pool.js';
 
 /**
- * deploy/prometheus/alerts.yml and deploy/grafana/tour-import.json (README: Traces, dashboard and alerts)
+ * deploy/prometheus/alerts.yml and deploy/grafana/tour-import.json (docs/operations.md: Traces, dashboard and alerts)
  * ask only for metrics the API's registry has: a renamed or removed metric fails here, not silently on a
  * dashboard at 3 a.m. promtool, where installed (Debian: `apt-get install prometheus`), checks the rules too.
  */
@@ -90,7 +90,7 @@ describe('deploy/: alert rules and dashboard', () => {
         alerts.push(String(rule.alert));
       }
     }
-    // The notification events that are states (README: Notifications).
+    // The notification events that are states (docs/operations.md: Notifications).
     expect(alerts.sort()).toEqual([
       'TourImportDeltaMarkStale',
       'TourImportFailingRuns',

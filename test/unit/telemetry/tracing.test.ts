@@ -11,7 +11,7 @@ import {
 } from '../../../src/telemetry/tracing.js';
 import { withSpan } from '../../../src/telemetry/spans.js';
 
-/** README: Traces. Off without an endpoint; with one, spans reach the collector over OTLP/HTTP. */
+/** docs/operations.md: Traces. Off without an endpoint; with one, spans reach the collector over OTLP/HTTP. */
 describe('tracing setup', () => {
   const received: { url?: string; body: string }[] = [];
   const collector = http.createServer((req, res) => {

@@ -11,7 +11,7 @@ import { workflowsPath } from '../../helpers/temporal.js';
  * The current workflow code replays the histories of the last release (test/fixtures/histories): a
  * workflow change that would break imports running during a deploy fails here until it is behind
  * `patched()` (src/workflows/patches.ts). Refresh the fixtures only at a release:
- * `npm run histories:record`. They replay with the tracing interceptors too (README: Traces), as the
+ * `npm run histories:record`. They replay with the tracing interceptors too (docs/operations.md: Traces), as the
  * prebuilt bundle carries them: those add headers and sink calls, never commands.
  */
 describe.each([
