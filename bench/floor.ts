@@ -27,9 +27,9 @@ export interface FloorRun {
 }
 
 export interface FloorFigures {
-  /** One remote activity per child (the least ImportTour can be: importStagedTour). */
+  /** One remote activity per child (the least a child with an activity can be). */
   oneActivity: FloorRun;
-  /** Plus two local activities around it (ImportTour's long way: fetch, batch, persist). */
+  /** Plus two local activities around it (ImportTour before #17: fetch, images, persist). */
   withLocalActivities: FloorRun;
 }
 

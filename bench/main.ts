@@ -897,12 +897,9 @@ async function main() {
     const originals = (existsSync(originalsDir) ? readdirSync(originalsDir, { recursive: true }) : []).filter(
       (f) => /[0-9a-f]{64}$/.test(String(f)),
     ).length;
+    // Persisted by a tour worker (persistTour) or, with its images, by an image worker (importTourImages).
     const persistedBy: Record<string, number> = Object.fromEntries(
-      soWorkers.flatMap((w, i) =>
-        w.kind === 'tour-import'
-          ? [[names[i], readFileSync(w.logFile, 'utf8').split('tour persisted').length - 1]]
-          : [],
-      ),
+      soWorkers.map((w, i) => [names[i], readFileSync(w.logFile, 'utf8').split('tour persisted').length - 1]),
     );
     const check = {
       catalogTours,
@@ -936,7 +933,7 @@ async function main() {
       check.originals !== check.distinctSha &&
         `${check.originals} original blobs ≠ ${check.distinctSha} sha256`,
       Object.values(persistedBy).reduce((a, b) => a + b, 0) !== catalogTours &&
-        `tour workers logged ${JSON.stringify(persistedBy)} persisted tours, not ${catalogTours} in all`,
+        `workers logged ${JSON.stringify(persistedBy)} persisted tours, not ${catalogTours} in all`,
     ].filter((p): p is string => typeof p === 'string');
     report.scaleOut = { ...so.figures, runs: so.runs, check, problems, single: full.figures };
     problems.forEach((p) => failures.push(`scale-out: ${p}`));

@@ -115,7 +115,7 @@ export interface ScaleOutCheck {
   originals: number;
   downloads: number;
   distinctImages: number;
-  /** "tour persisted" log lines per tour-import worker process. */
+  /** "tour persisted" log lines per worker process (tour-import: persistTour; image-processing: importTourImages). */
   persistedBy: Record<string, number>;
 }
 

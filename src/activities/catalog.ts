@@ -136,7 +136,6 @@ export function createCatalogActivities(deps: CatalogDeps) {
       await removals.dropUnfinished(pool, a.operatorId, importRunId);
       await runs.setActiveAtStart(pool, importRunId, await removals.countActiveTours(pool, a.operatorId));
       const settings = resolveSettings(op.settings, a.settings, a.mode, op.deltaMark);
-      settings.listingStagesTours = (await deps.adapterFor(a.operatorId)).listingCarriesTours;
       const state = newImportState(importRunId, settings);
       // A small import asks these to make room for it once its listing shows how small it is.
       const otherImports = await operators.otherRunningImports(pool, a.operatorId);

@@ -11,9 +11,8 @@ import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
 import { inActiveSpan, withSpan } from '../telemetry/spans.js';
-import * as tours from '../db/tours.js';
 import { RETRY_ALONE, settledAsset, type FetchedImage, type ImageOutcome } from '../domain/tour-images.js';
-import { alreadyImported, imagesToImport, persistStagedTour } from './staged-tour.js';
+import { persistStagedTour } from './staged-tour.js';
 
 export type { ImageOutcome } from '../domain/tour-images.js';
 
@@ -23,8 +22,6 @@ export interface ImageDeps {
   images: {
     maxBytes: number;
     allowPrivateHosts: readonly string[];
-    /** See IMAGE_RECHECK_MINUTES (importStagedTour takes recently checked images as they are). */
-    recheckAfterMs?: number;
   } & ImageProcessorOptions;
   /**
    * Images decoded and encoded at once. Activity slots can be many more: most of an image's time is
@@ -42,19 +39,12 @@ export interface ImportedImage {
 }
 
 /**
- * What importStagedTour came to: the tour stored (or nothing to store), or, when some images failed for
- * a reason a retry may fix, the tour's images and their outcomes for the workflow to retry those alone
- * and persist; `not-staged` when the listing's record is gone (the workflow fetches the tour instead).
+ * What importTourImages came to: the tour persisted with its images, or, when some failed for a reason a
+ * retry may fix, their outcomes for the workflow to retry those alone and persist.
  */
-export type StagedTourImport =
-  | { outcome: 'not-staged' | 'unchanged' }
+export type TourImagesImport =
   | { outcome: 'imported' | 'stale'; images: number; failedImages: number }
-  | {
-      outcome: 'images-to-retry';
-      contentHash: string;
-      images: FetchedImage[];
-      imageOutcomes: ImageOutcome[];
-    };
+  | { outcome: 'images-to-retry'; imageOutcomes: ImageOutcome[] };
 
 /** Images of one batch downloaded and resized at once: a tour with many does not flood its operator. */
 const IMAGES_AT_ONCE = 8;
@@ -172,48 +162,33 @@ export function createImageActivities(deps: ImageDeps) {
     },
 
     /**
-     * A tour its operator's listing carried whole (dialects A and B), imported in one activity: its
-     * staged record read, its images imported as importImages does, the tour persisted as persistTour
-     * does — one activity task and no local activities, instead of a fetch, a batch and a persist (the
-     * workflow and the Temporal server do a fraction of the work per tour; bench/RESULTS.md). When an
-     * image failed for a reason a retry may fix, nothing is persisted: the outcomes go back and the
-     * workflow retries those images alone, then persists, as for any tour. Idempotent: a re-run after
-     * the persist finds its outcome (persistStagedTour).
+     * A tour's images as importImages does, then the tour persisted with them as persistTour does, in
+     * one activity: the workflow's last step is then this activity's completion, with no local activity
+     * after it (one activation and one marker fewer per tour; bench/RESULTS.md). When an image failed for
+     * a reason a retry may fix, nothing is persisted: the outcomes go back and the workflow retries those
+     * images alone, then persists. Idempotent: a re-run after the persist finds its outcome.
      */
-    async importStagedTour(a: {
+    async importTourImages(a: {
       operatorId: string;
       externalId: string;
-      force?: boolean;
+      contentHash: string;
+      images: FetchedImage[];
       /** Whether images that fail retryably are retried alone (not with a single attempt allowed). */
       retriesAlone: boolean;
-    }): Promise<StagedTourImport> {
+    }): Promise<TourImagesImport> {
       const ctx = Context.current();
       return withFailureMapping(async () => {
-        const staged = await tours.readStagedTour(pool, a.operatorId, a.externalId);
-        if (!staged) return { outcome: 'not-staged' };
-        const { contentHash } = staged;
-        const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
-        // (Persisted already: by an earlier attempt of this activity, whose outcome the persist returns.)
-        if (!staged.persistedOutcome && alreadyImported(a, stored, contentHash))
-          return { outcome: 'unchanged' };
-        const images = await imagesToImport(deps, staged.tour, a.force);
-        const imageOutcomes = await importBatch(
-          images.filter((i) => !i.readySha256).map((i) => i.url),
-          ctx,
-        );
+        const todo = a.images.filter((i) => !i.readySha256).map((i) => i.url);
+        const imageOutcomes = await importBatch(todo, ctx);
         const byUrl = new Map(imageOutcomes.map((o) => [o.url, o]));
-        const settled = images.map((img, i) =>
+        const settled = a.images.map((img, i) =>
           settledAsset(img, i, byUrl.get(img.url), { retriesAlone: a.retriesAlone }),
         );
-        if (settled.some((s) => s === RETRY_ALONE))
-          return { outcome: 'images-to-retry', contentHash, images, imageOutcomes };
-        const assets = settled.filter((s) => s !== RETRY_ALONE);
-        const { outcome } = await persistStagedTour(pool, { ...a, contentHash, images: assets });
-        return {
-          outcome,
-          images: assets.length,
-          failedImages: assets.filter((x) => x.status === 'failed').length,
-        };
+        if (settled.includes(RETRY_ALONE)) return { outcome: 'images-to-retry', imageOutcomes };
+        const assets = settled.filter((x) => x !== RETRY_ALONE);
+        const { outcome } = await persistStagedTour(pool, { ...a, images: assets });
+        const failedImages = assets.filter((x) => x.status === 'failed').length;
+        return { outcome, images: assets.length, failedImages };
       });
     },
   };

@@ -1,7 +1,7 @@
 /**
- * The steps of a tour's import around its staged record, shared by the tour worker's fetchTour and
- * persistTour (src/activities/tour.ts) and the image worker's importStagedTour (src/activities/images.ts),
- * which does a listed tour's whole import in one activity.
+ * The steps of a tour's import around its staged record: the tour worker's fetchTour and persistTour
+ * (src/activities/tour.ts), and the image worker's importTourImages (src/activities/images.ts), which
+ * persists the tour with its images.
  */
 import { log } from '@temporalio/activity';
 import * as assets from '../db/assets.js';

@@ -178,7 +178,12 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
 
   async function startImport(operatorId: string, externalId: string) {
     const workflowId = importTourWorkflowId(operatorId, externalId);
-    const input: ImportTourInput = { operatorId, externalId, imageTaskQueue: deps.imageTaskQueue };
+    const input: ImportTourInput = {
+      operatorId,
+      externalId,
+      imageTaskQueue: deps.imageTaskQueue,
+      persistWithImages: true,
+    };
     // Signal-with-start: a running import of this tour gets a refresh (it runs once more with the latest
     // data), otherwise a new one starts. A burst therefore coalesces into one running + one pending pass.
     const handle = await deps.client.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>

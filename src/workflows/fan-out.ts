@@ -97,8 +97,7 @@ export function tourFanOut(o: {
               operatorId: o.operatorId,
               externalId,
               listed: true,
-              // (Unset, not false, for imports begun before #17: their children's input is as it was.)
-              ...(settings.listingStagesTours ? { staged: true } : {}),
+              persistWithImages: true,
               force: settings.force,
               imageTaskQueue: settings.imageTaskQueue,
               retry: settings.retry,

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { CatalogActivities } from '../activities/catalog.js';
 import type { TourActivities } from '../activities/tour.js';
-import type { ImageActivities, StagedTourImport } from '../activities/images.js';
+import type { ImageActivities, TourImagesImport } from '../activities/images.js';
 import {
   failedAsset,
   failureReason,
@@ -90,10 +90,7 @@ async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
   let result: ImportTourResult = { outcome: 'unchanged', images: 0, failedImages: 0, passes: 0 };
   do {
     again = false;
-    // The first pass of a tour its listing staged whole is one activity (importStagedTour); a pass
-    // after a push, or when the staged record is gone, fetches the tour.
-    const staged = input.staged && !pushed && !result.passes ? await importStaged(input, steps) : undefined;
-    const pass = staged ?? (await importFetched(input, steps, { listed: input.listed && !pushed }));
+    const pass = await importOnce(input, steps, { listed: input.listed && !pushed });
     result =
       typeof pass === 'string'
         ? // A later pass that finds nothing new does not undo what an earlier one imported.
@@ -131,8 +128,12 @@ function tourSteps(input: ImportTourInput) {
   };
 }
 
-/** The tour fetched (from its staged record or the operator), its images imported, then persisted. */
-async function importFetched(
+/**
+ * One pass: the tour fetched (its staged record, or from the operator), its images imported, the tour
+ * persisted. Images to import and persist go in one activity (importTourImages); a tour with none to
+ * import is persisted by a local activity in the same workflow task as its fetch.
+ */
+async function importOnce(
   input: ImportTourInput,
   steps: ReturnType<typeof tourSteps>,
   o: { listed?: boolean },
@@ -144,44 +145,40 @@ async function importFetched(
     listed: o.listed,
   });
   if (fetched.outcome !== 'changed') return fetched.outcome;
-  const assets = await importImages(fetched.images, steps);
-  return persist(input, steps, fetched.contentHash, assets);
+  if (input.persistWithImages && fetched.images.some((img) => !img.readySha256))
+    return importAndPersist(input, steps, fetched);
+  return persist(input, steps, fetched.contentHash, await importImages(fetched.images, steps));
 }
 
 /**
- * The staged tour imported in one activity on the image queue. Undefined when the workflow should take
- * the long way instead: the staged record is gone, or the activity's retries ran out (each step of the
- * long way is retried on its own).
+ * The tour's images and its persist in one activity on the image queue. Images that failed there for a
+ * reason a retry may fix come back, and are retried alone before a local persist; when the activity
+ * itself gives up, every image is retried alone (as after a failed batch); a failure no retry fixes
+ * (the staged record swept, data no column can store) fails the tour, as the persist's would.
  */
-async function importStaged(
+async function importAndPersist(
   input: ImportTourInput,
   steps: ReturnType<typeof tourSteps>,
-): Promise<Pass | undefined> {
-  let r: StagedTourImport;
+  fetched: { contentHash: string; images: FetchedImage[] },
+): Promise<Pass> {
+  let r: TourImagesImport;
   try {
-    r = await steps.batch.importStagedTour({
+    r = await steps.batch.importTourImages({
       operatorId: input.operatorId,
       externalId: input.externalId,
-      force: input.force,
+      contentHash: fetched.contentHash,
+      images: fetched.images,
       retriesAlone: steps.single !== null,
     });
   } catch (err) {
-    // A failure no retry fixes (the staged record swept, data no column can store) fails the tour as the
-    // long way's step would; retries that ran out (a dependency down for long, an image worker of an
-    // earlier release without this activity) leave the tour to the long way.
     if (isCancellation(err) || !(err instanceof ActivityFailure) || isNonRetryable(err)) throw err;
-    return undefined;
+    const assets = await settleImages(fetched.images, [], activityFailureReason(err), steps);
+    return persist(input, steps, fetched.contentHash, assets);
   }
-  switch (r.outcome) {
-    case 'not-staged':
-      return undefined;
-    case 'unchanged':
-      return 'unchanged';
-    case 'images-to-retry':
-      return persist(input, steps, r.contentHash, await settleImages(r.images, r.imageOutcomes, null, steps));
-    default:
-      return { outcome: r.outcome, images: r.images, failedImages: r.failedImages };
-  }
+  if (r.outcome !== 'images-to-retry')
+    return { outcome: r.outcome, images: r.images, failedImages: r.failedImages };
+  const assets = await settleImages(fetched.images, r.imageOutcomes, null, steps);
+  return persist(input, steps, fetched.contentHash, assets);
 }
 
 async function persist(

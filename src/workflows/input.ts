@@ -69,7 +69,7 @@ const ImportTourSchema = v.strictObject({
   imageTaskQueue: text,
   retry,
   listed: v.optional(v.boolean()),
-  staged: v.optional(v.boolean()),
+  persistWithImages: v.optional(v.boolean()),
 });
 
 export function validateImportOperatorInput(input: unknown): ImportOperatorInput {

@@ -89,8 +89,6 @@ export interface ResolvedSettings {
   retry: { initialIntervalMs: number; maximumAttempts: number };
   /** Whether this run lists the whole catalog (so absent tours can be marked removed). */
   fullListing: boolean;
-  /** The operator's listing carries whole tours, which it stages (dialects A and B); unset before #17. */
-  listingStagesTours?: boolean;
   since?: string;
 }
 
@@ -106,11 +104,11 @@ export interface ImportTourInput {
   /** Started by its operator's listing (which staged the tour where the listing carries it whole). */
   listed?: boolean;
   /**
-   * Its listing carried the tour whole and staged it (dialects A and B): the first pass imports the staged
-   * record in one activity (importStagedTour). Set only by parents started after #17, so it gates the
-   * one-activity path the way a patch would: no earlier history has it.
+   * The image activity persists the tour with its images (importTourImages) instead of a local
+   * persistTour after them. Set by every starter since #17 (parent, webhook, CLI), so it gates the new
+   * path the way a patch would without an extra event: no earlier history carries it.
    */
-  staged?: boolean;
+  persistWithImages?: boolean;
   force?: boolean;
   imageTaskQueue?: string;
   retry?: ImportSettings['retry'];

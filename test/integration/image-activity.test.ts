@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createImageActivities,
   type ImportedImage,
-  type StagedTourImport,
+  type TourImagesImport,
 } from '../../src/activities/images.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { stageTours } from '../../src/db/tours.js';
@@ -94,27 +94,8 @@ describe('importImage', () => {
     });
   });
 
-  /** A tour of operator `img` as a listing would stage it. */
-  const stagedTour = (externalId: string, images: Tour['images']): Tour => ({
-    operatorId: 'img',
-    externalId,
-    title: `Staged ${externalId}`,
-    description: '',
-    durationMinutes: 60,
-    price: null,
-    location: null,
-    images,
-    sourceUpdatedAt: '2026-11-30T00:00:00Z',
-  });
-
-  it('importStagedTour stores a staged tour with its images in one activity; run again, it finds its own outcome', async () => {
-    const { importStagedTour } = activities();
-    const runStaged = (externalId: string, retriesAlone = true) =>
-      new MockActivityEnvironment().run(importStagedTour, {
-        operatorId: 'img',
-        externalId,
-        retriesAlone,
-      }) as Promise<StagedTourImport>;
+  /** A tour of operator `img`, staged as a listing or a fetch stages it. */
+  const stage = async (externalId: string, contentHash: string, images: Tour['images']) => {
     await upsertOperator(db.pool, {
       id: 'img',
       name: 'img',
@@ -122,16 +103,45 @@ describe('importImage', () => {
       baseUrl: 'http://x',
       settings: {},
     });
+    const tour: Tour = {
+      operatorId: 'img',
+      externalId,
+      title: `Staged ${externalId}`,
+      description: '',
+      durationMinutes: 60,
+      price: null,
+      location: null,
+      images,
+      sourceUpdatedAt: '2026-11-30T00:00:00Z',
+    };
+    await stageTours(db.pool, [{ tour, contentHash }], new Date());
+    return images.map((img) => ({ url: img.url, caption: img.caption }));
+  };
+  const runTogether = (
+    externalId: string,
+    contentHash: string,
+    images: { url: string; caption: string | null }[],
+  ) =>
+    new MockActivityEnvironment().run(activities().importTourImages, {
+      operatorId: 'img',
+      externalId,
+      contentHash,
+      images,
+      retriesAlone: true,
+    }) as Promise<TourImagesImport>;
+
+  it("importTourImages imports a tour's images and persists it with them; run again, it finds its own outcome", async () => {
     const photo = op().imageUrl(op().tour(op().activeCodes()[2])!.images[0].id);
-    const tour = stagedTour('S1', [
+    const images = await stage('S1', 'h1', [
       { url: photo, caption: 'first' },
       { url: op().imageUrl('does-not-exist'), caption: null },
     ]);
-    expect(await runStaged('S1')).toEqual({ outcome: 'not-staged' });
-    await stageTours(db.pool, [{ tour, contentHash: 'h1' }], new Date());
-
     // The missing image fails for good (ImageGone): stored as failed, the tour persisted.
-    expect(await runStaged('S1')).toEqual({ outcome: 'imported', images: 2, failedImages: 1 });
+    expect(await runTogether('S1', 'h1', images)).toEqual({
+      outcome: 'imported',
+      images: 2,
+      failedImages: 1,
+    });
     const stored = async () =>
       (
         await db.pool.query(
@@ -143,36 +153,21 @@ describe('importImage', () => {
       [0, 'ready', null],
       [1, 'failed', 'ImageGone'],
     ]);
-    // A retry after its commit (a lost worker) reports what it stored, not "unchanged".
-    expect(await runStaged('S1')).toEqual({ outcome: 'imported', images: 2, failedImages: 1 });
-    // Staged again by a later listing with the same content: nothing to import.
-    await stageTours(db.pool, [{ tour, contentHash: 'h1' }], new Date());
-    expect(await runStaged('S1')).toEqual({ outcome: 'unchanged' });
+    // A retry after its commit (a lost worker) reports what it stored.
+    expect(await runTogether('S1', 'h1', images)).toEqual({
+      outcome: 'imported',
+      images: 2,
+      failedImages: 1,
+    });
   });
 
-  it('importStagedTour persists nothing when an image failed for a reason a retry may fix, and says which', async () => {
-    const { importStagedTour } = activities();
-    await upsertOperator(db.pool, {
-      id: 'img',
-      name: 'img',
-      dialect: 'A',
-      baseUrl: 'http://x',
-      settings: {},
-    });
+  it('importTourImages persists nothing when an image failed for a reason a retry may fix, and says which', async () => {
     const photo = op().imageUrl(op().tour(op().activeCodes()[3])!.images[0].id);
-    const tour = stagedTour('S2', [{ url: photo, caption: null }]);
-    await stageTours(db.pool, [{ tour, contentHash: 'h2' }], new Date());
+    const images = await stage('S2', 'h2', [{ url: photo, caption: null }]);
     op().addFaults('image', [{ type: 'error', status: 503 }]);
     try {
-      const r = (await new MockActivityEnvironment().run(importStagedTour, {
-        operatorId: 'img',
-        externalId: 'S2',
-        retriesAlone: true,
-      })) as StagedTourImport;
-      expect(r).toMatchObject({
+      expect(await runTogether('S2', 'h2', images)).toMatchObject({
         outcome: 'images-to-retry',
-        contentHash: 'h2',
-        images: [{ url: photo }],
         imageOutcomes: [{ url: photo, failure: { retryable: true } }],
       });
       const tours = await db.pool.query(
@@ -182,5 +177,13 @@ describe('importImage', () => {
     } finally {
       op().clearFaults();
     }
+  });
+
+  it('importTourImages fails as StagedTourMissing, for good, when the staged record is gone', async () => {
+    const photo = op().imageUrl(op().tour(op().activeCodes()[4])!.images[0].id);
+    await expect(runTogether('S3', 'never-staged', [{ url: photo, caption: null }])).rejects.toMatchObject({
+      type: 'StagedTourMissing',
+      nonRetryable: true,
+    });
   });
 });

@@ -229,25 +229,23 @@ describe('ImportTour', () => {
     });
   });
 
-  describe('a tour its listing staged (one activity: importStagedTour)', () => {
-    /** Runs a staged ImportTour whose importStagedTour does `staged`; records what else ran. */
-    async function importStaged(staged: () => unknown, o: { push?: boolean } = {}) {
-      const workflowId = uniqueName('tour:op:S');
+  describe('images and persist in one activity (importTourImages)', () => {
+    const IMAGES = [
+      { url: 'http://img/ok.jpg', caption: null },
+      { url: 'http://img/flaky.jpg', caption: null },
+    ];
+    /** Runs an ImportTour whose importTourImages does `together`; records what ran. */
+    async function importTogether(together: () => unknown, images = IMAGES) {
       const ran: string[] = [];
       const persisted: { contentHash: string; images: { status: string; sha256: string | null }[] }[] = [];
       const activities = {
-        async importStagedTour(a: { retriesAlone: boolean }) {
-          ran.push(`importStagedTour retriesAlone=${a.retriesAlone}`);
-          if (o.push) await env.client.workflow.getHandle(workflowId).signal(refreshSignal);
-          return staged();
+        async fetchTour() {
+          ran.push('fetchTour');
+          return { outcome: 'changed', contentHash: 'h', images };
         },
-        async fetchTour(a: { listed?: boolean }) {
-          ran.push(`fetchTour listed=${a.listed}`);
-          return {
-            outcome: 'changed',
-            contentHash: 'fetched',
-            images: [{ url: 'http://img/f.jpg', caption: null }],
-          };
+        async importTourImages(a: { images: unknown[]; retriesAlone: boolean }) {
+          ran.push(`importTourImages ${a.images.length} retriesAlone=${a.retriesAlone}`);
+          return together();
         },
         async importImages(a: { urls: string[] }) {
           ran.push(`importImages ${a.urls.length}`);
@@ -265,28 +263,29 @@ describe('ImportTour', () => {
         async recordTourFailure() {},
         async recordTourRun() {},
       };
-      const result = await importTour(activities, workflowId, {
-        listed: true,
-        staged: true,
+      const result = await importTour(activities, uniqueName('tour:op:P'), {
+        persistWithImages: true,
         retry: { initialIntervalMs: 50, maximumAttempts: 2 },
       }).catch((err: unknown) => err);
       return { result, ran, persisted };
     }
 
-    it('stores the tour in that one activity', async () => {
-      const r = await importStaged(() => ({ outcome: 'imported', images: 3, failedImages: 1 }));
-      expect(r.ran).toEqual(['importStagedTour retriesAlone=true']);
-      expect(r.result).toMatchObject({ outcome: 'imported', images: 3, failedImages: 1, passes: 1 });
+    it('stores the tour in that activity, with no persist after it', async () => {
+      const r = await importTogether(() => ({ outcome: 'imported', images: 2, failedImages: 1 }));
+      expect(r.ran).toEqual(['fetchTour', 'importTourImages 2 retriesAlone=true']);
+      expect(r.result).toMatchObject({ outcome: 'imported', images: 2, failedImages: 1, passes: 1 });
     });
 
-    it('retries alone the images that failed retryably in it, then persists its record', async () => {
-      const r = await importStaged(() => ({
+    it('a tour with no image to import is persisted by the local activity, with no image activity', async () => {
+      const ready = IMAGES.map((img) => ({ ...img, readySha256: 'd'.repeat(64) }));
+      const r = await importTogether(() => ({ outcome: 'imported', images: 2, failedImages: 0 }), ready);
+      expect(r.ran).toEqual(['fetchTour', 'persistTour h']);
+      expect(r.persisted[0].images.map((a) => a.status)).toEqual(['ready', 'ready']);
+    });
+
+    it('retries alone the images that failed retryably in it, then persists', async () => {
+      const r = await importTogether(() => ({
         outcome: 'images-to-retry',
-        contentHash: 'staged',
-        images: [
-          { url: 'http://img/ok.jpg', caption: null },
-          { url: 'http://img/flaky.jpg', caption: null },
-        ],
         imageOutcomes: [
           { url: 'http://img/ok.jpg', sha256: 'a'.repeat(64) },
           {
@@ -296,9 +295,10 @@ describe('ImportTour', () => {
         ],
       }));
       expect(r.ran).toEqual([
-        'importStagedTour retriesAlone=true',
+        'fetchTour',
+        'importTourImages 2 retriesAlone=true',
         'importImage http://img/flaky.jpg',
-        'persistTour staged',
+        'persistTour h',
       ]);
       expect(r.persisted[0].images.map((a) => [a.status, a.sha256])).toEqual([
         ['ready', 'a'.repeat(64)],
@@ -306,41 +306,29 @@ describe('ImportTour', () => {
       ]);
     });
 
-    it('takes the long way when the staged record is gone, or when its retries run out', async () => {
-      const longWay = ['fetchTour listed=true', 'importImages 1', 'persistTour fetched'];
-      const gone = await importStaged(() => ({ outcome: 'not-staged' }));
-      expect(gone.ran).toEqual(['importStagedTour retriesAlone=true', ...longWay]);
-      const down = await importStaged(() => {
+    it('when it gives up, every image is retried alone, as after a failed batch', async () => {
+      const r = await importTogether(() => {
         throw ApplicationFailure.retryable('connection refused', 'DatabaseUnavailable');
       });
-      expect(down.ran).toEqual([
-        'importStagedTour retriesAlone=true',
-        'importStagedTour retriesAlone=true',
-        ...longWay,
+      // (The two images are retried alone at once: in either order.)
+      expect([...r.ran.slice(0, 3), ...r.ran.slice(3, 5).sort(), r.ran[5]]).toEqual([
+        'fetchTour',
+        'importTourImages 2 retriesAlone=true',
+        'importTourImages 2 retriesAlone=true',
+        'importImage http://img/flaky.jpg',
+        'importImage http://img/ok.jpg',
+        'persistTour h',
       ]);
-      expect(down.result).toMatchObject({ outcome: 'imported', passes: 1 });
+      expect(r.result).toMatchObject({ outcome: 'imported', passes: 1 });
     });
 
-    it('fails the tour on a failure no retry fixes, as the long way would', async () => {
-      const r = await importStaged(() => {
+    it('fails the tour on a failure no retry fixes, as the persist would', async () => {
+      const r = await importTogether(() => {
         throw ApplicationFailure.nonRetryable('its staged data is gone', 'StagedTourMissing');
       });
-      expect(r.ran).toEqual(['importStagedTour retriesAlone=true']);
+      expect(r.ran).toEqual(['fetchTour', 'importTourImages 2 retriesAlone=true']);
       expect(r.result).toBeInstanceOf(WorkflowFailedError);
       expect(rootCause(r.result as WorkflowFailedError)).toMatchObject({ type: 'StagedTourMissing' });
-    });
-
-    it('a push during it gets a second pass that fetches from the operator', async () => {
-      const r = await importStaged(() => ({ outcome: 'imported', images: 1, failedImages: 0 }), {
-        push: true,
-      });
-      expect(r.ran).toEqual([
-        'importStagedTour retriesAlone=true',
-        'fetchTour listed=false',
-        'importImages 1',
-        'persistTour fetched',
-      ]);
-      expect(r.result).toMatchObject({ outcome: 'imported', passes: 2 });
     });
   });
 });

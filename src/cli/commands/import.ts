@@ -157,7 +157,7 @@ export async function startTourImport(
       EXIT.skipped,
     );
   }
-  const input: ImportTourInput = { operatorId, externalId, force: o.force };
+  const input: ImportTourInput = { operatorId, externalId, force: o.force, persistWithImages: true };
   if (o.imageTaskQueue) input.imageTaskQueue = o.imageTaskQueue;
   const workflowId = importTourWorkflowId(operatorId, externalId);
   const handle = await deps.client.workflow.signalWithStart(WORKFLOW_TYPES.importTour, {
