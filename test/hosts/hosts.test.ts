@@ -229,7 +229,7 @@ describe('hosts that share only the network', () => {
     expect(doneByDead).toBeGreaterThan(0);
     expect(doneBySurvivor).toBeGreaterThan(0);
     // Nothing done twice beyond the dead host's in-flight activities, which Temporal retries elsewhere
-    // (one importImages activity per tour; the dead host's count was read just before it died).
+    // (one importTourImages activity per tour; the dead host's count was read just before it died).
     expect(doneByDead + doneBySurvivor).toBeLessThanOrEqual(tours + IMAGE_SLOTS);
     console.log(
       `hosts: ${tours} tours, ${images} images in ${seconds.toFixed(1)} s (${(tours / seconds).toFixed(2)} tours/s); ` +

@@ -91,7 +91,7 @@ describe('tour-import CLI', () => {
       tasks.push(...(await scheduledTasks(child)));
     }
     expect(tasks.filter((t) => t.kind === 'activity').map((t) => t.id)).toEqual(
-      expect.arrayContaining(['beginImport', 'listPage', 'finishImport', 'importImages']),
+      expect.arrayContaining(['beginImport', 'listPage', 'finishImport', 'importTourImages']),
     );
     for (const t of tasks) expect(t.priority, `${t.kind} ${t.id}`).toMatchObject(key);
   });

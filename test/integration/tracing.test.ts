@@ -32,7 +32,7 @@ describe('traces of an import', () => {
     await stopTracing();
   });
 
-  it('is one trace from the start of ImportOperator through ImportTour and importImages to PostgreSQL', async () => {
+  it('is one trace from the start of ImportOperator through ImportTour and importTourImages to PostgreSQL', async () => {
     const result = await (await p.startImport(OPERATOR.id, 'full')).result();
     expect(result.status).toBe('completed');
 
@@ -67,14 +67,14 @@ describe('traces of an import', () => {
         'StartWorkflow:ImportOperator',
       ]);
 
-    const imageRuns = named('RunActivity:importImages');
+    const imageRuns = named('RunActivity:importTourImages');
     expect(imageRuns.length).toBeGreaterThan(0);
     for (const run of imageRuns)
-      expect(ancestors(run).slice(0, 2)).toEqual(['StartActivity:importImages', 'RunWorkflow:ImportTour']);
+      expect(ancestors(run).slice(0, 2)).toEqual(['StartActivity:importTourImages', 'RunWorkflow:ImportTour']);
 
     // Inside the image activity: the download, the resize, and the rows they write.
     const underImages = (name: RegExp) =>
-      spans.filter((s) => name.test(s.name) && ancestors(s).includes('RunActivity:importImages'));
+      spans.filter((s) => name.test(s.name) && ancestors(s).includes('RunActivity:importTourImages'));
     expect(underImages(/^image\.download$/).length).toBeGreaterThan(0);
     expect(underImages(/^image\.resize$/).length).toBeGreaterThan(0);
     const writes = underImages(/^pg\.query:(INSERT|UPDATE|WITH)$/);
