@@ -70,7 +70,10 @@ describe('traces of an import', () => {
     const imageRuns = named('RunActivity:importTourImages');
     expect(imageRuns.length).toBeGreaterThan(0);
     for (const run of imageRuns)
-      expect(ancestors(run).slice(0, 2)).toEqual(['StartActivity:importTourImages', 'RunWorkflow:ImportTour']);
+      expect(ancestors(run).slice(0, 2)).toEqual([
+        'StartActivity:importTourImages',
+        'RunWorkflow:ImportTour',
+      ]);
 
     // Inside the image activity: the download, the resize, and the rows they write.
     const underImages = (name: RegExp) =>
