@@ -67,6 +67,17 @@ describe('sync semantics', () => {
     });
   const control = () => ({ pool: p.db.pool, client: p.env.client });
 
+  /** What the tour's ImportTour ran: its activities, and its local activities (markers). */
+  const steps = async (op: string, code: string) => {
+    const history = await p.env.client.workflow.getHandle(importTourWorkflowId(op, code)).fetchHistory();
+    return (history.events ?? []).flatMap((e) => [
+      ...(e.activityTaskScheduledEventAttributes
+        ? [`activity ${e.activityTaskScheduledEventAttributes.activityType?.name}`]
+        : []),
+      ...(e.markerRecordedEventAttributes ? [`marker ${e.markerRecordedEventAttributes.markerName}`] : []),
+    ]);
+  };
+
   describe('tours come from the listing where it carries them', () => {
     it.each(['feed-a', 'list-b'])(
       '%s, without a per-product endpoint, imports every tour in full without a per-tour call and removes none',
@@ -85,19 +96,7 @@ describe('sync semantics', () => {
       },
     );
 
-    it("a tour's images and its persist are one activity task; a tour without images is local activities only", async () => {
-      /** What the tour's ImportTour ran: its activities, and its local activities (markers). */
-      const steps = async (op: string, code: string) => {
-        const history = await p.env.client.workflow.getHandle(importTourWorkflowId(op, code)).fetchHistory();
-        return (history.events ?? []).flatMap((e) => [
-          ...(e.activityTaskScheduledEventAttributes
-            ? [`activity ${e.activityTaskScheduledEventAttributes.activityType?.name}`]
-            : []),
-          ...(e.markerRecordedEventAttributes
-            ? [`marker ${e.markerRecordedEventAttributes.markerName}`]
-            : []),
-        ]);
-      };
+    it("a tour's images and its persist are one activity task", async () => {
       // The staged record (fetchTour, local), then images and persist in one activity; a tour whose
       // photos an earlier tour of the import already brought in has none to import: persisted locally.
       for (const op of ['feed-a', 'list-b']) {
@@ -108,12 +107,6 @@ describe('sync semantics', () => {
           'marker core_local_activity, marker core_local_activity',
         ]);
       }
-      if (!(await activeTours('cat-c')).length) await runImport('cat-c', 'full');
-      // No images: fetched, then persisted, both local, in one workflow task.
-      expect(await steps('cat-c', sim('cat-c').activeCodes()[0])).toEqual([
-        'marker core_local_activity',
-        'marker core_local_activity',
-      ]);
     });
 
     it.each(['feed-a', 'list-b'])('%s: a delta imports a changed tour from the listing', async (op) => {
@@ -143,6 +136,11 @@ describe('sync semantics', () => {
   describe('"removed" only on evidence', () => {
     it('a tour listed as active whose detail answers 404 is OperatorInconsistent: recorded, never removed', async () => {
       expect((await runImport('cat-c', 'full')).progress).toMatchObject({ done: 10, failed: 0 });
+      // A tour with no image to import: fetched, then persisted, both local, in one workflow task.
+      expect(await steps('cat-c', sim('cat-c').activeCodes()[0])).toEqual([
+        'marker core_local_activity',
+        'marker core_local_activity',
+      ]);
       sim('cat-c').addFaults('detail', [{ type: 'not-found', times: 1 }]);
       const result = await runImport('cat-c', 'full', { force: true });
       sim('cat-c').clearFaults();
