@@ -19,10 +19,7 @@ export type { ImageOutcome } from '../domain/tour-images.js';
 export interface ImageDeps {
   pool: Pool;
   store: BlobStore;
-  images: {
-    maxBytes: number;
-    allowPrivateHosts: readonly string[];
-  } & ImageProcessorOptions;
+  images: { maxBytes: number; allowPrivateHosts: readonly string[] } & ImageProcessorOptions;
   /**
    * Images decoded and encoded at once. Activity slots can be many more: most of an image's time is
    * spent waiting on its download, so slots cover the latency and this bounds the CPU work.

@@ -1,18 +1,26 @@
 import { log } from '@temporalio/activity';
 import type { OperatorAdapter } from '../operators/types.js';
 import { findInListing, type Found } from '../operators/find-in-listing.js';
+import type { Pool } from '../db/pool.js';
+import * as assets from '../db/assets.js';
 import * as operators from '../db/operators.js';
 import * as tours from '../db/tours.js';
 import { tourContentHash } from '../domain/hash.js';
 import type { Tour } from '../domain/tour.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import { nonRetryable, withFailureMapping } from './failures.js';
-import { alreadyImported, imagesToImport, persistStagedTour, type StagedTourDeps } from './staged-tour.js';
+import { variantsComplete } from './variants.js';
+import { persistStagedTour } from './staged-tour.js';
+import type { FetchedImage } from '../domain/tour-images.js';
+
+export interface TourDeps {
+  pool: Pool;
+  store: BlobStore;
+  adapterFor(operatorId: string): Promise<OperatorAdapter>;
+  images: { widths: readonly number[]; formats: readonly string[]; recheckAfterMs?: number };
+}
 
 export type { FetchedImage } from '../domain/tour-images.js';
-
-export interface TourDeps extends StagedTourDeps {
-  adapterFor(operatorId: string): Promise<OperatorAdapter>;
-}
 
 export function createTourActivities(deps: TourDeps) {
   const { pool } = deps;
@@ -39,12 +47,21 @@ export function createTourActivities(deps: TourDeps) {
           return { outcome: 'gone' as const };
         }
         const { tour, contentHash } = staged;
-        if (alreadyImported(a, stored, contentHash)) return { outcome: 'unchanged' as const };
+        const retryImages = stored?.retryImages ?? false;
+        if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash && !retryImages) {
+          return { outcome: 'unchanged' as const };
+        }
         if (!('fromListing' in staged)) await tours.stageTours(pool, [staged], new Date());
+        const urls = tour.images.map((i) => i.url);
+        const ready = a.force ? new Map<string, string>() : await recentlyChecked(urls);
         return {
           outcome: 'changed' as const,
           contentHash,
-          images: await imagesToImport(deps, tour, a.force),
+          images: tour.images.map((i): FetchedImage => ({
+            url: i.url,
+            caption: i.caption,
+            readySha256: ready.get(i.url),
+          })),
         };
       });
     },
@@ -98,6 +115,18 @@ export function createTourActivities(deps: TourDeps) {
 
   async function deltaMark(operatorId: string): Promise<string | undefined> {
     return (await operators.getOperator(pool, operatorId))?.deltaMark ?? undefined;
+  }
+
+  /**
+   * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
+   * they are, so the tours of one import that share a photo cost one request for it, not one each.
+   */
+  async function recentlyChecked(urls: string[]): Promise<Map<string, string>> {
+    const after = deps.images.recheckAfterMs ?? 0;
+    if (after <= 0 || urls.length === 0) return new Map();
+    const checked = await assets.findCheckedSince(pool, urls, new Date(Date.now() - after));
+    const complete = await Promise.all([...checked].map(([, sha256]) => variantsComplete(deps, sha256)));
+    return new Map([...checked].filter((_, i) => complete[i]));
   }
 }
 
