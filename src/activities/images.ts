@@ -11,7 +11,7 @@ import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
 import { inActiveSpan, withSpan } from '../telemetry/spans.js';
-import { RETRY_ALONE, settledAsset, type FetchedImage, type ImageOutcome } from '../domain/tour-images.js';
+import { IMAGES_AT_ONCE, RETRY_ALONE, settledAsset, type FetchedImage, type ImageOutcome } from '../domain/tour-images.js';
 import { persistStagedTour } from './staged-tour.js';
 
 export type { ImageOutcome } from '../domain/tour-images.js';
@@ -42,9 +42,6 @@ export interface ImportedImage {
 export type TourImagesImport =
   | { outcome: 'imported' | 'stale'; images: number; failedImages: number }
   | { outcome: 'images-to-retry'; imageOutcomes: ImageOutcome[] };
-
-/** Images of one batch downloaded and resized at once: a tour with many does not flood its operator. */
-const IMAGES_AT_ONCE = 8;
 
 export function createImageActivities(deps: ImageDeps) {
   const { pool, store } = deps;

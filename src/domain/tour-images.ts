@@ -4,6 +4,12 @@
  * image came to into the same stored asset rows. Pure: no I/O, safe in the workflow sandbox.
  */
 
+/**
+ * Images of one tour downloaded and resized at once, by the workflow's per-image activities and by the
+ * image worker's one-activity import alike: a tour with many images does not flood its operator.
+ */
+export const IMAGES_AT_ONCE = 8;
+
 /** A tour's image as its fetch hands it on: no bytes; its hash when nothing is to do. */
 export interface FetchedImage {
   url: string;

@@ -16,6 +16,7 @@ import type { TourActivities } from '../activities/tour.js';
 import type { ImageActivities, TourImagesImport } from '../activities/images.js';
 import {
   failedAsset,
+  IMAGES_AT_ONCE,
   failureReason,
   readyAsset,
   RETRY_ALONE,
@@ -39,7 +40,6 @@ import type { ImportTourInput, ImportTourResult } from './types.js';
 /** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
 export const refreshSignal = defineSignal(SIGNALS.refresh);
 
-const IMAGES_AT_ONCE = 8;
 const MAX_PASSES = 5;
 
 /** Imports one tour start to end: fetch, download and resize its images, persist in one transaction. */
