@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Progress } from '../workflows/types.js';
-import { progressRatio } from './commands/import.js';
+import { progressRatio } from '../domain/operator-import.js';
 
 /**
  * A live bar on stderr (stdout stays clean for results and --json). The total grows while the

@@ -4,7 +4,7 @@ import { TASK_QUEUES } from '../constants.js';
 import type { Pool } from '../db/pool.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { OperatorAdapter } from '../operators/types.js';
-import { createCatalogActivities, type OperatorSchedules } from '../activities/catalog.js';
+import { createOperatorImportActivities, type OperatorSchedules } from '../activities/operator-import/index.js';
 import { createNotifyActivities } from '../activities/notify.js';
 import type { Sink } from '../notify/sinks.js';
 import { createTourActivities } from '../activities/tour.js';
@@ -60,7 +60,7 @@ export async function createTourImportWorker(
     taskQueue: o.taskQueue ?? TASK_QUEUES.tourImport,
     ...workflows,
     activities: {
-      ...createCatalogActivities(deps),
+      ...createOperatorImportActivities(deps),
       ...createTourActivities(deps),
       ...createHousekeepingActivities({
         ...deps,

@@ -8,13 +8,12 @@ import {
   patched,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { CatalogActivities } from '../activities/catalog.js';
+import type { OperatorImportActivities } from '../activities/operator-import/index.js';
 import { importTourWorkflowId, MAKING_ROOM_PRIORITY_KEY, operatorPriority } from '../constants.js';
-import { breakerTrip, recordOutcome } from './breaker.js';
+import { breakerTrip, NON_RETRYABLE_TYPES, recordOutcome } from '../domain/operator-import.js';
 import { rootFailure } from './failure.js';
 import { ImportTour, refreshSignal } from './import-tour.js';
 import { PATCHES } from './patches.js';
-import { NON_RETRYABLE_TYPES } from './retry.js';
 import { makingRoom } from './room.js';
 import type { CarriedState, ImportTourResult } from './types.js';
 
@@ -38,7 +37,7 @@ export function tourFanOut(o: {
   operatorId: string;
   workflowId: string;
   state: CarriedState;
-  db: Pick<CatalogActivities, 'recordTourFailure'>;
+  db: Pick<OperatorImportActivities, 'recordTourFailure'>;
   onTrip(reason: string): void;
   /** Takes a tour's outcome while a half-open breaker's probe runs (true), instead of the breaker. */
   probeOutcome?(ok: boolean): boolean;

@@ -11,7 +11,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { CatalogActivities } from '../activities/catalog.js';
+import type { OperatorImportActivities } from '../activities/operator-import/index.js';
 import type { TourActivities } from '../activities/tour.js';
 import type { ImageActivities, TourImagesImport } from '../activities/images.js';
 import {
@@ -28,13 +28,8 @@ import {
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
 import { validateImportTourInput } from './input.js';
-import {
-  activityProfiles,
-  DEFAULT_RETRY,
-  localActivityProfiles,
-  NON_RETRYABLE_TYPES,
-  retriesAloneAfterBatch,
-} from './retry.js';
+import { DEFAULT_RETRY, NON_RETRYABLE_TYPES } from '../domain/operator-import.js';
+import { activityProfiles, localActivityProfiles, retriesAloneAfterBatch } from './retry.js';
 import type { ImportTourInput, ImportTourResult } from './types.js';
 
 /** Sent (signal-with-start) when an operator pushes a change while this tour is importing. */
@@ -49,7 +44,7 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
   // one tour records its own: an import_runs row of mode 'tour', and its failure.
   if (workflowInfo().parent) return importTour(input);
   const { workflowId, runId } = workflowInfo();
-  const record = proxyLocalActivities<CatalogActivities>(localActivityProfiles(DEFAULT_RETRY).db);
+  const record = proxyLocalActivities<OperatorImportActivities>(localActivityProfiles(DEFAULT_RETRY).db);
   const run = { operatorId: input.operatorId, workflowId, runId };
   try {
     await record.recordTourRun({ ...run, status: 'running' });

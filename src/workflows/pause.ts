@@ -1,7 +1,7 @@
 import { condition, patched } from '@temporalio/workflow';
-import type { CatalogActivities } from '../activities/catalog.js';
+import type { OperatorImportActivities } from '../activities/operator-import/index.js';
 import { nextCooldown, type PausedBy } from '../domain/notifications.js';
-import { halfOpenSettings } from './breaker.js';
+import { halfOpenSettings } from '../domain/operator-import.js';
 import type { Notifier } from './notify.js';
 import { PATCHES } from './patches.js';
 import type { CarriedState, ImportStatus, Progress } from './types.js';
@@ -28,7 +28,7 @@ export interface PauseControl {
 export function pauseControl(o: {
   progress(): Progress;
   state(): CarriedState;
-  db: Pick<CatalogActivities, 'setOperatorPaused'>;
+  db: Pick<OperatorImportActivities, 'setOperatorPaused'>;
   notifier: Notifier;
   setStatus(status: ImportStatus): void;
   operatorId: string;

@@ -1,24 +1,6 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
-import { DATA_REJECTED } from '../domain/errors.js';
+import { NON_RETRYABLE_TYPES } from '../domain/operator-import.js';
 import { NOTIFY_ATTEMPTS } from '../domain/notifications.js';
-
-/**
- * Failure types that retrying cannot fix; activities throw them as non-retryable too. A tour that failed
- * with one is final for its import: the delta mark moves past it (any other failure holds the mark, so
- * the next import tries the tour again — OperatorInconsistent and a cancelled ImportTour among them).
- */
-export const NON_RETRYABLE_TYPES = [
-  DATA_REJECTED,
-  'StagedTourMissing',
-  'TourValidationFailed',
-  'OperatorPayloadInvalid',
-  'OperatorApplicationError',
-  'UnknownOperator',
-  'CorruptImage',
-  'ImageTooLarge',
-  'UnsupportedImage',
-  'UnsafeUrl',
-];
 
 /** Activity option profiles, grouped by what the activities wait on. */
 export function activityProfiles(retry: { initialIntervalMs: number; maximumAttempts: number }) {
@@ -88,5 +70,3 @@ export function localActivityProfiles(retry: { initialIntervalMs: number; maximu
 export function retriesAloneAfterBatch(retry: { maximumAttempts: number }): boolean {
   return retry.maximumAttempts !== 1;
 }
-
-export const DEFAULT_RETRY = { initialIntervalMs: 1_000, maximumAttempts: 6 };

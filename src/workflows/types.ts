@@ -1,34 +1,24 @@
+import type {
+  ImportMode,
+  ImportSettings,
+  ImportStatus,
+  Progress,
+  ResolvedSettings,
+  TourOutcome,
+} from '../domain/operator-import.js';
+
 /** Plain-JSON inputs and results of the workflows: what `temporal workflow start --input` accepts. */
 
-export type ImportMode = 'delta' | 'full';
-
-export interface BreakerSettings {
-  /** Pause after this many failed tours in a row. */
-  consecutiveFailures: number;
-  /** …or when more than this share of the last `overLast` tours failed. */
-  failureRatio: number;
-  overLast: number;
-  /** Half-open breaker (defaults in src/domain/notifications.ts): resume alone after `cooldown` ms… */
-  autoResume?: boolean;
-  cooldown?: number;
-  maxCooldown?: number;
-  /** …and close once this many tours in a row succeed. */
-  probeTours?: number;
-}
-
-export interface ImportSettings {
-  /** Children running at once (per-operator setting from config when omitted). */
-  window?: number;
-  pageSize?: number;
-  breaker?: Partial<BreakerSettings>;
-  /** Start a new run (continue-as-new) after this many children, keeping histories small. */
-  toursPerRun?: number;
-  imageTaskQueue?: string;
-  /** Re-import tours whose content hash is unchanged. */
-  force?: boolean;
-  /** Retry policy knobs, so tests and the demo can fail fast. */
-  retry?: { initialIntervalMs?: number; maximumAttempts?: number };
-}
+// The import's own vocabulary, shared with the activities, lives in the domain; callers see it here too.
+export type {
+  BreakerSettings,
+  ImportMode,
+  ImportSettings,
+  ImportStatus,
+  Progress,
+  ResolvedSettings,
+  TourOutcome,
+} from '../domain/operator-import.js';
 
 export interface ImportOperatorInput {
   operatorId: string;
@@ -37,24 +27,6 @@ export interface ImportOperatorInput {
   /** Carried across continue-as-new; never set by callers. */
   carried?: CarriedState;
 }
-
-export interface Progress {
-  listed: number;
-  queued: number;
-  running: number;
-  done: number;
-  unchanged: number;
-  failed: number;
-  removed: number;
-  invalid: number;
-  /** Removals held by the removal guard for a person to apply or discard. */
-  heldRemovals?: number;
-  paused: boolean;
-  pauseReason: string | null;
-  status: ImportStatus;
-}
-
-export type ImportStatus = 'running' | 'paused' | 'completed' | 'cancelled' | 'skipped' | 'failed';
 
 export interface CarriedState {
   importRunId: number;
@@ -79,19 +51,6 @@ export interface CarriedState {
   roomAskedOf?: string[];
 }
 
-export interface ResolvedSettings {
-  window: number;
-  pageSize: number;
-  breaker: BreakerSettings;
-  toursPerRun: number;
-  imageTaskQueue: string;
-  force: boolean;
-  retry: { initialIntervalMs: number; maximumAttempts: number };
-  /** Whether this run lists the whole catalog (so absent tours can be marked removed). */
-  fullListing: boolean;
-  since?: string;
-}
-
 export interface ImportOperatorResult {
   status: ImportStatus;
   message: string;
@@ -113,8 +72,6 @@ export interface ImportTourInput {
   imageTaskQueue?: string;
   retry?: ImportSettings['retry'];
 }
-
-export type TourOutcome = 'imported' | 'unchanged' | 'removed' | 'stale';
 
 export interface ImportTourResult {
   outcome: TourOutcome;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCatalogActivities } from '../../src/activities/catalog.js';
+import { createOperatorImportActivities } from '../../src/activities/operator-import/index.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { startRun } from '../../src/db/runs.js';
 import { upsertTour } from '../../src/db/tours.js';
@@ -53,7 +53,7 @@ describe('bad input from operators', () => {
       ],
     };
     const adapter = { listPage: async () => page } as unknown as OperatorAdapter;
-    const catalog = createCatalogActivities({
+    const catalog = createOperatorImportActivities({
       pool: db.pool,
       adapterFor: async () => adapter,
       isWorkflowRunning: async () => false,
@@ -71,7 +71,7 @@ describe('bad input from operators', () => {
       runId: 'r2',
     });
     expect(begun.outcome).toBe('started');
-    const settings = begun.outcome === 'started' ? begun.state.settings : (undefined as never);
+    const settings = begun.outcome === 'started' ? begun.settings : (undefined as never);
     // listPage heartbeats, so it runs in an activity context.
     const result: Awaited<ReturnType<typeof catalog.listPage>> = await new MockActivityEnvironment().run(
       catalog.listPage,
@@ -90,7 +90,7 @@ describe('bad input from operators', () => {
   });
 
   it('a failure recorded by an activity that is retried after its insert committed is stored once', async () => {
-    const catalog = createCatalogActivities({
+    const catalog = createOperatorImportActivities({
       pool: db.pool,
       adapterFor: async () => ({}) as OperatorAdapter,
       isWorkflowRunning: async () => false,

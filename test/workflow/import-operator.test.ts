@@ -7,7 +7,7 @@ import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/im
 import type { ResolvedSettings, Progress } from '../../src/workflows/types.js';
 import { connectTestEnv, uniqueName, withWorker } from '../helpers/temporal.js';
 import { importTourWorkflowId } from '../../src/constants.js';
-import { newImportState } from '../../src/workflows/progress.js';
+import { newImportState } from '../../src/workflows/import-operator/run.js';
 import { testSettings } from '../helpers/import-state.js';
 import { until } from '../helpers/wait.js';
 import type { Notification } from '../../src/domain/notifications.js';

@@ -3,7 +3,7 @@ import { QUERIES } from '../../constants.js';
 import { listOperators, type OperatorRow } from '../../db/operators.js';
 import type { Pool } from '../../db/pool.js';
 import type { ImportRunRow } from '../../db/runs.js';
-import type { Progress } from '../../workflows/types.js';
+import { progressRatio, type Progress } from '../../domain/operator-import.js';
 import { withTimeout } from '../timeout.js';
 import { html, page, when, type Html } from './html.js';
 import { recentRuns, tourCounts } from '../../db/catalog.js';
@@ -141,8 +141,7 @@ function heldCell(operatorId: string, held: HeldRemoval[]): Html | string {
 }
 
 function progressBar(p: Progress): Html {
-  const handled = p.done + p.unchanged + p.failed + p.removed;
-  const total = Math.max(p.listed, handled);
+  const { value: handled, total } = progressRatio(p);
   return html`<div>
     <progress max="${total || 1}" value="${handled}"></progress>
     <span class="muted"

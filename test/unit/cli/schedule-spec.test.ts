@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseOperatorsYaml } from '../../../src/operators/registry.js';
 import { desiredSchedules, parseScheduleId, scheduleId } from '../../../src/schedules/spec.js';
-import { progressRatio } from '../../../src/cli/commands/import.js';
+import { progressRatio } from '../../../src/domain/operator-import.js';
 import { statusText } from '../../../src/cli/format.js';
 
 const op = (schedule: string) =>

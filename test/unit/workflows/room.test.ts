@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { currentWindow, freeRoom, grantRoom, roomWindow } from '../../../src/workflows/room.js';
-import { newImportState } from '../../../src/workflows/progress.js';
+import { newImportState } from '../../../src/workflows/import-operator/run.js';
 import { testSettings } from '../../helpers/import-state.js';
 import type { CarriedState } from '../../../src/workflows/types.js';
 
