@@ -1,7 +1,7 @@
 /**
  * Scenario 1, the ceiling: raw sharp through the product's own createImageProcessor on pre-downloaded
  * originals, no network, no database, no orchestration. Run once per UV_THREADPOOL_SIZE (set by
- * bench/main.ts before Node starts); tries each sharp concurrency × images-in-flight combination.
+ * bench/ceiling-probes.ts before Node starts); tries each sharp concurrency × images-in-flight combination.
  */
 import { readdirSync, readFileSync, rmSync, mkdirSync, renameSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';

@@ -13,6 +13,8 @@ import type { Client } from '@temporalio/client';
 import { stopChild } from '../src/infra/dev-server.js';
 import type { FloorParent, FloorShape } from './floor/workflows.js';
 import { ROOT } from './lib/common.js';
+import type { Bench } from './lib/harness.js';
+import type { ImportContext } from './lib/rig.js';
 import { treeCpuMs } from './lib/proc.js';
 
 export interface FloorRun {
@@ -104,3 +106,15 @@ async function startFloorWorker(
   }
   return child;
 }
+
+/** The floor on the bench's server, with the import's window (200 children; 40 in the smoke run). */
+export const floorScenario = (bench: Bench, ctx: ImportContext) =>
+  orchestrationFloor({
+    client: ctx.client,
+    address: bench.server.address,
+    serverPid: bench.server.pid,
+    children: bench.options.smoke ? 40 : 200,
+    window: bench.size.window,
+    dataDir: bench.dataDir,
+    log: bench.log,
+  });

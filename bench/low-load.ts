@@ -3,7 +3,11 @@
  * and the per-tour latency the durable path adds shows apart from CPU contention. Plain's tour (start of
  * its processing to its database write) against tour-import's ImportTour child (start to close).
  */
+import { plainJob, runBaseline } from './lib/baseline.js';
+import type { Bench } from './lib/harness.js';
+import { cleanImport } from './lib/imports.js';
 import { busyShare } from './lib/proc.js';
+import type { ImportContext } from './lib/rig.js';
 import type { PipelineFigures } from './report.js';
 
 export const LOW_LOAD_OPERATOR = 'low-load';
@@ -47,3 +51,19 @@ export async function lowLoad(deps: {
   );
   return f;
 }
+
+/** Low load on the bench's harness: plain at the ceiling's best probe, tour-import on `ctx`. */
+export const lowLoadScenario = (bench: Bench, ctx: ImportContext) =>
+  lowLoad({
+    smoke: bench.options.smoke,
+    log: bench.log,
+    plain: (window) =>
+      runBaseline(bench, 'low load: plain', 'bench/plain.ts', {
+        ...plainJob(bench, bench.best),
+        operatorId: LOW_LOAD_OPERATOR,
+        apiKey: bench.apiKey(LOW_LOAD_OPERATOR),
+        maxTours: lowLoadSize(bench.options.smoke).tours,
+        tourConcurrency: window,
+      }),
+    tourImport: (window) => cleanImport(bench, ctx, 'low load: tour-import', LOW_LOAD_OPERATOR, { window }),
+  });

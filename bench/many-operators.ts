@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ImportOperatorResult } from '../src/workflows/types.js';
+import { plainJob, runBaseline } from './lib/baseline.js';
 import { figures } from './lib/figures.js';
+import type { Bench } from './lib/harness.js';
 import { busyShare } from './lib/proc.js';
 import { startMeasurement, type ImportContext } from './lib/rig.js';
 import type { SimHandle } from './lib/sim.js';
@@ -95,3 +97,19 @@ async function importAll(
     usage,
   );
 }
+
+/** Many operators on the bench's harness: plain at the ceiling's best probe, the imports on `ctx`. */
+export const manyOperatorsScenario = (bench: Bench, ctx: ImportContext) =>
+  manyOperators({
+    size: { operators: bench.size.manyOperators, tours: bench.size.manyTours, images: bench.size.images },
+    window: bench.size.window,
+    ctx,
+    sim: bench.sim,
+    log: bench.log,
+    plain: (ids) =>
+      runBaseline(bench, 'many operators: plain', 'bench/plain.ts', {
+        ...plainJob(bench, bench.best),
+        maxTours: bench.size.manyTours,
+        catalogs: ids.map((id) => ({ operatorId: id, apiKey: bench.apiKey(id) })),
+      }),
+  });

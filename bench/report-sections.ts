@@ -3,7 +3,8 @@ import { floorMsPerChild, type FloorRun } from './floor.js';
 import { fmt } from './lib/stats.js';
 import { addedP50Ms } from './low-load.js';
 import { spread, type RepeatRun } from './repeat.js';
-import { throughputTable, type BenchReport, type PipelineFigures } from './report.js';
+import type { BenchReport, PipelineFigures } from './report.js';
+import { throughputTable } from './report-tables.js';
 
 export const pct = (v: number) => `${fmt(v * 100, 0)} %`;
 
@@ -13,6 +14,17 @@ export function orchestrationCpuMsPerTour(f: PipelineFigures): number {
 }
 
 export function issue17Sections(r: BenchReport): string[] {
+  return [
+    ...orchestrationCpuSection(r),
+    ...floorSection(r),
+    ...lowLoadSection(r),
+    ...manyOperatorsSection(r),
+    ...rss24mpSection(r),
+    ...(r.repeats && r.repeats.length > 1 ? repeatsSection(r.repeats) : []),
+  ];
+}
+
+function orchestrationCpuSection(r: BenchReport): string[] {
   const L: string[] = [];
   const ti = r.tourImport;
   if (ti) {
@@ -28,6 +40,11 @@ export function issue17Sections(r: BenchReport): string[] {
       '',
     );
   }
+  return L;
+}
+
+function floorSection(r: BenchReport): string[] {
+  const L: string[] = [];
   const fl = r.floor;
   if (fl) {
     const run = (f: FloorRun) =>
@@ -46,6 +63,11 @@ export function issue17Sections(r: BenchReport): string[] {
       '',
     );
   }
+  return L;
+}
+
+function lowLoadSection(r: BenchReport): string[] {
+  const L: string[] = [];
   const ll = r.lowLoad;
   if (ll)
     L.push(
@@ -61,6 +83,11 @@ export function issue17Sections(r: BenchReport): string[] {
       ...throughputTable(undefined, [ll.plain, ll.tourImport]),
       '',
     );
+  return L;
+}
+
+function manyOperatorsSection(r: BenchReport): string[] {
+  const L: string[] = [];
   const mo = r.manyOperators;
   if (mo)
     L.push(
@@ -76,6 +103,11 @@ export function issue17Sections(r: BenchReport): string[] {
       ...throughputTable(undefined, [mo.plain, mo.tourImport]),
       '',
     );
+  return L;
+}
+
+function rss24mpSection(r: BenchReport): string[] {
+  const L: string[] = [];
   const big = r.rss24mp;
   if (big) {
     const z = big.sizing ?? {};
@@ -94,7 +126,6 @@ export function issue17Sections(r: BenchReport): string[] {
       '',
     );
   }
-  if (r.repeats && r.repeats.length > 1) L.push(...repeatsSection(r.repeats));
   return L;
 }
 

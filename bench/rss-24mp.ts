@@ -4,6 +4,10 @@
  * in full while VmHWM is sampled, as for every scenario.
  */
 import { readFileSync } from 'node:fs';
+import type { Bench } from './lib/harness.js';
+import { cleanImport } from './lib/imports.js';
+import type { ImportContext } from './lib/rig.js';
+import { imageWorkerDefaults } from './options.js';
 import type { PipelineFigures } from './report.js';
 
 export const RSS_24MP = { operator: 'rss-24mp' };
@@ -66,3 +70,13 @@ function loggedSizing(logFile: string): Record<string, unknown> | undefined {
       }
   return undefined;
 }
+
+/** The scenario on the bench's single workers (`ctx`), whose image worker's log states its sizing. */
+export const rss24mpScenario = (bench: Bench, ctx: ImportContext) =>
+  rss24mp({
+    smoke: bench.options.smoke,
+    log: bench.log,
+    defaults: imageWorkerDefaults(bench.options.cli),
+    imageWorkerLog: ctx.workers[1].logFile,
+    run: () => cleanImport(bench, ctx, '24 MP: tour-import', RSS_24MP.operator),
+  });

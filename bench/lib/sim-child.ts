@@ -2,7 +2,7 @@
  * The operator simulator in its own process (so benchmark clients never steal its event loop), behind a
  * counting reverse proxy: every URL the simulator hands out points at the proxy, which tallies API calls,
  * image downloads (200) and conditional hits (304). Per operator and route (list, detail, image), the
- * simulator's own request counts are read over IPC too. Driven over IPC by bench/main.ts.
+ * simulator's own request counts are read over IPC too. Driven over IPC by bench/lib/sim.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

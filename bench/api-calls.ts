@@ -6,9 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { Dialect } from '../../src/operators/types.js';
-import type { ImportOperatorResult } from '../../src/workflows/types.js';
-import type { SimHandle } from './sim.js';
+import type { Dialect } from '../src/operators/types.js';
+import type { ImportOperatorResult } from '../src/workflows/types.js';
+import type { Bench } from './lib/harness.js';
+import type { ImportContext } from './lib/rig.js';
+import type { SimHandle } from './lib/sim.js';
 
 export const API_CALL_DIALECTS: Dialect[] = ['A', 'B', 'C'];
 
@@ -62,3 +64,16 @@ export async function measureApiCalls(
 
 /** Operator API calls (list + detail, images apart) per imported tour. */
 export const apiCallsPerTour = (f: ApiCallFigures) => (f.tours ? (f.list + f.detail) / f.tours : NaN);
+
+/** The scenario: every dialect's catalog imported in full, its calls logged per dialect. */
+export async function apiCalls(bench: Bench, ctx: ImportContext): Promise<ApiCallFigures[]> {
+  const { log, size } = bench;
+  log(`api calls: full imports of ${size.callsTours} tours of dialects ${API_CALL_DIALECTS.join(', ')}`);
+  const figures = await measureApiCalls(ctx.client, bench.sim, size.window);
+  for (const f of figures)
+    log(
+      `api calls: ${f.dialect}: ${f.tours} tours, ${f.list} list + ${f.detail} detail calls ` +
+        `(${apiCallsPerTour(f).toFixed(2)} per tour), ${f.image} image requests`,
+    );
+  return figures;
+}
