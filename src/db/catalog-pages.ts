@@ -4,7 +4,8 @@ import { readCounts } from './read-counts.js';
 import { RUN_COLUMNS, toImportRun, type ImportRunRow } from './runs.js';
 
 /**
- * Read-only queries of the catalog page. Every query is parameterized and maps rows at this boundary.
+ * Read-only queries of the catalog pages (src/api/catalog/): the marketplace's catalog as people browse
+ * it. Every query is parameterized and maps rows at this boundary.
  */
 
 export const THUMB = { width: 200, format: 'webp' } as const;

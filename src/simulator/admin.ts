@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { SimError, type TourRecord } from './catalog.js';
+import { SimError, type TourRecord } from './operator-catalog.js';
 import type { MonotonicClock } from './clock.js';
 import type { SimOperator } from './operator.js';
 import { FaultSchema, FaultsSchema, ROUTES } from './types.js';

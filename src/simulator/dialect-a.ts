@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SimError, type FeedKey, type TourRecord } from './catalog.js';
+import { SimError, type FeedKey, type TourRecord } from './operator-catalog.js';
 import { deliver, type DialectHooks, type Outgoing } from './deliver.js';
 import type { SimOperator } from './operator.js';
 import { toPlainText } from './text.js';

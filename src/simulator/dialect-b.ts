@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TourRecord } from './catalog.js';
+import type { TourRecord } from './operator-catalog.js';
 import { deliver, type DialectHooks, type Outgoing } from './deliver.js';
 import { hash } from './hash.js';
 import type { SimOperator } from './operator.js';

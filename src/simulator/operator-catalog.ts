@@ -46,7 +46,11 @@ export class SimError extends Error {
   }
 }
 
-export class Catalog {
+/**
+ * One simulated operator's catalog: its tours generated from a seed, with the changes a test or the
+ * demo made over them (added, updated, removed, images replaced), served by the dialect routes.
+ */
+export class OperatorCatalog {
   readonly seed: number;
   private readonly codeKey: number;
   private readonly poolSize: number;

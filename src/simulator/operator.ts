@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { Catalog, type TourRecord } from './catalog.js';
+import { OperatorCatalog, type TourRecord } from './operator-catalog.js';
 import type { MonotonicClock } from './clock.js';
 import { RateWindow, type DialectHooks } from './deliver.js';
 import { FaultBook } from './faults.js';
@@ -35,7 +35,7 @@ export interface OperatorInfo {
  * operations tests and the demo use (the same methods back the HTTP admin API).
  */
 export class SimOperator {
-  readonly catalog: Catalog;
+  readonly catalog: OperatorCatalog;
   readonly faults: FaultBook;
   readonly rate: RateWindow;
   readonly credentials: Required<Credentials>;
@@ -49,7 +49,7 @@ export class SimOperator {
     readonly images: ImageGenerator,
     readonly held: Set<ServerResponse>,
   ) {
-    this.catalog = new Catalog(spec, clock);
+    this.catalog = new OperatorCatalog(spec, clock);
     this.faults = new FaultBook(spec.faults);
     this.rate = new RateWindow(spec.rateLimit);
     this.credentials = resolveCredentials(spec);

@@ -29,11 +29,7 @@ export interface TourFanOut {
   readonly lastErrors: string[];
 }
 
-/**
- * Runs one ImportTour child per tour, counts each outcome in the progress, records failures, and
- * calls `onTrip` when the circuit breaker trips.
- */
-export function tourFanOut(o: {
+export interface FanOutOptions {
   operatorId: string;
   workflowId: string;
   state: CarriedState;
@@ -41,7 +37,13 @@ export function tourFanOut(o: {
   onTrip(reason: string): void;
   /** Takes a tour's outcome while a half-open breaker's probe runs (true), instead of the breaker. */
   probeOutcome?(ok: boolean): boolean;
-}): TourFanOut {
+}
+
+/**
+ * Runs one ImportTour child per tour, counts each outcome in the progress, records failures, and
+ * calls `onTrip` when the circuit breaker trips.
+ */
+export function tourFanOut(o: FanOutOptions): TourFanOut {
   const { state } = o;
   const { progress, settings } = state;
   const lastErrors: string[] = [];
@@ -50,7 +52,7 @@ export function tourFanOut(o: {
     progress.queued--;
     progress.running++;
     try {
-      const r = await importTour(externalId);
+      const r = await childOrRefresh(o, externalId);
       if (r === 'refreshed' || r.outcome === 'imported' || r.outcome === 'stale') progress.done++;
       else if (r.outcome === 'removed') progress.removed++;
       else progress.unchanged++;
@@ -80,53 +82,6 @@ export function tourFanOut(o: {
     }
   }
 
-  /**
-   * The tour's ImportTour child. When a push import of the tour is running, it may have fetched before
-   * the change this listing saw, so it is asked for one more pass instead; if it has closed meanwhile,
-   * the child is started again.
-   */
-  async function importTour(externalId: string): Promise<ImportTourResult | 'refreshed'> {
-    const workflowId = importTourWorkflowId(o.operatorId, externalId);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await executeChild(ImportTour, {
-          workflowId,
-          args: [
-            {
-              operatorId: o.operatorId,
-              externalId,
-              listed: true,
-              persistWithImages: true,
-              force: settings.force,
-              imageTaskQueue: settings.imageTaskQueue,
-              retry: settings.retry,
-            },
-          ],
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          priority: operatorPriority(
-            o.operatorId,
-            makingRoom(state, Date.now()) ? MAKING_ROOM_PRIORITY_KEY : undefined,
-          ),
-        });
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        const refreshed = await getExternalWorkflowHandle(workflowId)
-          .signal(refreshSignal)
-          .then(
-            () => true,
-            () => false,
-          );
-        if (refreshed || !patched(PATCHES.restartClosedPush)) return 'refreshed';
-        if (attempt >= MAX_STARTS)
-          // Recorded as a failure a later run can fix: the delta mark stays, the next import lists it again.
-          throw ApplicationFailure.retryable(
-            `a push import of this tour kept closing before it could be refreshed (${MAX_STARTS} tries)`,
-            'RefreshNotDelivered',
-          );
-      }
-    }
-  }
-
   function tally(ok: boolean) {
     if (o.probeOutcome?.(ok)) return;
     const next = recordOutcome(state, ok, settings.breaker);
@@ -145,4 +100,53 @@ export function tourFanOut(o: {
     // Failures are counted inside; a cancellation surfaces through the main loop's own awaits.
     start: (externalId) => void run(externalId).catch(() => undefined),
   };
+}
+
+/**
+ * The tour's ImportTour child. When a push import of the tour is running, it may have fetched before
+ * the change this listing saw, so it is asked for one more pass instead; if it has closed meanwhile,
+ * the child is started again.
+ */
+async function childOrRefresh(o: FanOutOptions, externalId: string): Promise<ImportTourResult | 'refreshed'> {
+  const { state } = o;
+  const { settings } = state;
+  const workflowId = importTourWorkflowId(o.operatorId, externalId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await executeChild(ImportTour, {
+        workflowId,
+        args: [
+          {
+            operatorId: o.operatorId,
+            externalId,
+            listed: true,
+            persistWithImages: true,
+            force: settings.force,
+            imageTaskQueue: settings.imageTaskQueue,
+            retry: settings.retry,
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        priority: operatorPriority(
+          o.operatorId,
+          makingRoom(state, Date.now()) ? MAKING_ROOM_PRIORITY_KEY : undefined,
+        ),
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      const refreshed = await getExternalWorkflowHandle(workflowId)
+        .signal(refreshSignal)
+        .then(
+          () => true,
+          () => false,
+        );
+      if (refreshed || !patched(PATCHES.restartClosedPush)) return 'refreshed';
+      if (attempt >= MAX_STARTS)
+        // Recorded as a failure a later run can fix: the delta mark stays, the next import lists it again.
+        throw ApplicationFailure.retryable(
+          `a push import of this tour kept closing before it could be refreshed (${MAX_STARTS} tries)`,
+          'RefreshNotDelivered',
+        );
+    }
+  }
 }

@@ -42,36 +42,37 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
   const input = validateImportTourInput(unchecked);
   // A parent ImportOperator records its run and its children's failures; a pushed or ad hoc import of
   // one tour records its own: an import_runs row of mode 'tour', and its failure.
-  if (workflowInfo().parent) return importTour(input);
+  if (workflowInfo().parent) return importInPasses(input);
   const { workflowId, runId } = workflowInfo();
-  const record = proxyLocalActivities<OperatorImportActivities>(localActivityProfiles(DEFAULT_RETRY).db);
+  const bookkeeping = proxyLocalActivities<OperatorImportActivities>(localActivityProfiles(DEFAULT_RETRY).db);
   const run = { operatorId: input.operatorId, workflowId, runId };
   try {
-    await record.recordTourRun({ ...run, status: 'running' });
-    const result = await importTour(input);
-    await record.recordTourRun({ ...run, status: 'completed', outcome: result.outcome });
+    await bookkeeping.recordTourRun({ ...run, status: 'running' });
+    const result = await importInPasses(input);
+    await bookkeeping.recordTourRun({ ...run, status: 'completed', outcome: result.outcome });
     return result;
   } catch (err) {
     if (err instanceof ContinueAsNew) {
-      await record.recordTourRun({ ...run, status: 'completed', message: 'pushed again: continued as new' });
+      await bookkeeping.recordTourRun({ ...run, status: 'completed', message: 'pushed again: continued as new' });
     } else if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => record.recordTourRun({ ...run, status: 'cancelled' }));
+      await CancellationScope.nonCancellable(() => bookkeeping.recordTourRun({ ...run, status: 'cancelled' }));
     } else {
       const { type, message } = rootFailure(err);
-      await record.recordTourFailure({
+      await bookkeeping.recordTourFailure({
         operatorId: input.operatorId,
         externalId: input.externalId,
         kind: type,
         message,
         workflowId,
       });
-      await record.recordTourRun({ ...run, status: 'failed', message: `${type}: ${message}` });
+      await bookkeeping.recordTourRun({ ...run, status: 'failed', message: `${type}: ${message}` });
     }
     throw err;
   }
 }
 
-async function importTour(input: ImportTourInput): Promise<ImportTourResult> {
+/** The tour imported once, and once more for each push that arrived meanwhile (up to MAX_PASSES). */
+async function importInPasses(input: ImportTourInput): Promise<ImportTourResult> {
   const steps = tourSteps(input);
   // A burst of pushes for one tour coalesces: one running import plus at most one more pass. (A push
   // that lands while the workflow task running the local fetch/persist would complete the workflow
@@ -113,13 +114,16 @@ function tourSteps(input: ImportTourInput) {
   const local = localActivityProfiles(retry);
   const imageOptions = { priority, taskQueue: input.imageTaskQueue ?? TASK_QUEUES.imageProcessing };
   return {
+    /** The tour from the operator or its staged record: a local activity on the operator API's policy. */
     fetch: proxyLocalActivities<TourActivities>(local.http),
-    store: proxyLocalActivities<TourActivities>(local.db),
+    /** The tour persisted when no image activity does it: a local activity on the database's policy. */
+    persist: proxyLocalActivities<TourActivities>(local.db),
     /** Images retried alone after their batch; none when a single attempt was asked for. */
-    single: retriesAloneAfterBatch(retry)
+    imageAlone: retriesAloneAfterBatch(retry)
       ? proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions })
       : null,
-    batch: proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions }),
+    /** A tour's images in one activity (and, with `persistWithImages`, the tour persisted with them). */
+    images: proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions }),
   };
 }
 
@@ -158,12 +162,12 @@ async function importAndPersist(
 ): Promise<Pass> {
   let r: TourImagesImport;
   try {
-    r = await steps.batch.importTourImages({
+    r = await steps.images.importTourImages({
       operatorId: input.operatorId,
       externalId: input.externalId,
       contentHash: fetched.contentHash,
       images: fetched.images,
-      retriesAlone: steps.single !== null,
+      retriesAlone: steps.imageAlone !== null,
     });
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure) || isNonRetryable(err)) throw err;
@@ -182,7 +186,7 @@ async function persist(
   contentHash: string,
   assets: TourAssetInput[],
 ): Promise<Pass> {
-  const persisted = await steps.store.persistTour({
+  const persisted = await steps.persist.persistTour({
     operatorId: input.operatorId,
     externalId: input.externalId,
     contentHash,
@@ -203,14 +207,14 @@ async function persist(
  */
 async function importImages(
   tourImages: readonly FetchedImage[],
-  steps: Pick<ReturnType<typeof tourSteps>, 'single' | 'batch'>,
+  steps: Pick<ReturnType<typeof tourSteps>, 'imageAlone' | 'images'>,
 ): Promise<TourAssetInput[]> {
   const todo = tourImages.filter((img) => !img.readySha256).map((img) => img.url);
   let outcomes: ImageOutcome[] = [];
   let batchFailure: string | null = null;
   if (todo.length) {
     try {
-      outcomes = await steps.batch.importImages({ urls: todo });
+      outcomes = await steps.images.importImages({ urls: todo });
     } catch (err) {
       // The batch itself gave up (not one image's fault): every image gets its own activity, or, with a
       // single attempt allowed, is stored as failed for the batch's reason.
@@ -226,21 +230,21 @@ async function settleImages(
   tourImages: readonly FetchedImage[],
   outcomes: readonly ImageOutcome[],
   batchFailure: string | null,
-  { single }: Pick<ReturnType<typeof tourSteps>, 'single'>,
+  { imageAlone }: Pick<ReturnType<typeof tourSteps>, 'imageAlone'>,
 ): Promise<TourAssetInput[]> {
   const byUrl = new Map(outcomes.map((o) => [o.url, o]));
   const settled = tourImages.map((img, position) =>
-    settledAsset(img, position, byUrl.get(img.url), { retriesAlone: single !== null, batchFailure }),
+    settledAsset(img, position, byUrl.get(img.url), { retriesAlone: imageAlone !== null, batchFailure }),
   );
   // Usually every image is settled by now: no promise per image (each costs a stack trace in the workflow
   // sandbox, see bench/RESULTS.md). Otherwise the same lanes as always, so the retries are scheduled in
   // the order earlier releases scheduled them.
-  if (!single || !settled.includes(RETRY_ALONE)) return settled as TourAssetInput[];
+  if (!imageAlone || !settled.includes(RETRY_ALONE)) return settled as TourAssetInput[];
   return mapWithLimit(tourImages, IMAGES_AT_ONCE, async (img, position): Promise<TourAssetInput> => {
     const asset = settled[position];
     if (asset !== RETRY_ALONE) return asset;
     try {
-      return readyAsset(img, position, (await single.importImage({ url: img.url })).sha256);
+      return readyAsset(img, position, (await imageAlone.importImage({ url: img.url })).sha256);
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
       return failedAsset(img, position, activityFailureReason(err), !isNonRetryable(err));

@@ -21,118 +21,136 @@ export interface PauseControl {
   ended(status: ImportStatus): void;
 }
 
-/**
- * The pause state of one import: who paused it, whether PostgreSQL knows, and the half-open breaker
- * (docs/operations.md: Notifications and self-healing pauses). `state` is undefined until the import has begun.
- */
-export function pauseControl(o: {
+/** What the pause needs of its import: its progress and state, where to record, whom to tell. */
+export interface PauseOptions {
   progress(): Progress;
   state(): CarriedState;
   db: Pick<OperatorImportActivities, 'setOperatorPaused'>;
   notifier: Notifier;
   setStatus(status: ImportStatus): void;
   operatorId: string;
-}): PauseControl {
-  let pausedBy: PausedBy = 'person';
-  let recorded = false;
-  /** A failed probe pauses again without telling anyone again: "paused" was sent when it first tripped. */
-  let reopened = false;
+}
 
-  function request(reason: string, by: PausedBy) {
-    const progress = o.progress();
+/**
+ * The pause state of one import: who paused it, whether PostgreSQL knows, and the half-open breaker
+ * (docs/operations.md: Notifications and self-healing pauses). `state` is undefined until the import has begun.
+ */
+export function pauseControl(o: PauseOptions): PauseControl {
+  return new ImportPause(o);
+}
+
+class ImportPause implements PauseControl {
+  private pausedBy: PausedBy = 'person';
+  /** Whether PostgreSQL (and so the operators page, the schedules, the team) knows of the pause. */
+  private recorded = false;
+  /** A failed probe pauses again without telling anyone again: "paused" was sent when it first tripped. */
+  private reopened = false;
+
+  constructor(private readonly o: PauseOptions) {}
+
+  request = (reason: string, by: PausedBy) => {
+    const progress = this.o.progress();
     progress.paused = true;
     progress.pauseReason = reason;
-    pausedBy = by;
-    recorded = false;
-  }
+    this.pausedBy = by;
+    this.recorded = false;
+  };
 
-  function closeBreaker(message: string) {
-    const state = o.state();
-    state.probeLeft = 0;
-    state.breakerCooldownMs = undefined;
-    o.notifier.send('resumed', message);
-  }
-
-  function trip(reason: string) {
-    const state = o.state();
+  trip = (reason: string) => {
+    const state = this.o.state();
     if (state.probeLeft) {
       const s = halfOpenSettings(state.settings.breaker);
       state.breakerCooldownMs = nextCooldown(state.breakerCooldownMs ?? s.cooldownMs, s);
       state.probeLeft = 0;
-      reopened = true;
+      this.reopened = true;
       reason = `${reason}; the breaker is open again, next probe in ${Math.round(state.breakerCooldownMs / 1000)} s`;
     }
-    request(reason, 'breaker');
-  }
+    this.request(reason, 'breaker');
+  };
 
-  async function hold(lastErrors: string[] = []) {
-    const progress = o.progress();
-    const state = o.state();
+  async hold(lastErrors: string[] = []) {
+    const progress = this.o.progress();
     if (!progress.paused) return;
+    const state = this.o.state();
     // Histories recorded before the half-open breaker wait for a person, as they did.
     const halfOpen = patched(PATCHES.halfOpenBreaker) ? halfOpenSettings(state.settings.breaker) : undefined;
     let resumedAlone = false;
     do {
       const cooldownMs =
-        halfOpen?.autoResume && pausedBy === 'breaker'
+        halfOpen?.autoResume && this.pausedBy === 'breaker'
           ? (state.breakerCooldownMs ?? halfOpen.cooldownMs)
           : undefined;
-      if (!recorded) {
-        recorded = true;
-        await o.db.setOperatorPaused({
-          operatorId: o.operatorId,
-          paused: true,
-          reason: progress.pauseReason,
-          lastErrors,
-          importRunId: state.importRunId,
-          progress,
-          pausedBy,
-          resumeInMs: cooldownMs,
-        });
-        // Reported as paused only once the pause is durable in PostgreSQL.
-        o.setStatus((progress.status = 'paused'));
-        if (!reopened) o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy });
-        reopened = false;
-      }
+      if (!this.recorded) await this.record(lastErrors, cooldownMs);
       // A new pause while waiting (a person's after the breaker's) is recorded, and ends the cooldown.
-      if (cooldownMs === undefined) await condition(() => !progress.paused || (!!halfOpen && !recorded));
-      else if (!(await condition(() => !progress.paused || !recorded, cooldownMs))) {
+      if (cooldownMs === undefined) await condition(() => !progress.paused || (!!halfOpen && !this.recorded));
+      else if (!(await condition(() => !progress.paused || !this.recorded, cooldownMs))) {
         progress.paused = false;
         resumedAlone = true;
       }
     } while (progress.paused);
-    await o.db.setOperatorPaused({
-      operatorId: o.operatorId,
+    await this.resumed(resumedAlone, halfOpen?.probeTours);
+  }
+
+  probeOutcome = (ok: boolean) => {
+    const state = this.o.state();
+    if (!state.probeLeft) return false;
+    if (!ok) this.trip('circuit breaker: a probe tour failed');
+    else if (--state.probeLeft === 0)
+      this.closeBreaker('circuit breaker closed: the probe tours after the cooldown were imported');
+    return true;
+  };
+
+  window(window: number) {
+    const left = this.o.state().probeLeft;
+    return left ? Math.min(window, left) : window;
+  }
+
+  ended(status: ImportStatus) {
+    if (status === 'completed' && this.o.state().probeLeft)
+      this.closeBreaker('circuit breaker closed: the import completed after the cooldown without a failure');
+  }
+
+  /** The pause made durable in PostgreSQL, then shown and told (once per trip). */
+  private async record(lastErrors: string[], resumeInMs: number | undefined) {
+    const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
+    this.recorded = true;
+    await this.o.db.setOperatorPaused({
+      operatorId: this.o.operatorId,
+      paused: true,
+      reason: progress.pauseReason,
+      lastErrors,
+      importRunId: state.importRunId,
+      progress,
+      pausedBy: this.pausedBy,
+      resumeInMs,
+    });
+    // Reported as paused only once the pause is durable in PostgreSQL.
+    this.o.setStatus((progress.status = 'paused'));
+    if (!this.reopened)
+      this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: this.pausedBy });
+    this.reopened = false;
+  }
+
+  /** Running again: by a person (the breaker closes), or alone after the cooldown (a probe starts). */
+  private async resumed(alone: boolean, probeTours: number | undefined) {
+    const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
+    await this.o.db.setOperatorPaused({
+      operatorId: this.o.operatorId,
       paused: false,
       reason: null,
       importRunId: state.importRunId,
       progress,
     });
     progress.pauseReason = null;
-    o.setStatus((progress.status = 'running'));
-    if (resumedAlone) state.probeLeft = halfOpen!.probeTours;
-    else closeBreaker('resumed by a person');
+    this.o.setStatus((progress.status = 'running'));
+    if (alone) state.probeLeft = probeTours!;
+    else this.closeBreaker('resumed by a person');
   }
 
-  return {
-    request,
-    hold,
-    trip,
-    probeOutcome(ok) {
-      const state = o.state();
-      if (!state.probeLeft) return false;
-      if (!ok) trip('circuit breaker: a probe tour failed');
-      else if (--state.probeLeft === 0)
-        closeBreaker('circuit breaker closed: the probe tours after the cooldown were imported');
-      return true;
-    },
-    window(window) {
-      const left = o.state().probeLeft;
-      return left ? Math.min(window, left) : window;
-    },
-    ended(status) {
-      if (status === 'completed' && o.state().probeLeft)
-        closeBreaker('circuit breaker closed: the import completed after the cooldown without a failure');
-    },
-  };
+  private closeBreaker(message: string) {
+    const state = this.o.state();
+    state.probeLeft = 0;
+    state.breakerCooldownMs = undefined;
+    this.o.notifier.send('resumed', message);
+  }
 }

@@ -4,7 +4,7 @@ import { DURATION_BUCKETS, createMetrics } from '../../src/api/metrics.js';
 import { renderOperatorsPage } from '../../src/api/catalog/operators-page.js';
 import { renderTourPage, renderToursPage } from '../../src/api/catalog/tours-page.js';
 import { failuresCommand, operatorStatus, runsCommand } from '../../src/cli/commands/status.js';
-import { originalContentType } from '../../src/db/catalog.js';
+import { originalContentType } from '../../src/db/catalog-pages.js';
 import { inTransaction, type Pool } from '../../src/db/pool.js';
 import * as removals from '../../src/db/removals.js';
 import { pruneBatch } from '../../src/db/retention.js';

@@ -4,7 +4,7 @@ import { assertValidKey, OCTET_STREAM, variantContentType } from '../../storage/
 import type { ApiDeps } from '../deps.js';
 import { html, page } from './html.js';
 import { renderOperatorsPage } from './operators-page.js';
-import { originalContentType } from '../../db/catalog.js';
+import { originalContentType } from '../../db/catalog-pages.js';
 import { renderToursPage, renderTourPage } from './tours-page.js';
 
 /**

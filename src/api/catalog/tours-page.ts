@@ -1,6 +1,6 @@
 import type { Pool } from '../../db/pool.js';
 import { blobUrl, html, page, when } from './html.js';
-import { THUMB, searchTours, tourDetail } from '../../db/catalog.js';
+import { THUMB, searchTours, tourDetail } from '../../db/catalog-pages.js';
 
 export const PAGE_SIZE = 48;
 
