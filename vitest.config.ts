@@ -1,12 +1,23 @@
 import { defineConfig } from 'vitest/config';
 
 /**
+ * Every tier: log lines go to files in the test file's data folder, not the output, and a failure shows
+ * those its test wrote (test/helpers/test-logs.ts). Where workers run in the test process, the Temporal
+ * SDK logs through the same logger (test/helpers/temporal-runtime-logs.ts; not in the unit tier, where
+ * loading the SDK would cost every file most of a second: its two files with workers import it).
+ */
+const LOGS = 'test/helpers/test-logs.ts';
+const RUNTIME_LOGS = 'test/helpers/temporal-runtime-logs.ts';
+
+/**
  * Tiers: `unit` needs nothing running; `system` (workflow, integration, faults) gets a real Temporal
  * dev server and PostgreSQL from the global setup, which also stops them afterwards.
  */
 export default defineConfig({
   test: {
     pool: 'forks',
+    // A passing test's console output is dropped; a failing test's is printed with its failure.
+    silent: 'passed-only',
     // One file at a time: the machine has two cores and the system tier shares one Temporal server.
     fileParallelism: false,
     reporters: ['default'],
@@ -16,6 +27,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: [LOGS],
           testTimeout: 30_000,
         },
       },
@@ -23,6 +35,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'system',
+          setupFiles: [LOGS, RUNTIME_LOGS],
           include: [
             'test/workflow/**/*.test.ts',
             'test/integration/**/*.test.ts',
@@ -40,6 +53,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'server',
+          setupFiles: [LOGS, RUNTIME_LOGS],
           include: [
             'test/server/**/*.test.ts',
             'test/integration/import.test.ts',
@@ -58,6 +72,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'hosts',
+          setupFiles: [LOGS, RUNTIME_LOGS],
           include: ['test/hosts/**/*.test.ts'],
           testTimeout: 420_000,
           hookTimeout: 600_000,
@@ -68,6 +83,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'record',
+          setupFiles: [LOGS, RUNTIME_LOGS],
           include: ['test/record/**/*.record.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 180_000,

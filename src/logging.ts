@@ -3,20 +3,38 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 import type { RuntimeOptions } from '@temporalio/worker';
 import { config } from './config.js';
 
+/** Where the lines go: stdout, unless logToFile was called (the tests: a file per test file). */
+const stdout = pino.destination(1);
+let sink = stdout;
+
 /**
  * Structured JSON logs, one object a line on stdout. Child loggers carry operatorId, tourId and
  * workflowId where known; the Temporal SDK's own, workflow and activity logs go through the same
  * logger (see temporalRuntimeOptions), so one `docker compose logs` stream can be filtered with jq.
  */
-export const logger: PinoLogger = pino({
-  level: config().logLevel,
-  base: { service: 'tour-import' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  // "level":"warn" rather than 40, so `jq 'select(.level == "error")'` reads as it says.
-  formatters: { level: (label) => ({ level: label }) },
-  // The SDK reports failures under `error`; serialize them like `err` (message, type, stack).
-  serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
-});
+export const logger: PinoLogger = pino(
+  {
+    level: config().logLevel,
+    base: { service: 'tour-import' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"warn" rather than 40, so `jq 'select(.level == "error")'` reads as it says.
+    formatters: { level: (label) => ({ level: label }) },
+    // The SDK reports failures under `error`; serialize them like `err` (message, type, stack).
+    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+  },
+  { write: (line: string) => sink.write(line) },
+);
+
+/**
+ * Sends this process's log lines — ours, and through temporalRuntimeOptions the SDK's, workflows' and
+ * activities' — to `file` (appended, folders made) instead of stdout. The test setup calls it so that
+ * a passing run prints no worker logs (test/helpers/test-logs.ts). Not an environment variable: the
+ * processes a test spawns would inherit it, and some tests read what those print.
+ */
+export function logToFile(file: string): void {
+  if (sink !== stdout) sink.end();
+  sink = pino.destination({ dest: file, append: true, mkdir: true, sync: true });
+}
 
 const PINO_METHOD = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 

@@ -7,6 +7,7 @@ import { parseOperatorsYaml } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import type { ImportOperatorResult } from '../../src/workflows/types.js';
+import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { uniqueName } from '../helpers/temporal.js';
 import { startOwnTemporal, type OwnTemporal } from './helpers/own-temporal.js';
@@ -41,7 +42,7 @@ describe('process and server faults', () => {
   const workers: Partial<Record<WorkerKind, WorkerProcess>> = {};
 
   const start = async (kind: WorkerKind) =>
-    (workers[kind] = await spawnWorker(kind, env, path.join(tmp, `${kind}-${Date.now()}.log`)));
+    (workers[kind] = await spawnWorker(kind, env, testLogFile(`${kind}-${Date.now()}.log`)));
 
   beforeAll(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'faults-proc-'));

@@ -1,3 +1,5 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import {
   isTemporalUp,
@@ -8,11 +10,14 @@ import {
 } from '../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { ensurePostgres, createDatabaseIfMissing, withDatabase } from '../../src/infra/postgres.js';
+import { TEST_DATA_ROOT } from './data-dir.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     databaseUrl: string;
+    /** Logs of the servers the whole run shares: a failure shows what they got while its test ran. */
+    serverLogs: string[];
   }
 }
 
@@ -22,6 +27,7 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject) {
   let server: DevServer | undefined;
+  let logFile: string | undefined;
   let address = process.env['TEMPORAL_ADDRESS'];
   if (address) {
     if (!(await isTemporalUp(address))) {
@@ -31,20 +37,31 @@ export default async function setup(project: TestProject) {
     }
   } else {
     const cli = await resolveTemporalCli();
+    logFile = sharedLogFile('temporal-dev-server');
     server = await startDevServer({
       cli,
       port: await freePort(),
       readyTimeoutMs: 120_000,
-      logFile: '/dev/null',
+      logFile,
       dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
     });
     address = server.address;
   }
   project.provide('temporalAddress', address);
+  project.provide('serverLogs', logFile ? [logFile] : []);
   await provideTestDatabase(project);
   return async () => {
     await server?.stop();
+    // What it logged while a test ran is in that test's failure; KEEP_TEST_LOGS keeps all of it.
+    if (logFile && !process.env['KEEP_TEST_LOGS'])
+      rmSync(path.dirname(logFile), { recursive: true, force: true });
   };
+}
+
+/** A log file of a server the whole run shares, in a folder of its own under the tests' data root. */
+export function sharedLogFile(name: string): string {
+  mkdirSync(TEST_DATA_ROOT, { recursive: true });
+  return path.join(mkdtempSync(path.join(TEST_DATA_ROOT, `${name}-`)), `${name}.log`);
 }
 
 /** The catalog's test database (each test file makes its own schema in it). */

@@ -39,6 +39,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalServer', { server, sqlTool, postgresUrl, logDir });
+  project.provide('serverLogs', [path.join(logDir, 'temporal.log')]);
   await provideTestDatabase(project);
   return async () => {
     await temporal.stop();

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getOperator, upsertOperator } from '../../src/db/operators.js';
 import { operatorRow, parseOperatorsYaml } from '../../src/operators/registry.js';
+import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { killAllWorkers, spawnWorker } from '../faults/helpers/processes.js';
 
@@ -56,7 +57,7 @@ describe('operator settings', () => {
         TOUR_IMPORT_DATA_DIR: tmp,
         LOG_LEVEL: 'info',
       },
-      path.join(tmp, 'tour-import.log'),
+      testLogFile('tour-import.log'),
     );
     try {
       const expected = operatorRow(parseOperatorsYaml(yaml, operatorsFile)[0]);

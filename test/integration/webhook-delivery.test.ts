@@ -13,6 +13,7 @@ import type { ApiOptions } from '../../src/api/app.js';
 import { signWebhook } from '../../src/api/signature.js';
 import { TASK_QUEUES, importTourWorkflowId } from '../../src/constants.js';
 import { freePort } from '../../src/infra/dev-server.js';
+import { testLogFile } from '../helpers/data-dir.js';
 import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
@@ -199,7 +200,7 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
       `operators:\n  - id: ${CRASH_OP}\n    name: ${CRASH_OP}\n    dialect: A\n    baseUrl: ${baseUrl}\n` +
         `    apiKeyEnv: OP_CRASH_API_KEY\n    webhookSecretEnv: ${SECRET_ENV}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8\n`,
     );
-    const logFile = path.join(tmp, 'api.log');
+    const logFile = testLogFile('api.log');
     const fd = openSync(logFile, 'a');
     const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
       cwd: ROOT,

@@ -4,8 +4,12 @@ import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOW_TRACING_MODULES, tracingWorkerOptions } from '../../../src/telemetry/tracing.js';
+import { temporalLogger } from '../../../src/logging.js';
 import { FIXTURES_DIR, WORKFLOW_PATHS } from '../../helpers/histories.js';
 import { workflowsPath } from '../../helpers/temporal.js';
+// The unit tier does not load the SDK for every file; this one replays and bundles, and their log
+// lines go to the test's log file as in the other tiers (see vitest.config.ts).
+import '../../helpers/temporal-runtime-logs.js';
 
 /**
  * The current workflow code replays the histories of the last release (test/fixtures/histories): a
@@ -21,7 +25,11 @@ describe.each([
   let workflowBundle: WorkflowBundle;
   beforeAll(
     async () =>
-      void (workflowBundle = await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules })),
+      void (workflowBundle = await bundleWorkflowCode({
+        workflowsPath,
+        workflowInterceptorModules,
+        logger: temporalLogger(),
+      })),
     120_000,
   );
 
