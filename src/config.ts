@@ -190,48 +190,11 @@ function apiCredentials(e: Env) {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`Invalid environment configuration: ${problems}`);
-  }
-  const e = parsed.data;
-  requiredInProduction(e);
-  if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
-    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
-  if (e.NOTIFY_WEBHOOK_URL && !e.NOTIFY_WEBHOOK_SECRET)
-    throw new ConfigError('NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (its notifications are signed)');
-  if (!e.API_BASIC_USER !== !e.API_BASIC_PASSWORD)
-    throw new ConfigError('API_BASIC_USER and API_BASIC_PASSWORD must be set together (basic auth)');
-  const tlsWanted = Boolean(
-    e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY,
-  );
+  const e = validEnv(env);
   return {
     env: e.NODE_ENV,
     dataDir: e.TOUR_IMPORT_DATA_DIR,
-    temporal: {
-      /** Unset (never in production): a server on the local port, else a dev server started here. */
-      address: e.TEMPORAL_ADDRESS || undefined,
-      namespace: e.TEMPORAL_NAMESPACE,
-      cliPath: e.TEMPORAL_CLI_PATH,
-      serverPath: e.TEMPORAL_SERVER_PATH,
-      sqlToolPath: e.TEMPORAL_SQL_TOOL_PATH,
-      /** Where a `temporal` binary built by this project is kept: outside the repository, shared by clones. */
-      cliCacheDir: path.join(e.XDG_CACHE_HOME, 'tour-import', 'bin'),
-      port: e.TEMPORAL_PORT,
-      uiPort: e.TEMPORAL_UI_PORT,
-      uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
-      /** Paths, read when connecting (src/infra/temporal-connection.ts). */
-      tls: {
-        enabled: e.TEMPORAL_TLS ? e.TEMPORAL_TLS === 'true' : tlsWanted,
-        caPath: e.TEMPORAL_TLS_CA_PATH,
-        certPath: e.TEMPORAL_TLS_CERT_PATH,
-        keyPath: e.TEMPORAL_TLS_KEY_PATH,
-        serverName: e.TEMPORAL_TLS_SERVER_NAME,
-      },
-      /** A function, so that no log or dump of the configuration shows the key. */
-      apiKey: (): string | undefined => e.TEMPORAL_API_KEY,
-    },
+    temporal: temporalConfig(e),
     /** Unset (never in production): 127.0.0.1:5432, else a private cluster started here. */
     database: { url: e.DATABASE_URL || undefined, schema: e.DATABASE_SCHEMA },
     blobDir: e.BLOB_DIR ?? path.join(e.TOUR_IMPORT_DATA_DIR, 'blobs'),
@@ -252,24 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
       recheckAfterMs: e.IMAGE_RECHECK_MINUTES * 60_000,
     },
     allowPrivateHosts: e.ALLOW_PRIVATE_HOSTS,
-    workers: {
-      tourMaxActivities: e.TOUR_WORKER_MAX_ACTIVITIES,
-      tourMaxWorkflows: e.TOUR_WORKER_MAX_WORKFLOWS,
-      tourWorkflowThreads: e.TOUR_WORKER_WORKFLOW_THREADS,
-      tourMaxCachedWorkflows: e.TOUR_WORKER_MAX_CACHED_WORKFLOWS,
-      imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
-      imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
-      imageMemoryMb: e.IMAGE_WORKER_MEMORY_MB,
-      uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
-      /**
-       * Set but empty (compose passes an unset `${VAR:-}` so): libuv reads that as 0 and runs ONE thread,
-       * so the image worker must relaunch with its size even when that size is libuv's default.
-       */
-      uvThreadpoolSizeEmpty: env['UV_THREADPOOL_SIZE'] === '',
-      sharpConcurrency: e.SHARP_CONCURRENCY,
-      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
-      metricsBind: e.WORKER_METRICS_BIND,
-    },
+    workers: workersConfig(e, env),
     /** A function, so that no log or dump of the configuration shows the Slack URL or the secret. */
     notify: () => ({
       slackWebhookUrl: e.NOTIFY_SLACK_WEBHOOK_URL,
@@ -281,6 +227,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     secret(name: string): string | undefined {
       return env[name] || undefined; // an empty value (compose's ${VAR:-}) is no secret
     },
+  };
+}
+
+/** The parsed environment, with the settings that only make sense together checked together. */
+function validEnv(env: NodeJS.ProcessEnv): Env {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid environment configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  requiredInProduction(e);
+  if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  if (e.NOTIFY_WEBHOOK_URL && !e.NOTIFY_WEBHOOK_SECRET)
+    throw new ConfigError('NOTIFY_WEBHOOK_URL needs NOTIFY_WEBHOOK_SECRET (its notifications are signed)');
+  if (!e.API_BASIC_USER !== !e.API_BASIC_PASSWORD)
+    throw new ConfigError('API_BASIC_USER and API_BASIC_PASSWORD must be set together (basic auth)');
+  return e;
+}
+
+function temporalConfig(e: Env) {
+  const tlsWanted = Boolean(
+    e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_SERVER_NAME || e.TEMPORAL_API_KEY,
+  );
+  return {
+    /** Unset (never in production): a server on the local port, else a dev server started here. */
+    address: e.TEMPORAL_ADDRESS || undefined,
+    namespace: e.TEMPORAL_NAMESPACE,
+    cliPath: e.TEMPORAL_CLI_PATH,
+    serverPath: e.TEMPORAL_SERVER_PATH,
+    sqlToolPath: e.TEMPORAL_SQL_TOOL_PATH,
+    /** Where a `temporal` binary built by this project is kept: outside the repository, shared by clones. */
+    cliCacheDir: path.join(e.XDG_CACHE_HOME, 'tour-import', 'bin'),
+    port: e.TEMPORAL_PORT,
+    uiPort: e.TEMPORAL_UI_PORT,
+    uiUrl: (e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).replace(/\/+$/, ''),
+    /** Paths, read when connecting (src/infra/temporal-connection.ts). */
+    tls: {
+      enabled: e.TEMPORAL_TLS ? e.TEMPORAL_TLS === 'true' : tlsWanted,
+      caPath: e.TEMPORAL_TLS_CA_PATH,
+      certPath: e.TEMPORAL_TLS_CERT_PATH,
+      keyPath: e.TEMPORAL_TLS_KEY_PATH,
+      serverName: e.TEMPORAL_TLS_SERVER_NAME,
+    },
+    /** A function, so that no log or dump of the configuration shows the key. */
+    apiKey: (): string | undefined => e.TEMPORAL_API_KEY,
+  };
+}
+
+function workersConfig(e: Env, env: NodeJS.ProcessEnv) {
+  return {
+    tourMaxActivities: e.TOUR_WORKER_MAX_ACTIVITIES,
+    tourMaxWorkflows: e.TOUR_WORKER_MAX_WORKFLOWS,
+    tourWorkflowThreads: e.TOUR_WORKER_WORKFLOW_THREADS,
+    tourMaxCachedWorkflows: e.TOUR_WORKER_MAX_CACHED_WORKFLOWS,
+    imageMaxActivities: e.IMAGE_WORKER_MAX_ACTIVITIES,
+    imageMaxResizes: e.IMAGE_WORKER_MAX_RESIZES,
+    imageMemoryMb: e.IMAGE_WORKER_MEMORY_MB,
+    uvThreadpoolSize: e.UV_THREADPOOL_SIZE,
+    /**
+     * Set but empty (compose passes an unset `${VAR:-}` so): libuv reads that as 0 and runs ONE thread,
+     * so the image worker must relaunch with its size even when that size is libuv's default.
+     */
+    uvThreadpoolSizeEmpty: env['UV_THREADPOOL_SIZE'] === '',
+    sharpConcurrency: e.SHARP_CONCURRENCY,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    metricsBind: e.WORKER_METRICS_BIND,
   };
 }
 

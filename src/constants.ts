@@ -24,7 +24,6 @@ export const SIGNALS = {
   roomFreed: 'roomFreed',
 } as const;
 export const QUERIES = { progress: 'progress' } as const;
-export const UPDATES = { pause: 'pauseImport', resume: 'resumeImport' } as const;
 
 /**
  * The priority of everything one operator's imports do: its ImportOperator, ImportTour children

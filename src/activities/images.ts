@@ -11,7 +11,13 @@ import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
 import { inActiveSpan, withSpan } from '../telemetry/spans.js';
-import { IMAGES_AT_ONCE, RETRY_ALONE, settledAsset, type FetchedImage, type ImageOutcome } from '../domain/tour-images.js';
+import {
+  IMAGES_AT_ONCE,
+  RETRY_ALONE,
+  settledAsset,
+  type FetchedImage,
+  type ImageOutcome,
+} from '../domain/tour-images.js';
 import { persistStagedTour } from './staged-tour.js';
 
 export type { ImageOutcome } from '../domain/tour-images.js';
@@ -44,95 +50,12 @@ export type TourImagesImport =
   | { outcome: 'images-to-retry'; imageOutcomes: ImageOutcome[] };
 
 export function createImageActivities(deps: ImageDeps) {
-  const { pool, store } = deps;
-  const processor = createImageProcessor(deps.images);
-  const resizing = fairLimit(deps.maxResizes ?? 4);
-  const shared = singleFlight<ImportedImage>();
-
-  /** The original in the blob store: a conditional GET on its stored ETag while we hold its bytes. */
-  async function fetchOriginal(url: string, ctx: Context) {
-    const known = await assets.findSource(pool, url);
-    const cached = known && (await store.has(known.storageKey)) ? known : undefined;
-    // The span's URL leaves out the query: a CDN's signed URL carries its signature there.
-    const result = await withSpan(
-      'image.download',
-      { attributes: { 'url.full': url.split('?')[0] } },
-      (span) =>
-        downloadToBlobStore({
-          url,
-          store,
-          maxBytes: deps.images.maxBytes,
-          etag: cached?.etag,
-          allowPrivateHosts: deps.images.allowPrivateHosts,
-          onProgress: (bytes) => ctx.heartbeat(bytes),
-          signal: ctx.cancellationSignal,
-        }).then((r) => {
-          span.setAttributes(
-            r.kind === 'downloaded' ? { 'image.bytes': r.bytes } : { 'image.not_modified': true },
-          );
-          return r;
-        }),
-    );
-    if (result.kind === 'not-modified') {
-      if (!cached) throw new Error(`${url} answered 304 to an unconditional GET`);
-      await assets.touchSource(pool, url);
-      return { sha256: cached.sha256, storageKey: cached.storageKey, downloaded: false };
-    }
-    await assets.upsertOriginal(pool, {
-      sha256: result.sha256,
-      storageKey: result.key,
-      bytes: result.bytes,
-      contentType: result.contentType,
-      url,
-      etag: result.etag,
-    });
-    return { sha256: result.sha256, storageKey: result.key, downloaded: true };
-  }
-
-  /** Every configured size of one original, decoded once, recorded after the files are stored. */
-  async function makeVariants(original: { sha256: string; storageKey: string }, ctx: Context) {
-    const result = await processor.makeVariants({
-      input: store.path?.(original.storageKey) ?? store.open(original.storageKey),
-      sink: blobStoreSink(store, original.sha256),
-      heartbeat: () => ctx.heartbeat(),
-      signal: ctx.cancellationSignal,
-    });
-    await assets.saveVariants(
-      pool,
-      original.sha256,
-      result.source,
-      result.variants.map((v) => ({
-        width: v.size,
-        format: v.format,
-        storageKey: v.key,
-        actualWidth: v.width,
-        actualHeight: v.height,
-        bytes: v.bytes,
-      })),
-    );
-  }
-
-  async function importImage(url: string, ctx: Context): Promise<ImportedImage> {
-    const original = await fetchOriginal(url, ctx);
-    // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
-    // image (304) or a retried activity is resized once.
-    const resized = !(await variantsComplete(deps, original.sha256));
-    // The CPU is shared between operators in turn (their fairness key) and by priority, as the task
-    // queue is.
-    const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
-    // (An unset key arrives as 0: the server's default.)
-    // The span covers the wait for a resize permit too; the resize runs in it whichever task frees the permit.
-    if (resized)
-      await withSpan('image.resize', { attributes: { 'image.sha256': original.sha256 } }, () =>
-        resizing(
-          fairnessKey,
-          inActiveSpan(() => makeVariants(original, ctx)),
-          priorityKey || DEFAULT_PRIORITY_KEY,
-        ),
-      );
-    return { sha256: original.sha256, downloaded: original.downloaded, resized };
-  }
-
+  const w: ImageWork = {
+    deps,
+    processor: createImageProcessor(deps.images),
+    resizing: fairLimit(deps.maxResizes ?? 4),
+    shared: singleFlight<ImportedImage>(),
+  };
   return {
     /**
      * One image of a tour, start to end on the image queue: download it into the blob store, then make
@@ -140,7 +63,7 @@ export function createImageActivities(deps: ImageDeps) {
      */
     async importImage(a: { url: string }): Promise<ImportedImage> {
       const ctx = Context.current();
-      return withFailureMapping(() => shared(a.url, () => importImage(a.url, ctx)));
+      return withFailureMapping(() => w.shared(a.url, () => importImage(w, a.url, ctx)));
     },
 
     /**
@@ -152,7 +75,7 @@ export function createImageActivities(deps: ImageDeps) {
      */
     async importImages(a: { urls: string[] }): Promise<ImageOutcome[]> {
       const ctx = Context.current();
-      return withFailureMapping(() => importBatch(a.urls, ctx));
+      return withFailureMapping(() => importBatch(w, a.urls, ctx));
     },
 
     /**
@@ -162,56 +85,153 @@ export function createImageActivities(deps: ImageDeps) {
      * a reason a retry may fix, nothing is persisted: the outcomes go back and the workflow retries those
      * images alone, then persists. Idempotent: a re-run after the persist finds its outcome.
      */
-    async importTourImages(a: {
-      operatorId: string;
-      externalId: string;
-      contentHash: string;
-      images: FetchedImage[];
-      /** Whether images that fail retryably are retried alone (not with a single attempt allowed). */
-      retriesAlone: boolean;
-    }): Promise<TourImagesImport> {
+    async importTourImages(a: TourImagesRequest): Promise<TourImagesImport> {
       const ctx = Context.current();
-      return withFailureMapping(async () => {
-        const todo = a.images.filter((i) => !i.readySha256).map((i) => i.url);
-        const imageOutcomes = await importBatch(todo, ctx);
-        const byUrl = new Map(imageOutcomes.map((o) => [o.url, o]));
-        const settled = a.images.map((img, i) =>
-          settledAsset(img, i, byUrl.get(img.url), { retriesAlone: a.retriesAlone }),
-        );
-        if (settled.includes(RETRY_ALONE)) return { outcome: 'images-to-retry', imageOutcomes };
-        const assets = settled.filter((x) => x !== RETRY_ALONE);
-        const { outcome } = await persistStagedTour(pool, { ...a, images: assets });
-        const failedImages = assets.filter((x) => x.status === 'failed').length;
-        return { outcome, images: assets.length, failedImages };
-      });
+      return withFailureMapping(() => importTourImages(w, a, ctx));
     },
   };
+}
 
-  /** A tour's images at once, IMAGES_AT_ONCE in flight; each image's failure comes back as its outcome. */
-  function importBatch(urls: string[], ctx: Context): Promise<ImageOutcome[]> {
-    const limit = pLimit(IMAGES_AT_ONCE);
-    return Promise.all(
-      urls.map((url) =>
-        limit(async (): Promise<ImageOutcome> => {
-          try {
-            return { url, sha256: (await shared(url, () => importImage(url, ctx))).sha256 };
-          } catch (err) {
-            if (ctx.cancellationSignal.aborted) throw err;
-            const failure = toActivityFailure(err);
-            if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
-            return {
-              url,
-              failure: {
-                type: failure.type ?? 'Error',
-                message: failure.message,
-                retryable: !failure.nonRetryable,
-              },
-            };
-          }
-        }),
+/** One worker's image pipeline: its dependencies and the limits every activity call shares. */
+interface ImageWork {
+  deps: ImageDeps;
+  processor: ReturnType<typeof createImageProcessor>;
+  /** Resizes at once, shared fairly between operators (see fairLimit). */
+  resizing: ReturnType<typeof fairLimit>;
+  /** One import per URL at a time in this worker, whichever activity asked. */
+  shared: ReturnType<typeof singleFlight<ImportedImage>>;
+}
+
+interface TourImagesRequest {
+  operatorId: string;
+  externalId: string;
+  contentHash: string;
+  images: FetchedImage[];
+  /** Whether images that fail retryably are retried alone (not with a single attempt allowed). */
+  retriesAlone: boolean;
+}
+
+async function importTourImages(w: ImageWork, a: TourImagesRequest, ctx: Context): Promise<TourImagesImport> {
+  const todo = a.images.filter((i) => !i.readySha256).map((i) => i.url);
+  const imageOutcomes = await importBatch(w, todo, ctx);
+  const byUrl = new Map(imageOutcomes.map((o) => [o.url, o]));
+  const settled = a.images.map((img, i) =>
+    settledAsset(img, i, byUrl.get(img.url), { retriesAlone: a.retriesAlone }),
+  );
+  if (settled.includes(RETRY_ALONE)) return { outcome: 'images-to-retry', imageOutcomes };
+  const stored = settled.filter((x) => x !== RETRY_ALONE);
+  const { outcome } = await persistStagedTour(w.deps.pool, { ...a, images: stored });
+  const failedImages = stored.filter((x) => x.status === 'failed').length;
+  return { outcome, images: stored.length, failedImages };
+}
+
+/** A tour's images at once, IMAGES_AT_ONCE in flight; each image's failure comes back as its outcome. */
+function importBatch(w: ImageWork, urls: string[], ctx: Context): Promise<ImageOutcome[]> {
+  const limit = pLimit(IMAGES_AT_ONCE);
+  return Promise.all(
+    urls.map((url) =>
+      limit(async (): Promise<ImageOutcome> => {
+        try {
+          return { url, sha256: (await w.shared(url, () => importImage(w, url, ctx))).sha256 };
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw err;
+          const failure = toActivityFailure(err);
+          if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
+          return {
+            url,
+            failure: {
+              type: failure.type ?? 'Error',
+              message: failure.message,
+              retryable: !failure.nonRetryable,
+            },
+          };
+        }
+      }),
+    ),
+  );
+}
+
+async function importImage(w: ImageWork, url: string, ctx: Context): Promise<ImportedImage> {
+  const original = await fetchOriginal(w.deps, url, ctx);
+  // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
+  // image (304) or a retried activity is resized once.
+  const resized = !(await variantsComplete(w.deps, original.sha256));
+  // The CPU is shared between operators in turn (their fairness key) and by priority, as the task
+  // queue is.
+  const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
+  // (An unset key arrives as 0: the server's default.)
+  // The span covers the wait for a resize permit too; the resize runs in it whichever task frees the permit.
+  if (resized)
+    await withSpan('image.resize', { attributes: { 'image.sha256': original.sha256 } }, () =>
+      w.resizing(
+        fairnessKey,
+        inActiveSpan(() => makeVariants(w, original, ctx)),
+        priorityKey || DEFAULT_PRIORITY_KEY,
       ),
     );
+  return { sha256: original.sha256, downloaded: original.downloaded, resized };
+}
+
+/** The original in the blob store: a conditional GET on its stored ETag while we hold its bytes. */
+async function fetchOriginal(deps: ImageDeps, url: string, ctx: Context) {
+  const { pool, store } = deps;
+  const known = await assets.findSource(pool, url);
+  const cached = known && (await store.has(known.storageKey)) ? known : undefined;
+  // The span's URL leaves out the query: a CDN's signed URL carries its signature there.
+  const result = await withSpan('image.download', { attributes: { 'url.full': url.split('?')[0] } }, (span) =>
+    downloadToBlobStore({
+      url,
+      store,
+      maxBytes: deps.images.maxBytes,
+      etag: cached?.etag,
+      allowPrivateHosts: deps.images.allowPrivateHosts,
+      onProgress: (bytes) => ctx.heartbeat(bytes),
+      signal: ctx.cancellationSignal,
+    }).then((r) => {
+      span.setAttributes(
+        r.kind === 'downloaded' ? { 'image.bytes': r.bytes } : { 'image.not_modified': true },
+      );
+      return r;
+    }),
+  );
+  if (result.kind === 'not-modified') {
+    if (!cached) throw new Error(`${url} answered 304 to an unconditional GET`);
+    await assets.touchSource(pool, url);
+    return { sha256: cached.sha256, storageKey: cached.storageKey, downloaded: false };
   }
+  await assets.upsertOriginal(pool, {
+    sha256: result.sha256,
+    storageKey: result.key,
+    bytes: result.bytes,
+    contentType: result.contentType,
+    url,
+    etag: result.etag,
+  });
+  return { sha256: result.sha256, storageKey: result.key, downloaded: true };
+}
+
+/** Every configured size of one original, decoded once, recorded after the files are stored. */
+async function makeVariants(w: ImageWork, original: { sha256: string; storageKey: string }, ctx: Context) {
+  const { pool, store } = w.deps;
+  const result = await w.processor.makeVariants({
+    input: store.path?.(original.storageKey) ?? store.open(original.storageKey),
+    sink: blobStoreSink(store, original.sha256),
+    heartbeat: () => ctx.heartbeat(),
+    signal: ctx.cancellationSignal,
+  });
+  await assets.saveVariants(
+    pool,
+    original.sha256,
+    result.source,
+    result.variants.map((v) => ({
+      width: v.size,
+      format: v.format,
+      storageKey: v.key,
+      actualWidth: v.width,
+      actualHeight: v.height,
+      bytes: v.bytes,
+    })),
+  );
 }
 
 export type ImageActivities = ReturnType<typeof createImageActivities>;

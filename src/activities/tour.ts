@@ -23,7 +23,6 @@ export interface TourDeps {
 export type { FetchedImage } from '../domain/tour-images.js';
 
 export function createTourActivities(deps: TourDeps) {
-  const { pool } = deps;
   return {
     /**
      * The tour to import, staged in PostgreSQL: only its hash and image URLs go back to the workflow,
@@ -32,102 +31,105 @@ export function createTourActivities(deps: TourDeps) {
      * fetched from the per-product endpoint, or, for a push to an operator without one, found in a delta
      * listing. Only a tombstone removes it; a 404 never does (see FetchResult).
      */
-    async fetchTour(a: { operatorId: string; externalId: string; force?: boolean; listed?: boolean }) {
-      return withFailureMapping(async () => {
-        const adapter = await deps.adapterFor(a.operatorId);
-        const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
-        const listed = a.listed && adapter.listingCarriesTours;
-        const staged =
-          (listed && (await listedTour(a.operatorId, a.externalId))) ||
-          (await fetchedTour(adapter, a, stored));
-        if (staged === 'unchanged since the mark') return { outcome: 'unchanged' as const };
-        if (staged === 'tombstone') {
-          log.info('tombstone for the tour: marked removed', a);
-          await tours.markRemoved(pool, a.operatorId, a.externalId);
-          return { outcome: 'gone' as const };
-        }
-        const { tour, contentHash } = staged;
-        const retryImages = stored?.retryImages ?? false;
-        if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash && !retryImages) {
-          return { outcome: 'unchanged' as const };
-        }
-        if (!('fromListing' in staged)) await tours.stageTours(pool, [staged], new Date());
-        const urls = tour.images.map((i) => i.url);
-        const ready = a.force ? new Map<string, string>() : await recentlyChecked(urls);
-        return {
-          outcome: 'changed' as const,
-          contentHash,
-          images: tour.images.map((i): FetchedImage => ({
-            url: i.url,
-            caption: i.caption,
-            readySha256: ready.get(i.url),
-          })),
-        };
-      });
+    async fetchTour(a: TourRequest & { force?: boolean }) {
+      return withFailureMapping(() => fetchTour(deps, a));
     },
 
     /** Writes the staged tour, its image order and per-image status in one transaction (version-guarded). */
     async persistTour(a: Parameters<typeof persistStagedTour>[1]) {
-      return withFailureMapping(() => persistStagedTour(pool, a));
+      return withFailureMapping(() => persistStagedTour(deps.pool, a));
     },
   };
+}
 
-  /**
-   * The record the listing staged for this import (dialects A and B). None (an import listed by an
-   * earlier release, or a swept row): the tour is fetched from the operator instead.
-   */
-  async function listedTour(operatorId: string, externalId: string) {
-    const staged = await tours.readStagedTour(pool, operatorId, externalId);
-    return staged && { ...staged, fromListing: true as const };
-  }
+interface TourRequest {
+  operatorId: string;
+  externalId: string;
+  /** Named by its operator's listing in an import (not pushed, not started by hand). */
+  listed?: boolean;
+}
 
-  /** The tour from the operator: its per-product endpoint, or a delta listing where it has none. */
-  async function fetchedTour(
-    adapter: OperatorAdapter,
-    a: { operatorId: string; externalId: string; listed?: boolean },
-    stored: tours.StoredTourState | undefined,
-  ): Promise<{ tour: Tour; contentHash: string } | 'tombstone' | 'unchanged since the mark'> {
-    if (adapter.detailEndpoint) return fromOperator(await adapter.fetchTour(a.externalId), a, true);
-    // Every change before the operator's delta mark has been imported (a rarely changed tour's own
-    // date would list far more): a tour we have that the delta does not list has not changed since.
-    const mark = await deltaMark(a.operatorId);
-    const result = await findInListing(adapter, a.externalId, mark ?? stored?.sourceUpdatedAt ?? undefined);
-    if (result.kind === 'not-found' && mark && stored?.status === 'active') return 'unchanged since the mark';
-    return fromOperator(result, a, false);
+async function fetchTour(deps: TourDeps, a: TourRequest & { force?: boolean }) {
+  const { pool } = deps;
+  const adapter = await deps.adapterFor(a.operatorId);
+  const stored = (await tours.findTourStates(pool, a.operatorId, [a.externalId])).get(a.externalId);
+  const listed = a.listed && adapter.listingCarriesTours;
+  const staged =
+    (listed && (await listedTour(pool, a.operatorId, a.externalId))) ||
+    (await fetchedTour(pool, adapter, a, stored));
+  if (staged === 'unchanged since the mark') return { outcome: 'unchanged' as const };
+  if (staged === 'tombstone') {
+    log.info('tombstone for the tour: marked removed', a);
+    await tours.markRemoved(pool, a.operatorId, a.externalId);
+    return { outcome: 'gone' as const };
   }
+  const { tour, contentHash } = staged;
+  const retryImages = stored?.retryImages ?? false;
+  if (!a.force && stored?.status === 'active' && stored.contentHash === contentHash && !retryImages) {
+    return { outcome: 'unchanged' as const };
+  }
+  if (!('fromListing' in staged)) await tours.stageTours(pool, [staged], new Date());
+  const urls = tour.images.map((i) => i.url);
+  const ready = a.force ? new Map<string, string>() : await recentlyChecked(deps, urls);
+  return {
+    outcome: 'changed' as const,
+    contentHash,
+    images: tour.images.map((i): FetchedImage => ({
+      url: i.url,
+      caption: i.caption,
+      readySha256: ready.get(i.url),
+    })),
+  };
+}
 
-  function fromOperator(
-    result: Found,
-    a: { operatorId: string; externalId: string; listed?: boolean },
-    detailEndpoint: boolean,
-  ) {
-    switch (result.kind) {
-      case 'found':
-        return { tour: result.tour, contentHash: tourContentHash(result.tour) };
-      case 'tombstone':
-        return 'tombstone';
-      case 'invalid':
-        throw nonRetryable('TourValidationFailed', result.error);
-      case 'not-found':
-        throw notFound(a, detailEndpoint);
-    }
-  }
+/**
+ * The record the listing staged for this import (dialects A and B). None (an import listed by an
+ * earlier release, or a swept row): the tour is fetched from the operator instead.
+ */
+async function listedTour(pool: Pool, operatorId: string, externalId: string) {
+  const staged = await tours.readStagedTour(pool, operatorId, externalId);
+  return staged && { ...staged, fromListing: true as const };
+}
 
-  async function deltaMark(operatorId: string): Promise<string | undefined> {
-    return (await operators.getOperator(pool, operatorId))?.deltaMark ?? undefined;
-  }
+/** The tour from the operator: its per-product endpoint, or a delta listing where it has none. */
+async function fetchedTour(
+  pool: Pool,
+  adapter: OperatorAdapter,
+  a: TourRequest,
+  stored: tours.StoredTourState | undefined,
+): Promise<{ tour: Tour; contentHash: string } | 'tombstone' | 'unchanged since the mark'> {
+  if (adapter.detailEndpoint) return fromOperator(await adapter.fetchTour(a.externalId), a, true);
+  // Every change before the operator's delta mark has been imported (a rarely changed tour's own
+  // date would list far more): a tour we have that the delta does not list has not changed since.
+  const mark = (await operators.getOperator(pool, a.operatorId))?.deltaMark ?? undefined;
+  const result = await findInListing(adapter, a.externalId, mark ?? stored?.sourceUpdatedAt ?? undefined);
+  if (result.kind === 'not-found' && mark && stored?.status === 'active') return 'unchanged since the mark';
+  return fromOperator(result, a, false);
+}
 
-  /**
-   * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
-   * they are, so the tours of one import that share a photo cost one request for it, not one each.
-   */
-  async function recentlyChecked(urls: string[]): Promise<Map<string, string>> {
-    const after = deps.images.recheckAfterMs ?? 0;
-    if (after <= 0 || urls.length === 0) return new Map();
-    const checked = await assets.findCheckedSince(pool, urls, new Date(Date.now() - after));
-    const complete = await Promise.all([...checked].map(([, sha256]) => variantsComplete(deps, sha256)));
-    return new Map([...checked].filter((_, i) => complete[i]));
+function fromOperator(result: Found, a: TourRequest, detailEndpoint: boolean) {
+  switch (result.kind) {
+    case 'found':
+      return { tour: result.tour, contentHash: tourContentHash(result.tour) };
+    case 'tombstone':
+      return 'tombstone';
+    case 'invalid':
+      throw nonRetryable('TourValidationFailed', result.error);
+    case 'not-found':
+      throw notFound(a, detailEndpoint);
   }
+}
+
+/**
+ * Images downloaded or answered 304 within IMAGE_RECHECK_MINUTES whose variants all exist: taken as
+ * they are, so the tours of one import that share a photo cost one request for it, not one each.
+ */
+async function recentlyChecked(deps: TourDeps, urls: string[]): Promise<Map<string, string>> {
+  const after = deps.images.recheckAfterMs ?? 0;
+  if (after <= 0 || urls.length === 0) return new Map();
+  const checked = await assets.findCheckedSince(deps.pool, urls, new Date(Date.now() - after));
+  const complete = await Promise.all([...checked].map(([, sha256]) => variantsComplete(deps, sha256)));
+  return new Map([...checked].filter((_, i) => complete[i]));
 }
 
 export type TourActivities = ReturnType<typeof createTourActivities>;
@@ -137,7 +139,7 @@ export type TourActivities = ReturnType<typeof createTourActivities>;
  * operator, counted by the circuit breaker and tried again by the next import (the delta mark waits).
  * Pushed: nothing to import, and no evidence of removal either.
  */
-function notFound(a: { operatorId: string; externalId: string; listed?: boolean }, detailEndpoint: boolean) {
+function notFound(a: TourRequest, detailEndpoint: boolean) {
   const where = detailEndpoint
     ? 'its per-product endpoint answered 404'
     : 'its delta listing does not list it';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId, operatorPriority } from '../constants.js';
-import { operatorWebhookSecret } from '../operators/registry.js';
-import type { ImportTourInput } from '../workflows/types.js';
+// The same start as `tour-import import-tour`: one workflow id, signal and input, whichever door is used.
+import { startOrRefreshTourImport } from '../cli/commands/start-or-refresh-tour.js';
+import { operatorWebhookSecret, type OperatorConfig } from '../operators/registry.js';
 import type { ApiDeps } from './deps.js';
-import { verifyWebhook } from './signature.js';
+import { verifyWebhook } from '../domain/webhook-signature.js';
 import {
   claimWebhookDelivery,
   getOperator,
@@ -65,139 +65,136 @@ export function registerWebhook(app: FastifyInstance, deps: ApiDeps, count: (o: 
       '/webhooks/operators/:operatorId/tours',
       { bodyLimit: WEBHOOK_BODY_LIMIT },
       async (req, reply) => {
-        const outcome = await handle(req, reply);
+        const outcome = await handle(deps, byId.get(req.params.operatorId), req, reply);
         count(outcome);
         return reply;
       },
     );
   });
+}
 
-  async function handle(
-    req: FastifyRequest<{ Params: { operatorId: string } }>,
-    reply: FastifyReply,
-  ): Promise<Outcome> {
-    const op = byId.get(req.params.operatorId);
-    if (!op) return send(reply, 404, 'unknown_operator', `unknown operator "${req.params.operatorId}"`);
-    const secret = operatorWebhookSecret(op, deps.secret);
-    if (!secret) return send(reply, 401, 'rejected', 'webhooks are not enabled for this operator');
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const header = (name: string) => {
-      const v = req.headers[name];
-      return Array.isArray(v) ? v.join(' ') : v;
-    };
-    const verified = verifyWebhook(
-      secret,
-      {
-        id: header('webhook-id'),
-        timestamp: header('webhook-timestamp'),
-        signature: header('webhook-signature'),
-      },
-      raw,
+type WebhookRequest = FastifyRequest<{ Params: { operatorId: string } }>;
+
+async function handle(
+  deps: ApiDeps,
+  op: OperatorConfig | undefined,
+  req: WebhookRequest,
+  reply: FastifyReply,
+): Promise<Outcome> {
+  if (!op) return send(reply, 404, 'unknown_operator', `unknown operator "${req.params.operatorId}"`);
+  const secret = operatorWebhookSecret(op, deps.secret);
+  if (!secret) return send(reply, 401, 'rejected', 'webhooks are not enabled for this operator');
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const verified = verifySignature(secret, req, raw);
+  if (!verified.ok) return send(reply, 401, 'rejected', `invalid webhook signature: ${verified.reason}`);
+
+  const parsed = parseBody(raw);
+  if (!parsed.ok) return send(reply, 400, 'invalid', parsed.message);
+
+  // A paused operator imports nothing, pushed or listed. 409 without recording the delivery: the
+  // sender retries it later, and it goes through once the operator is resumed.
+  const state = await getOperator(deps.pool, op.id);
+  if (state?.paused) {
+    return send(
+      reply,
+      409,
+      'deferred',
+      `operator "${op.id}" is paused (${state.pauseReason ?? 'no reason given'}); retry after it is resumed`,
     );
-    if (!verified.ok) return send(reply, 401, 'rejected', `invalid webhook signature: ${verified.reason}`);
-
-    const parsed = parseBody(raw);
-    if (!parsed.ok) return send(reply, 400, 'invalid', parsed.message);
-
-    // A paused operator imports nothing, pushed or listed. 409 without recording the delivery: the
-    // sender retries it later, and it goes through once the operator is resumed.
-    const state = await getOperator(deps.pool, op.id);
-    if (state?.paused) {
-      return send(
-        reply,
-        409,
-        'deferred',
-        `operator "${op.id}" is paused (${state.pauseReason ?? 'no reason given'}); retry after it is resumed`,
-      );
-    }
-    return deliver(reply, req.log, { operatorId: op.id, webhookId: verified.id }, parsed.ids);
   }
+  return deliver(deps, reply, req.log, { operatorId: op.id, webhookId: verified.id }, parsed.ids);
+}
 
-  /** Claims the delivery and starts every one of its tours, or answers why not. */
-  async function deliver(
-    reply: FastifyReply,
-    log: FastifyBaseLogger,
-    id: { operatorId: string; webhookId: string },
-    externalIds: string[],
-  ): Promise<Outcome> {
-    const delivery = { ...id, token: randomUUID() };
-    const claim = await claimDelivery(delivery);
-    if (claim === 'not-synced')
-      return send(
-        reply,
-        503,
-        'unavailable',
-        `operator "${id.operatorId}" is not in the database yet (operators sync)`,
-      );
-    if (claim === 'started') {
-      reply.code(200).send({ status: 'duplicate', webhookId: id.webhookId });
-      return 'duplicate';
-    }
-    if (claim === 'starting') {
-      reply.code(409).send({
-        status: 'in_progress',
-        webhookId: id.webhookId,
-        error: 'an earlier attempt of this delivery is still starting its imports; retry later',
-      });
-      return 'in_progress';
-    }
-    try {
-      const imports = await startAll(id.operatorId, externalIds);
-      await markWebhookDeliveryStarted(deps.pool, id.operatorId, id.webhookId);
-      log.info({ ...id, tours: externalIds }, 'push import accepted');
-      reply.code(202).send({ status: 'accepted', webhookId: id.webhookId, imports });
-      return 'accepted';
-    } catch (err) {
-      // Some tours may have been started: the sender's retry starts them all again (harmless, see
-      // startImport). Should the release fail too, the claim is taken over after DELIVERY_TAKEOVER_MS.
-      await releaseWebhookDelivery(deps.pool, delivery).catch(() => undefined);
-      log.error({ err, operatorId: id.operatorId }, 'push import could not be started');
-      return send(reply, 503, 'unavailable', 'the import could not be started now; retry later');
-    }
+function verifySignature(secret: string, req: WebhookRequest, raw: Buffer) {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(' ') : v;
+  };
+  return verifyWebhook(
+    secret,
+    {
+      id: header('webhook-id'),
+      timestamp: header('webhook-timestamp'),
+      signature: header('webhook-signature'),
+    },
+    raw,
+  );
+}
+
+/** Claims the delivery and starts every one of its tours, or answers why not. */
+async function deliver(
+  deps: ApiDeps,
+  reply: FastifyReply,
+  log: FastifyBaseLogger,
+  id: { operatorId: string; webhookId: string },
+  externalIds: string[],
+): Promise<Outcome> {
+  const delivery = { ...id, token: randomUUID() };
+  const claim = await claimDelivery(deps, delivery);
+  if (claim === 'not-synced')
+    return send(
+      reply,
+      503,
+      'unavailable',
+      `operator "${id.operatorId}" is not in the database yet (operators sync)`,
+    );
+  if (claim === 'started') {
+    reply.code(200).send({ status: 'duplicate', webhookId: id.webhookId });
+    return 'duplicate';
   }
-
-  async function claimDelivery(d: {
-    operatorId: string;
-    webhookId: string;
-    token: string;
-  }): Promise<DeliveryClaim | 'not-synced'> {
-    try {
-      return await claimWebhookDelivery(deps.pool, { ...d, takeoverAfterMs: deps.deliveryTakeoverMs });
-    } catch (err) {
-      if ((err as { code?: string }).code === '23503') return 'not-synced'; // FK: operator row missing
-      throw err;
-    }
+  if (claim === 'starting') {
+    reply.code(409).send({
+      status: 'in_progress',
+      webhookId: id.webhookId,
+      error: 'an earlier attempt of this delivery is still starting its imports; retry later',
+    });
+    return 'in_progress';
   }
-
-  /** One after the other: a delivery is at most 100 tours, and each start is one short call. */
-  async function startAll(operatorId: string, externalIds: string[]) {
-    const started = [];
-    for (const ext of externalIds) started.push(await startImport(operatorId, ext));
-    return started;
+  try {
+    const imports = await startAll(deps, id.operatorId, externalIds);
+    await markWebhookDeliveryStarted(deps.pool, id.operatorId, id.webhookId);
+    log.info({ ...id, tours: externalIds }, 'push import accepted');
+    reply.code(202).send({ status: 'accepted', webhookId: id.webhookId, imports });
+    return 'accepted';
+  } catch (err) {
+    // Some tours may have been started: the sender's retry starts them all again (harmless, see
+    // startOrRefreshTourImport). Should the release fail too, the claim is taken over after
+    // DELIVERY_TAKEOVER_MS.
+    await releaseWebhookDelivery(deps.pool, delivery).catch(() => undefined);
+    log.error({ err, operatorId: id.operatorId }, 'push import could not be started');
+    return send(reply, 503, 'unavailable', 'the import could not be started now; retry later');
   }
+}
 
-  async function startImport(operatorId: string, externalId: string) {
-    const workflowId = importTourWorkflowId(operatorId, externalId);
-    const input: ImportTourInput = {
+async function claimDelivery(
+  deps: ApiDeps,
+  d: { operatorId: string; webhookId: string; token: string },
+): Promise<DeliveryClaim | 'not-synced'> {
+  try {
+    return await claimWebhookDelivery(deps.pool, { ...d, takeoverAfterMs: deps.deliveryTakeoverMs });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') return 'not-synced'; // FK: operator row missing
+    throw err;
+  }
+}
+
+/** One after the other: a delivery is at most 100 tours, and each start is one short call. */
+async function startAll(deps: ApiDeps, operatorId: string, externalIds: string[]) {
+  const started = [];
+  for (const externalId of externalIds) {
+    const request = {
       operatorId,
       externalId,
+      taskQueue: deps.taskQueue,
       imageTaskQueue: deps.imageTaskQueue,
-      persistWithImages: true,
     };
-    // Signal-with-start: a running import of this tour gets a refresh (it runs once more with the latest
-    // data), otherwise a new one starts. A burst therefore coalesces into one running + one pending pass.
-    const handle = await deps.client.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, () =>
-      deps.client.workflow.signalWithStart(WORKFLOW_TYPES.importTour, {
-        workflowId,
-        taskQueue: deps.taskQueue,
-        args: [input],
-        signal: SIGNALS.refresh,
-        signalArgs: [],
-        priority: operatorPriority(operatorId),
-      }),
+    const { workflowId, runId } = await deps.client.connection.withDeadline(
+      Date.now() + TEMPORAL_DEADLINE_MS,
+      () => startOrRefreshTourImport(deps.client, request),
     );
-    return { externalId, workflowId, runId: handle.signaledRunId };
+    started.push({ externalId, workflowId, runId });
   }
+  return started;
 }
 
 function parseBody(raw: Buffer): { ok: true; ids: string[] } | { ok: false; message: string } {

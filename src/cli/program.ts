@@ -11,7 +11,7 @@ import {
   waitForTourImport,
 } from './commands/import.js';
 import { listOperatorsCommand, syncOperatorsCommand } from './commands/operators.js';
-import { pauseOperator, resumeOperator } from './commands/pause.js';
+import { pauseOperator, resumeOperator, type PauseResult } from './commands/pause.js';
 import { applySchedulesCommand, setSchedulesPaused, triggerSchedule } from './commands/schedules.js';
 import { failuresCommand, operatorStatus, runsCommand } from './commands/status.js';
 import type { CliContext } from './context.js';
@@ -217,35 +217,14 @@ function addScheduleCommands(program: Command, { ctx, print }: Cli) {
         ...o,
         housekeepingEveryMs: config().housekeeping.everyMs,
       });
-      print(o, r, () =>
-        [
-          `created: ${r.created.join(', ') || '-'}`,
-          `updated: ${r.updated.join(', ') || '-'}`,
-          `deleted: ${r.deleted.join(', ') || '-'}`,
-          ...r.warnings.map((w) => `warning: ${w}`),
-        ].join('\n'),
-      );
+      print(o, r, () => appliedText(r));
     });
   sch
     .command('list')
     .option('--json', 'print JSON')
     .action(async (o: Opts) => {
       const rows = await listSchedules(await ctx.client());
-      print(o, rows, () =>
-        rows.length
-          ? table(
-              ['schedule', 'mode', 'state', 'next run', 'last run', 'note'],
-              rows.map((s) => [
-                s.scheduleId,
-                s.mode,
-                s.paused ? 'paused' : 'active',
-                when(s.nextRunAt),
-                when(s.lastRunAt),
-                s.note,
-              ]),
-            )
-          : '(no schedules; run `tour-import schedules apply`)',
-      );
+      print(o, rows, () => schedulesText(rows));
     });
   for (const paused of [true, false]) {
     sch
@@ -280,14 +259,31 @@ function addScheduleCommands(program: Command, { ctx, print }: Cli) {
     });
 }
 
-function pauseText(r: {
-  operatorId: string;
-  paused: boolean;
-  reason: string | null;
-  signalled: string | null;
-  schedules: string[];
-  removals?: { applied: number; discarded: number };
-}) {
+function appliedText(r: Awaited<ReturnType<typeof applySchedulesCommand>>) {
+  return [
+    `created: ${r.created.join(', ') || '-'}`,
+    `updated: ${r.updated.join(', ') || '-'}`,
+    `deleted: ${r.deleted.join(', ') || '-'}`,
+    ...r.warnings.map((w) => `warning: ${w}`),
+  ].join('\n');
+}
+
+function schedulesText(rows: Awaited<ReturnType<typeof listSchedules>>) {
+  if (!rows.length) return '(no schedules; run `tour-import schedules apply`)';
+  return table(
+    ['schedule', 'mode', 'state', 'next run', 'last run', 'note'],
+    rows.map((s) => [
+      s.scheduleId,
+      s.mode,
+      s.paused ? 'paused' : 'active',
+      when(s.nextRunAt),
+      when(s.lastRunAt),
+      s.note,
+    ]),
+  );
+}
+
+function pauseText(r: PauseResult) {
   const held = r.removals;
   return [
     `${r.operatorId} ${r.paused ? `paused (${r.reason})` : 'resumed'}`,

@@ -15,6 +15,7 @@ import {
   UnsafeUrlError,
   UnsupportedContentError,
 } from './errors.js';
+import { parseRetryAfter } from './retry-after.js';
 import { assertSafeUrl, createSafeLookup, parseAllowlist, type Allowlist } from './safe-url.js';
 
 export interface DownloadTimeouts {
@@ -191,7 +192,7 @@ const ACCEPTED_TYPES = new Set([
 function checkResponse(response: Response, opts: DownloadOptions): void {
   const status = response.statusCode;
   if (status < 200 || status > 299) {
-    throw DownloadHttpError.fromStatus(status, opts.url, retryAfterMs(header(response, 'retry-after')));
+    throw DownloadHttpError.fromStatus(status, opts.url, retryAfterMs(response));
   }
   const encoding = header(response, 'content-encoding')?.toLowerCase();
   if (encoding && encoding !== 'identity') {
@@ -271,10 +272,11 @@ function mediaType(response: Response): string | null {
   return v ? v.split(';')[0].trim().toLowerCase() : null;
 }
 
-function retryAfterMs(value: string | null): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - Date.now();
-  // Honour the server within reason; a far-future date should not park the activity for days.
-  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 10 * 60_000) : undefined;
+/**
+ * Only Retry-After counts here: an image host's rate-limit headers say nothing about this image.
+ * Unlike the operator client, a wait of 0 (a date in the past) is no advice at all, so Temporal's
+ * backoff applies rather than an immediate retry — as this downloader always did.
+ */
+function retryAfterMs(response: Response): number | undefined {
+  return parseRetryAfter(response.headers, Date.now(), false) || undefined;
 }

@@ -77,7 +77,11 @@ export class DownloadHttpError extends ApplicationFailure {
   }
 }
 
-/** Never echo credentials from a URL into errors, logs or workflow histories. */
+/**
+ * Never echo credentials from a URL into errors, logs or workflow histories. The whole query goes: an
+ * image URL's signature may sit under any parameter name (src/operators/errors.ts keeps an operator
+ * request's query, whose secret parameter names are known).
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);

@@ -4,12 +4,13 @@
  * Messages name the request path and status but never credentials: see redactUrl.
  */
 
-/** Never wait longer than this on an operator's say-so; a broken header must not park a run for hours. */
-export const MAX_RETRY_AFTER_MS = 5 * 60_000;
-
 const SECRET_PARAM = /^(api[-_]?key|key|token|access[-_]?token|signature|sig|secret|password)$/i;
 
-/** The URL with secret-looking query parameters replaced, safe for messages and logs. */
+/**
+ * The URL with secret-looking query parameters replaced, safe for messages and logs. Not src/net's
+ * redactUrl, which drops an image URL's whole query (a CDN signs there under any name): an operator
+ * request's paging parameters are what a person reading the failure needs, and its key names are known.
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
@@ -113,39 +114,6 @@ export function applicationError(url: string, code: string, detail: string): Ope
 export function excerpt(text: string, max = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
-}
-
-type HeaderValue = string | string[] | undefined;
-const first = (v: HeaderValue) => (Array.isArray(v) ? v[0] : v);
-
-/**
- * How long the operator asks us to wait: Retry-After (delta-seconds or HTTP-date), else
- * RateLimit-Reset / X-RateLimit-Reset (seconds until reset; large values are read as an epoch).
- * Capped at MAX_RETRY_AFTER_MS; undefined when no usable header is present.
- */
-export function parseRetryAfter(
-  headers: Record<string, HeaderValue>,
-  now = Date.now(),
-  /** RateLimit-Reset tells when the quota window resets: meaningful for a 429, not for a 503. */
-  useQuotaReset = true,
-): number | undefined {
-  const retryAfter = first(headers['retry-after'])?.trim();
-  let ms: number | undefined;
-  if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) ms = Number(retryAfter) * 1000;
-    else {
-      const at = Date.parse(retryAfter);
-      if (!Number.isNaN(at)) ms = Math.max(0, at - now);
-    }
-  }
-  if (ms === undefined && useQuotaReset) {
-    const reset = first(headers['ratelimit-reset'] ?? headers['x-ratelimit-reset'])?.trim();
-    if (reset && /^\d+(\.\d+)?$/.test(reset)) {
-      const n = Number(reset);
-      ms = n > 1e9 ? Math.max(0, n * 1000 - now) : n * 1000;
-    }
-  }
-  return ms === undefined ? undefined : Math.min(Math.round(ms), MAX_RETRY_AFTER_MS);
 }
 
 /** Operator configuration that cannot work (missing credential, invalid operators file). Permanent. */

@@ -8,9 +8,9 @@ import {
   OperatorPayloadError,
   OperatorThrottledError,
   excerpt,
-  parseRetryAfter,
   redactUrl,
 } from './errors.js';
+import { parseRetryAfter } from '../net/retry-after.js';
 
 /**
  * The only module that talks HTTP to operators. It bounds every request (timeouts, body size,
@@ -88,122 +88,148 @@ interface RawResponse {
   url: string;
 }
 
+/** What every request of one client needs: its options with defaults applied, and its redaction. */
+interface HttpContext {
+  options: OperatorHttpOptions;
+  baseUrl: string;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  redact: (text: string) => string;
+}
+
 export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
   const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('REDACTED'), text);
-
-  /** One span per request (docs/operations.md: Traces), its URL redacted as in messages; the rate limiter's wait included. */
-  function request(pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
-    const url = `${baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
-    const attributes = { 'http.request.method': 'GET', 'url.full': redact(redactUrl(url)) };
-    return withSpan('operator.http GET', { kind: SpanKind.CLIENT, attributes }, async (span) => {
-      const raw = await exchange(url, opts);
-      span.setAttribute('http.response.status_code', raw.status);
-      return raw;
-    });
-  }
-
-  async function exchange(url: string, opts: RequestOptions): Promise<RawResponse> {
-    // Outside the mapping below: a failing limiter (its database) is not the operator's error.
-    await options.rateLimiter?.acquire();
-    try {
-      const res = await send(url, opts.headers ?? {});
-      const text = res.body.toString('utf8');
-      const raw = { status: res.statusCode, headers: res.headers, text, url };
-      if ((res.statusCode >= 200 && res.statusCode < 300) || opts.acceptStatuses?.includes(res.statusCode))
-        return raw;
-      throw statusError(raw, redact);
-    } catch (err) {
-      if (err instanceof OperatorError) {
-        // Belt and braces: whatever an adapter or the operator put in the message, scrub it (stack too).
-        err.message = redact(err.message);
-        if (err.stack) err.stack = redact(err.stack);
-        throw err;
-      }
-      throw networkError(url, err, redact);
-    }
-  }
-
-  async function send(url: string, headers: Record<string, string>) {
-    let tooLarge = false;
-    const req = got(url, {
-      method: 'GET',
-      headers: { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
-      timeout: {
-        connect: options.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
-        response: timeoutMs,
-        request: timeoutMs,
-      },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      // A redirect could carry the API key header to another host; operators' APIs do not need it.
-      followRedirect: false,
-      responseType: 'buffer',
-    });
-    const abortIfTooLarge = (bytes: number) => {
-      if (bytes > maxBodyBytes && !tooLarge) {
-        tooLarge = true;
-        req.cancel();
-      }
-    };
-    req.on('response', (res) => abortIfTooLarge(Number(res.headers['content-length'] ?? 0)));
-    req.on('downloadProgress', (p) => abortIfTooLarge(p.transferred));
-    try {
-      const res = await req;
-      abortIfTooLarge(res.body.length);
-      if (!tooLarge) return res;
-    } catch (err) {
-      if (!tooLarge) throw err;
-    }
-    throw new OperatorPayloadError(url, `body larger than ${maxBodyBytes} bytes`);
-  }
-
+  const c: HttpContext = {
+    options,
+    baseUrl,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    redact,
+  };
   return {
     baseUrl,
     redact,
-    async getJson(pathAndQuery, opts = {}) {
-      const raw = await request(pathAndQuery, {
-        ...opts,
-        headers: { accept: 'application/json', ...opts.headers },
-      });
-      const ok = raw.status >= 200 && raw.status < 300;
-      const type = String(raw.headers['content-type'] ?? '');
-      if (ok && !/json/i.test(type)) {
-        throw new OperatorPayloadError(
-          raw.url,
-          `expected JSON, got content type "${type || 'none'}"`,
-          redact(raw.text),
-        );
-      }
-      let body: unknown;
-      try {
-        body = raw.text === '' && !ok ? undefined : JSON.parse(raw.text);
-      } catch (err) {
-        if (ok)
-          throw new OperatorPayloadError(
-            raw.url,
-            `malformed JSON (${(err as Error).message})`,
-            redact(raw.text),
-          );
-      }
-      return response(raw, body);
-    },
-    async getText(pathAndQuery, opts = {}) {
-      const raw = await request(pathAndQuery, opts);
-      const type = String(raw.headers['content-type'] ?? '');
-      if (opts.contentType && raw.status < 300 && !opts.contentType.test(type)) {
-        throw new OperatorPayloadError(
-          raw.url,
-          `unexpected content type "${type || 'none'}"`,
-          redact(raw.text),
-        );
-      }
-      return response(raw, raw.text);
-    },
+    getJson: (pathAndQuery, opts = {}) => getJson(c, pathAndQuery, opts),
+    getText: (pathAndQuery, opts = {}) => getText(c, pathAndQuery, opts),
   };
+}
+
+async function getJson(
+  c: HttpContext,
+  pathAndQuery: string,
+  opts: RequestOptions,
+): Promise<OperatorResponse<unknown>> {
+  const raw = await request(c, pathAndQuery, {
+    ...opts,
+    headers: { accept: 'application/json', ...opts.headers },
+  });
+  const ok = raw.status >= 200 && raw.status < 300;
+  const type = String(raw.headers['content-type'] ?? '');
+  if (ok && !/json/i.test(type)) {
+    throw new OperatorPayloadError(
+      raw.url,
+      `expected JSON, got content type "${type || 'none'}"`,
+      c.redact(raw.text),
+    );
+  }
+  let body: unknown;
+  try {
+    body = raw.text === '' && !ok ? undefined : JSON.parse(raw.text);
+  } catch (err) {
+    if (ok)
+      throw new OperatorPayloadError(
+        raw.url,
+        `malformed JSON (${(err as Error).message})`,
+        c.redact(raw.text),
+      );
+  }
+  return response(raw, body);
+}
+
+async function getText(
+  c: HttpContext,
+  pathAndQuery: string,
+  opts: RequestOptions & { contentType?: RegExp },
+): Promise<OperatorResponse<string>> {
+  const raw = await request(c, pathAndQuery, opts);
+  const type = String(raw.headers['content-type'] ?? '');
+  if (opts.contentType && raw.status < 300 && !opts.contentType.test(type)) {
+    throw new OperatorPayloadError(
+      raw.url,
+      `unexpected content type "${type || 'none'}"`,
+      c.redact(raw.text),
+    );
+  }
+  return response(raw, raw.text);
+}
+
+/** One span per request (docs/operations.md: Traces), its URL redacted as in messages; the rate limiter's wait included. */
+function request(c: HttpContext, pathAndQuery: string, opts: RequestOptions): Promise<RawResponse> {
+  const url = `${c.baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+  const attributes = { 'http.request.method': 'GET', 'url.full': c.redact(redactUrl(url)) };
+  return withSpan('operator.http GET', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    const raw = await exchange(c, url, opts);
+    span.setAttribute('http.response.status_code', raw.status);
+    return raw;
+  });
+}
+
+async function exchange(c: HttpContext, url: string, opts: RequestOptions): Promise<RawResponse> {
+  // Outside the mapping below: a failing limiter (its database) is not the operator's error.
+  await c.options.rateLimiter?.acquire();
+  try {
+    const res = await send(c, url, opts.headers ?? {});
+    const text = res.body.toString('utf8');
+    const raw = { status: res.statusCode, headers: res.headers, text, url };
+    if ((res.statusCode >= 200 && res.statusCode < 300) || opts.acceptStatuses?.includes(res.statusCode))
+      return raw;
+    throw statusError(raw, c.redact);
+  } catch (err) {
+    if (err instanceof OperatorError) {
+      // Belt and braces: whatever an adapter or the operator put in the message, scrub it (stack too).
+      err.message = c.redact(err.message);
+      if (err.stack) err.stack = c.redact(err.stack);
+      throw err;
+    }
+    throw networkError(url, err, c.redact);
+  }
+}
+
+async function send(c: HttpContext, url: string, headers: Record<string, string>) {
+  const { options, timeoutMs, maxBodyBytes } = c;
+  let tooLarge = false;
+  const req = got(url, {
+    method: 'GET',
+    headers: { 'user-agent': options.userAgent ?? DEFAULT_USER_AGENT, ...headers },
+    timeout: {
+      connect: options.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
+      response: timeoutMs,
+      request: timeoutMs,
+    },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    // A redirect could carry the API key header to another host; operators' APIs do not need it.
+    followRedirect: false,
+    responseType: 'buffer',
+  });
+  const abortIfTooLarge = (bytes: number) => {
+    if (bytes > maxBodyBytes && !tooLarge) {
+      tooLarge = true;
+      req.cancel();
+    }
+  };
+  req.on('response', (res) => abortIfTooLarge(Number(res.headers['content-length'] ?? 0)));
+  req.on('downloadProgress', (p) => abortIfTooLarge(p.transferred));
+  try {
+    const res = await req;
+    abortIfTooLarge(res.body.length);
+    if (!tooLarge) return res;
+  } catch (err) {
+    if (!tooLarge) throw err;
+  }
+  throw new OperatorPayloadError(url, `body larger than ${maxBodyBytes} bytes`);
 }
 
 function response<T>(raw: RawResponse, body: T): OperatorResponse<T> {

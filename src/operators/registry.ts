@@ -8,7 +8,6 @@ import { DEFAULT_FAILING_RUNS, DEFAULT_HALF_OPEN } from '../domain/notifications
 import { DEFAULT_REMOVAL_GUARD } from '../domain/removal-guard.js';
 import { OperatorConfigError } from './errors.js';
 import { createOperatorHttp, type OperatorHttpOptions, type RateLimiter } from './http.js';
-import { sharedRateLimiter } from './rate-limit.js';
 import type { OperatorAdapter } from './types.js';
 
 /**
@@ -181,8 +180,11 @@ export async function loadOperatorsFile(path: string): Promise<OperatorConfig[]>
 export interface AdapterDeps {
   /** Looks a secret up by environment variable name (config().secret). */
   secret: (envName: string) => string | undefined;
-  /** Defaults to a per-process bucket shared by every adapter of the operator. */
-  rateLimiter?: RateLimiter;
+  /**
+   * Paces every request of the operator. Workers pass the PostgreSQL-backed limiter shared by all
+   * hosts (sharedDbRateLimiter in ./resolver.ts); tests and benchmarks pass their own.
+   */
+  rateLimiter: RateLimiter;
   http?: Pick<OperatorHttpOptions, 'timeoutMs' | 'connectTimeoutMs' | 'maxBodyBytes' | 'userAgent'>;
 }
 
@@ -202,7 +204,7 @@ export function createAdapter(op: OperatorConfig, deps: AdapterDeps): OperatorAd
     baseUrl: op.baseUrl,
     timeoutMs: op.timeoutMs ?? deps.http?.timeoutMs,
     maxBodyBytes: op.maxBodyBytes ?? deps.http?.maxBodyBytes,
-    rateLimiter: deps.rateLimiter ?? sharedRateLimiter(op.id, op.rateLimit.requestsPerSecond),
+    rateLimiter: deps.rateLimiter,
     secrets: [apiKey],
   });
   return scrubbingSecrets(dialectAdapter(), http.redact);

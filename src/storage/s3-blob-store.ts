@@ -70,137 +70,147 @@ const QUIET_ON_LOST_RACES = {
  * originals are capped by IMAGE_MAX_BYTES, far below S3's 5 GiB single-put limit).
  */
 export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
-  const client = createS3Client(o);
-  const bucket = o.bucket;
-  const prefix = (o.prefix ?? '').replace(/^\/+|\/+$/g, '');
-  const tempPath = tempPathUnder(o.stagingDir);
-
-  function objectKey(key: string): string {
-    assertValidKey(key);
-    return prefix ? `${prefix}/${key}` : key;
-  }
-
-  async function size(key: string): Promise<number | null> {
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
-      return head.ContentLength ?? 0;
-    } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
-    }
-  }
-
-  /** Whether the object shows up with this size within a second (a racing writer finishing its upload). */
-  async function appears(key: string, bytes: number): Promise<boolean> {
-    for (let i = 0; i < 10; i++) {
-      if ((await size(key).catch(() => null)) === bytes) return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return false;
-  }
-
-  async function upload(
-    key: string,
-    body: Buffer | Readable,
-    bytes: number,
-    head: Buffer,
-  ): Promise<PutResult> {
-    const variantType = variantContentType(key);
-    try {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: objectKey(key),
-          Body: body,
-          ContentLength: bytes,
-          ContentType: variantType ?? sniffImageType(head),
-          ...(variantType ? { CacheControl: VARIANT_CACHE_CONTROL } : {}),
-          IfNoneMatch: '*',
-        }),
-      );
-      return { bytes, created: true };
-    } catch (err) {
-      // 412: another writer finished first; 409: one is still uploading. Either way the key is taken.
-      const status = statusOf(err);
-      if (status === 412 || status === 409) return { bytes: (await size(key)) ?? bytes, created: false };
-      // A server may answer the precondition before reading the body and close the connection, which the
-      // SDK reports as a reset while writing: if the object is there now, another writer stored it.
-      if (status === undefined && (await appears(key, bytes))) return { bytes, created: false };
-      throw err;
-    } finally {
-      if (body instanceof Readable) body.destroy();
-    }
-  }
-
-  async function putFile(key: string, tmpPath: string): Promise<PutResult> {
-    try {
-      const existing = await size(key);
-      if (existing !== null) return { bytes: existing, created: false };
-      const bytes = (await fs.stat(tmpPath)).size;
-      return await upload(key, createReadStream(tmpPath), bytes, await readHead(tmpPath));
-    } finally {
-      await fs.rm(tmpPath, { force: true });
-    }
-  }
-
-  async function put(key: string, body: Buffer | Readable): Promise<PutResult> {
-    const existing = await size(key);
-    if (existing !== null) {
-      if (body instanceof Readable) body.destroy();
-      return { bytes: existing, created: false };
-    }
-    if (Buffer.isBuffer(body)) return upload(key, body, body.length, body.subarray(0, 16));
-    // A stream of unknown length is staged first: PutObject needs the length, and a failed source must
-    // leave no object behind.
-    return putFile(key, await stageBody(tempPath, body));
-  }
-
+  const b: Bucket = {
+    client: createS3Client(o),
+    name: o.bucket,
+    prefix: (o.prefix ?? '').replace(/^\/+|\/+$/g, ''),
+    tempPath: tempPathUnder(o.stagingDir),
+  };
   return {
-    put,
-    putFile,
-    tempPath,
-    size,
-    async has(key) {
-      return (await size(key)) !== null;
-    },
-    open(key) {
-      const Key = objectKey(key);
-      return Readable.from(
-        (async function* () {
-          const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
-          yield* res.Body as Readable;
-        })(),
-        { objectMode: false },
-      );
-    },
+    put: (key, body) => put(b, key, body),
+    putFile: (key, tmpPath) => putFile(b, key, tmpPath),
+    tempPath: b.tempPath,
+    size: (key) => size(b, key),
+    has: async (key) => (await size(b, key)) !== null,
+    open: (key) => open(b, key),
     async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey(key) }));
+      await b.client.send(new DeleteObjectCommand({ Bucket: b.name, Key: objectKey(b, key) }));
     },
-    list,
+    list: (l) => list(b, l),
     sweepTemp: (olderThanMs) => sweepLocalTemp(o.stagingDir, olderThanMs),
   };
+}
 
-  /** ListObjectsV2 pages (at most 1,000 keys each) until `limit`, the store's prefix taken off the keys. */
-  async function list(l: ListOptions): Promise<string[]> {
-    const base = prefix ? `${prefix}/` : '';
-    const out: string[] = [];
-    let startAfter = l.startAfter === undefined ? undefined : base + l.startAfter;
-    while (out.length < l.limit) {
-      const page = await client.send(
-        new ListObjectsV2Command({
-          Bucket: bucket,
-          Prefix: base + (l.prefix ?? ''),
-          StartAfter: startAfter,
-          MaxKeys: Math.min(1_000, l.limit - out.length),
-        }),
-      );
-      const keys = (page.Contents ?? []).flatMap((c) => (c.Key ? [c.Key] : []));
-      out.push(...keys.map((k) => k.slice(base.length)));
-      if (!page.IsTruncated || keys.length === 0) break;
-      startAfter = keys.at(-1);
-    }
-    return out;
+/** The bucket (and key prefix within it) one store writes to, and where it stages uploads. */
+interface Bucket {
+  client: S3Client;
+  name: string;
+  prefix: string;
+  tempPath: (suffix?: string) => Promise<string>;
+}
+
+function objectKey(b: Bucket, key: string): string {
+  assertValidKey(key);
+  return b.prefix ? `${b.prefix}/${key}` : key;
+}
+
+async function size(b: Bucket, key: string): Promise<number | null> {
+  try {
+    const head = await b.client.send(new HeadObjectCommand({ Bucket: b.name, Key: objectKey(b, key) }));
+    return head.ContentLength ?? 0;
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw err;
   }
+}
+
+/** Whether the object shows up with this size within a second (a racing writer finishing its upload). */
+async function appears(b: Bucket, key: string, bytes: number): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    if ((await size(b, key).catch(() => null)) === bytes) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function upload(
+  b: Bucket,
+  key: string,
+  body: Buffer | Readable,
+  bytes: number,
+  head: Buffer,
+): Promise<PutResult> {
+  const variantType = variantContentType(key);
+  try {
+    await b.client.send(
+      new PutObjectCommand({
+        Bucket: b.name,
+        Key: objectKey(b, key),
+        Body: body,
+        ContentLength: bytes,
+        ContentType: variantType ?? sniffImageType(head),
+        ...(variantType ? { CacheControl: VARIANT_CACHE_CONTROL } : {}),
+        IfNoneMatch: '*',
+      }),
+    );
+    return { bytes, created: true };
+  } catch (err) {
+    // 412: another writer finished first; 409: one is still uploading. Either way the key is taken.
+    const status = statusOf(err);
+    if (status === 412 || status === 409) return { bytes: (await size(b, key)) ?? bytes, created: false };
+    // A server may answer the precondition before reading the body and close the connection, which the
+    // SDK reports as a reset while writing: if the object is there now, another writer stored it.
+    if (status === undefined && (await appears(b, key, bytes))) return { bytes, created: false };
+    throw err;
+  } finally {
+    if (body instanceof Readable) body.destroy();
+  }
+}
+
+async function putFile(b: Bucket, key: string, tmpPath: string): Promise<PutResult> {
+  try {
+    const existing = await size(b, key);
+    if (existing !== null) return { bytes: existing, created: false };
+    const bytes = (await fs.stat(tmpPath)).size;
+    return await upload(b, key, createReadStream(tmpPath), bytes, await readHead(tmpPath));
+  } finally {
+    await fs.rm(tmpPath, { force: true });
+  }
+}
+
+async function put(b: Bucket, key: string, body: Buffer | Readable): Promise<PutResult> {
+  const existing = await size(b, key);
+  if (existing !== null) {
+    if (body instanceof Readable) body.destroy();
+    return { bytes: existing, created: false };
+  }
+  if (Buffer.isBuffer(body)) return upload(b, key, body, body.length, body.subarray(0, 16));
+  // A stream of unknown length is staged first: PutObject needs the length, and a failed source must
+  // leave no object behind.
+  return putFile(b, key, await stageBody(b.tempPath, body));
+}
+
+function open(b: Bucket, key: string): Readable {
+  const Key = objectKey(b, key);
+  return Readable.from(
+    (async function* () {
+      const res = await b.client.send(new GetObjectCommand({ Bucket: b.name, Key }));
+      yield* res.Body as Readable;
+    })(),
+    { objectMode: false },
+  );
+}
+
+/** ListObjectsV2 pages (at most 1,000 keys each) until `limit`, the store's prefix taken off the keys. */
+async function list(b: Bucket, l: ListOptions): Promise<string[]> {
+  const base = b.prefix ? `${b.prefix}/` : '';
+  const out: string[] = [];
+  let startAfter = l.startAfter === undefined ? undefined : base + l.startAfter;
+  while (out.length < l.limit) {
+    const page = await b.client.send(
+      new ListObjectsV2Command({
+        Bucket: b.name,
+        Prefix: base + (l.prefix ?? ''),
+        StartAfter: startAfter,
+        MaxKeys: Math.min(1_000, l.limit - out.length),
+      }),
+    );
+    const keys = (page.Contents ?? []).flatMap((c) => (c.Key ? [c.Key] : []));
+    out.push(...keys.map((k) => k.slice(base.length)));
+    if (!page.IsTruncated || keys.length === 0) break;
+    startAfter = keys.at(-1);
+  }
+  return out;
 }
 
 function statusOf(err: unknown): number | undefined {

@@ -3,7 +3,8 @@ import { chmodSync, chownSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { gidOf, postgresBinDir, uidOf } from '../../src/infra/postgres.js';
+import { gidOf, uidOf } from '../../src/infra/postgres.js';
+import { postgresBinDir } from '../../src/infra/postgres-discovery.js';
 import { startS3Server, type S3Server, resolveVersitygw } from '../../src/infra/s3-server.js';
 import {
   defaultPorts,

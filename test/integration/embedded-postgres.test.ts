@@ -6,12 +6,8 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/infra/dev-server.js';
-import {
-  embeddedPostgresBinDir,
-  ensurePostgres,
-  stopPrivateCluster,
-  type PostgresDiscovery,
-} from '../../src/infra/postgres.js';
+import { ensurePostgres, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { embeddedPostgresBinDir, type PostgresDiscovery } from '../../src/infra/postgres-discovery.js';
 
 const nodeModules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 

@@ -6,7 +6,7 @@ import type { ImportRunRow } from '../../db/runs.js';
 import { progressRatio, type Progress } from '../../domain/operator-import.js';
 import { withTimeout } from '../timeout.js';
 import { html, page, when, type Html } from './html.js';
-import { recentRuns, tourCounts } from '../../db/catalog.js';
+import { recentRuns, tourCounts } from '../../db/catalog-pages.js';
 import { listHeld, type HeldRemoval } from '../../db/removals.js';
 import { recentDeliveries } from '../../db/notifications.js';
 import { notificationsSection } from './notifications-section.js';

@@ -2,11 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   QUERIES,
-  SIGNALS,
   TASK_QUEUES,
   WORKFLOW_TYPES,
   importOperatorWorkflowId,
-  importTourWorkflowId,
   operatorPriority,
 } from '../../constants.js';
 import type { Pool } from '../../db/pool.js';
@@ -15,12 +13,12 @@ import type {
   ImportOperatorInput,
   ImportOperatorResult,
   ImportStatus,
-  ImportTourInput,
   ImportTourResult,
   Progress,
 } from '../../workflows/types.js';
 import { CliError, EXIT } from '../errors.js';
 import { requireOperator } from './operators.js';
+import { startOrRefreshTourImport } from './start-or-refresh-tour.js';
 
 export interface QueueOptions {
   /** Defaults to the product's queues; tests pass their own. */
@@ -64,12 +62,6 @@ export interface ImportOutcome {
   status: ImportStatus;
   message: string;
   progress: Progress | null;
-}
-
-/** Tours handled so far and tours listed so far: what a progress bar shows. */
-export function progressRatio(p: Progress): { value: number; total: number } {
-  const value = p.done + p.unchanged + p.failed + p.removed;
-  return { value, total: Math.max(p.listed, value) };
 }
 
 /**
@@ -139,10 +131,7 @@ export function importExitCode(status: ImportStatus): number {
   }
 }
 
-/**
- * Imports one tour now. Signal-with-start of `refresh`: when that tour is already importing, it runs
- * one more pass with the newest data instead of failing as a duplicate.
- */
+/** Imports one tour now, unless its operator is paused: see startOrRefreshTourImport. */
 export async function startTourImport(
   deps: { pool: Pool; client: Client },
   operatorId: string,
@@ -157,18 +146,13 @@ export async function startTourImport(
       EXIT.skipped,
     );
   }
-  const input: ImportTourInput = { operatorId, externalId, force: o.force, persistWithImages: true };
-  if (o.imageTaskQueue) input.imageTaskQueue = o.imageTaskQueue;
-  const workflowId = importTourWorkflowId(operatorId, externalId);
-  const handle = await deps.client.workflow.signalWithStart(WORKFLOW_TYPES.importTour, {
+  return startOrRefreshTourImport(deps.client, {
+    operatorId,
+    externalId,
     taskQueue: o.taskQueue ?? TASK_QUEUES.tourImport,
-    workflowId,
-    args: [input],
-    signal: SIGNALS.refresh,
-    signalArgs: [],
-    priority: operatorPriority(operatorId),
+    imageTaskQueue: o.imageTaskQueue,
+    force: o.force,
   });
-  return { workflowId, runId: handle.signaledRunId };
 }
 
 export async function waitForTourImport(

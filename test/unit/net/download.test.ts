@@ -181,6 +181,9 @@ describe('downloadToBlobStore', () => {
       type: 'DownloadFailed',
     });
     expect(await err(429, '&retry=7')).toMatchObject({ status: 429, retryable: true, nextRetryDelay: 7000 });
+    // The shared Retry-After cap (src/net/retry-after.ts); a wait of 0 is no advice: Temporal's backoff applies.
+    expect(await err(503, '&retry=3600')).toMatchObject({ nextRetryDelay: 5 * 60_000 });
+    expect(((await err(503, '&retry=0')) as { nextRetryDelay?: unknown }).nextRetryDelay).toBeUndefined();
     expect(await err(404)).toMatchObject({
       status: 404,
       retryable: false,

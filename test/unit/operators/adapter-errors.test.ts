@@ -25,7 +25,7 @@ describe('adapter errors', () => {
         `operators:\n  - { id: b, name: B, dialect: B, baseUrl: '${baseUrl}', apiKeyEnv: KEY_ENV }\n`,
         'ops.yaml',
       )[0],
-      { secret: () => KEY },
+      { secret: () => KEY, rateLimiter: { acquire: async () => undefined } },
     );
 
   it('never carries an API key the operator echoes inside a 200 error body', async () => {

@@ -5,8 +5,8 @@ import {
   OperatorHttpError,
   OperatorPayloadError,
   OperatorThrottledError,
-  MAX_RETRY_AFTER_MS,
 } from '../../../src/operators/errors.js';
+import { MAX_RETRY_AFTER_MS } from '../../../src/net/retry-after.js';
 import { createOperatorHttp, withQuery, type OperatorHttp } from '../../../src/operators/http.js';
 
 const KEY = 'super-secret-key-42';

@@ -112,17 +112,18 @@ describe('operators file', () => {
       OP_CITY_TOURS_WEBHOOK_SECRET: 'w',
     };
     const secret = (name: string) => env[name];
-    expect(createAdapter(ops[0], { secret })).toMatchObject({
+    const deps = { secret, rateLimiter: { acquire: async () => undefined } };
+    expect(createAdapter(ops[0], deps)).toMatchObject({
       dialect: 'A',
       supportsDelta: true,
       reportsRemovals: true,
     });
-    expect(createAdapter(ops[1], { secret })).toMatchObject({
+    expect(createAdapter(ops[1], deps)).toMatchObject({
       dialect: 'B',
       supportsDelta: true,
       reportsRemovals: false,
     });
-    expect(configError(() => createAdapter(ops[2], { secret }))).toBe(
+    expect(configError(() => createAdapter(ops[2], deps))).toBe(
       'operator "city-tours": environment variable OP_CITY_TOURS_API_KEY (API key for dialect C) is not set',
     );
     expect(operatorWebhookSecret(ops[2], secret)).toBe('w');
