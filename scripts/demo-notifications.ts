@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyWebhook } from '../src/api/signature.js';
+import { verifyWebhook } from '../src/domain/webhook-signature.js';
 
 /**
  * The demo's stand-in for an operations team's endpoint: it verifies each notification's signature as a

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { freePort, startDevServer } from '../../src/infra/dev-server.js';
-import { dropDatabases } from '../../src/infra/postgres.js';
+import { dropDatabases } from '../../src/db/database.js';
 import {
   freePorts,
   resolveTemporalServer,

@@ -63,7 +63,7 @@ export function createImageActivities(deps: ImageDeps) {
      */
     async importImage(a: { url: string }): Promise<ImportedImage> {
       const ctx = Context.current();
-      return withFailureMapping(() => w.shared(a.url, () => importImage(w, a.url, ctx)));
+      return withFailureMapping(() => w.shared(a.url, () => downloadAndResize(w, a.url, ctx)));
     },
 
     /**
@@ -132,7 +132,7 @@ function importBatch(w: ImageWork, urls: string[], ctx: Context): Promise<ImageO
     urls.map((url) =>
       limit(async (): Promise<ImageOutcome> => {
         try {
-          return { url, sha256: (await w.shared(url, () => importImage(w, url, ctx))).sha256 };
+          return { url, sha256: (await w.shared(url, () => downloadAndResize(w, url, ctx))).sha256 };
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
           const failure = toActivityFailure(err);
@@ -151,7 +151,8 @@ function importBatch(w: ImageWork, urls: string[], ctx: Context): Promise<ImageO
   );
 }
 
-async function importImage(w: ImageWork, url: string, ctx: Context): Promise<ImportedImage> {
+/** One image: its original downloaded (conditional GET) and stored, its variants made unless they exist. */
+async function downloadAndResize(w: ImageWork, url: string, ctx: Context): Promise<ImportedImage> {
   const original = await fetchOriginal(w.deps, url, ctx);
   // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
   // image (304) or a retried activity is resized once.

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './deps.js';
 import { withTimeout } from './timeout.js';
+import { pingDatabase } from '../db/pool.js';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -15,7 +16,7 @@ export function registerHealth(app: FastifyInstance, deps: ApiDeps) {
           deps.client.workflowService.getSystemInfo({}),
         ),
       ),
-      check(() => deps.pool.query('SELECT 1')),
+      check(() => pingDatabase(deps.pool)),
     ]);
     const ready = temporal === 'ok' && postgres === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', temporal, postgres });

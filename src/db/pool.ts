@@ -47,3 +47,8 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release(lost);
   }
 }
+
+/** Whether PostgreSQL answers (the API's readiness check). */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { createDatabaseIfMissing, withDatabase } from '../db/database.js';
 import { config } from '../config.js';
 import { freePort } from './dev-server.js';
 import {
@@ -38,12 +39,6 @@ export async function ensurePostgres(
   return url;
 }
 
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   try {
@@ -67,34 +62,6 @@ async function assertReachable(url: string): Promise<void> {
   throw new Error(
     `PostgreSQL at ${safe.toString()} (DATABASE_URL) is not reachable. Start it or fix DATABASE_URL${orUnset}.`,
   );
-}
-
-export async function createDatabaseIfMissing(url: string): Promise<void> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`).catch((err: { code?: string }) => {
-        if (err.code !== '42P04') throw err; // created meanwhile by another process
-      });
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
-/** Drops databases when present, closing their connections (a test's or bench's Temporal databases). */
-export async function dropDatabases(url: string, names: string[]): Promise<void> {
-  const admin = new pg.Client({ connectionString: withDatabase(url, 'postgres') });
-  await admin.connect();
-  try {
-    for (const name of names)
-      await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** initdb and postgres refuse to run as root: run them as the `postgres` system user then. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { signWebhook } from '../api/signature.js';
+import { signWebhook } from '../domain/webhook-signature.js';
 import type { Notification } from '../domain/notifications.js';
 import type { Sink } from './sinks.js';
 

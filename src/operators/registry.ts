@@ -261,7 +261,11 @@ export function operatorWebhookSecret(op: OperatorConfig, secret: AdapterDeps['s
   return op.webhookSecretEnv === undefined ? undefined : secret(op.webhookSecretEnv);
 }
 
-export interface OperatorRow {
+/**
+ * An operator as `operators sync` writes it into the operators table: the configured part only. (What
+ * the table holds besides — pause state, delta mark, lock — is `OperatorRow` in src/db/operators.ts.)
+ */
+export interface SyncedOperator {
   id: string;
   name: string;
   dialect: 'A' | 'B' | 'C';
@@ -270,7 +274,7 @@ export interface OperatorRow {
   settings: Record<string, unknown>;
 }
 
-export function operatorRow(op: OperatorConfig): OperatorRow {
+export function syncedOperator(op: OperatorConfig): SyncedOperator {
   const { id, name, dialect, baseUrl, apiKeyEnv: _k, webhookSecretEnv: _w, ...settings } = op;
   return {
     id,

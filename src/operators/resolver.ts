@@ -3,7 +3,7 @@ import type { Pool } from '../db/pool.js';
 import { reserveRequestSlot, upsertOperator } from '../db/operators.js';
 import { OperatorConfigError } from './errors.js';
 import type { RateLimiter } from './http.js';
-import { createAdapter, operatorRow, type OperatorConfig } from './registry.js';
+import { createAdapter, syncedOperator, type OperatorConfig } from './registry.js';
 import type { OperatorAdapter } from './types.js';
 
 /**
@@ -59,7 +59,7 @@ export async function registerOperators(
 /** Writes the configured operators' non-secret settings into PostgreSQL (pause state and marks are kept). */
 export async function syncOperators(pool: Pool, configs: OperatorConfig[]): Promise<void> {
   for (const c of configs) {
-    const row = operatorRow(c);
+    const row = syncedOperator(c);
     await upsertOperator(pool, {
       id: row.id,
       name: row.name,

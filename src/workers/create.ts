@@ -4,7 +4,10 @@ import { TASK_QUEUES } from '../constants.js';
 import type { Pool } from '../db/pool.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { OperatorAdapter } from '../operators/types.js';
-import { createOperatorImportActivities, type OperatorSchedules } from '../activities/operator-import/index.js';
+import {
+  createOperatorImportActivities,
+  type OperatorSchedules,
+} from '../activities/operator-import/index.js';
 import { createNotifyActivities } from '../activities/notify.js';
 import type { Sink } from '../notify/sinks.js';
 import { createTourActivities } from '../activities/tour.js';

@@ -53,9 +53,15 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
     return result;
   } catch (err) {
     if (err instanceof ContinueAsNew) {
-      await bookkeeping.recordTourRun({ ...run, status: 'completed', message: 'pushed again: continued as new' });
+      await bookkeeping.recordTourRun({
+        ...run,
+        status: 'completed',
+        message: 'pushed again: continued as new',
+      });
     } else if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() => bookkeeping.recordTourRun({ ...run, status: 'cancelled' }));
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.recordTourRun({ ...run, status: 'cancelled' }),
+      );
     } else {
       const { type, message } = rootFailure(err);
       await bookkeeping.recordTourFailure({

@@ -2,11 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createDatabaseIfMissing,
-  startPrivateCluster,
-  stopPrivateCluster,
-} from '../../src/infra/postgres.js';
+import { createDatabaseIfMissing } from '../../src/db/database.js';
+import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
 import { progressQuery } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';

@@ -9,7 +9,8 @@ import {
   type DevServer,
 } from '../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
-import { ensurePostgres, createDatabaseIfMissing, withDatabase } from '../../src/infra/postgres.js';
+import { createDatabaseIfMissing, withDatabase } from '../../src/db/database.js';
+import { ensurePostgres } from '../../src/infra/postgres.js';
 import { TEST_DATA_ROOT } from './data-dir.js';
 
 declare module 'vitest' {

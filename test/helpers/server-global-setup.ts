@@ -2,7 +2,8 @@ import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import type { TestProject } from 'vitest/node';
-import { dropDatabases, ensurePostgres } from '../../src/infra/postgres.js';
+import { dropDatabases } from '../../src/db/database.js';
+import { ensurePostgres } from '../../src/infra/postgres.js';
 import {
   freePorts,
   resolveTemporalServer,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signWebhook } from '../../src/api/signature.js';
+import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { setPaused } from '../../src/db/operators.js';

@@ -4,11 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { inject, describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
-import {
-  createDatabaseIfMissing,
-  startPrivateCluster,
-  stopPrivateCluster,
-} from '../../src/infra/postgres.js';
+import { createDatabaseIfMissing } from '../../src/db/database.js';
+import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
 
 describe('foundation', () => {
   const all = readMigrations();

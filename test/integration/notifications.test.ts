@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../src/api/signature.js';
+import { verifyWebhook } from '../../src/domain/webhook-signature.js';
 import { operatorStatus } from '../../src/cli/commands/status.js';
 import { statusText } from '../../src/cli/format.js';
 import type { Sink } from '../../src/notify/sinks.js';

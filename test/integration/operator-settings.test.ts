@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { getOperator, upsertOperator } from '../../src/db/operators.js';
-import { operatorRow, parseOperatorsYaml } from '../../src/operators/registry.js';
+import { syncedOperator, parseOperatorsYaml } from '../../src/operators/registry.js';
 import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { killAllWorkers, spawnWorker } from '../faults/helpers/processes.js';
@@ -60,7 +60,7 @@ describe('operator settings', () => {
       testLogFile('tour-import.log'),
     );
     try {
-      const expected = operatorRow(parseOperatorsYaml(yaml, operatorsFile)[0]);
+      const expected = syncedOperator(parseOperatorsYaml(yaml, operatorsFile)[0]);
       const row = await getOperator(db.pool, 'alpine');
       expect(row).toMatchObject({ name: 'Alpine Trails', baseUrl: expected.base_url });
       expect(row?.settings).toEqual(expected.settings);

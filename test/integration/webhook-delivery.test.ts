@@ -10,7 +10,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiOptions } from '../../src/api/app.js';
-import { signWebhook } from '../../src/api/signature.js';
+import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { TASK_QUEUES, importTourWorkflowId } from '../../src/constants.js';
 import { freePort } from '../../src/infra/dev-server.js';
 import { testLogFile } from '../helpers/data-dir.js';

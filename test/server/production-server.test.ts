@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../src/infra/dev-server.js';
-import { withDatabase } from '../../src/infra/postgres.js';
+import { withDatabase } from '../../src/db/database.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { resolveTemporalUi, startTemporalUi, type TemporalUi } from '../../src/infra/temporal-ui.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';

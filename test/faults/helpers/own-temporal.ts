@@ -5,7 +5,8 @@ import { inject } from 'vitest';
 import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../../../src/infra/dev-server.js';
 import { resolveTemporalCli } from '../../../src/infra/temporal-cli.js';
 import { freePorts, startServerProcess, startTemporalServer } from '../../../src/infra/temporal-server.js';
-import { dropDatabases } from '../../../src/infra/postgres.js';
+import { dropDatabases } from '../../../src/db/database.js';
+import { testLogFile } from '../../helpers/data-dir.js';
 
 /** A Temporal server a test file starts for itself, to kill and restart on the same store. */
 export interface OwnTemporal {
@@ -22,7 +23,9 @@ export interface OwnTemporal {
 
 /**
  * In the system tier, a dev server on a SQLite file under `dir`; in the server tier (`npm run
- * test:server`), the real server on PostgreSQL databases of its own, dropped again by stop().
+ * test:server`), the real server on PostgreSQL databases of its own, dropped again by stop(). Its log,
+ * across restarts, is own-temporal.log in the test file's data folder (testLogFile), not under `dir`:
+ * kept when a test fails, and its lines shown with the failure.
  */
 export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
   const production = inject('temporalServer');
@@ -34,7 +37,7 @@ export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
       databases,
       ports: await freePorts(),
       namespace: 'default',
-      logFile: path.join(dir, 'temporal.log'),
+      logFile: testLogFile('own-temporal.log'),
     };
     return restartable(
       'server on PostgreSQL',
@@ -47,7 +50,7 @@ export async function startOwnTemporal(dir: string): Promise<OwnTemporal> {
     cli: await resolveTemporalCli(),
     port: await freePort(),
     dbFile: path.join(dir, 'temporal.sqlite'),
-    logFile: path.join(dir, 'temporal.log'),
+    logFile: testLogFile('own-temporal.log'),
     readyTimeoutMs: 120_000,
     dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
   };

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, webhookKey } from '../../../src/api/signature.js';
+import { signWebhook, verifyWebhook, webhookKey } from '../../../src/domain/webhook-signature.js';
 import { esc, html } from '../../../src/api/catalog/html.js';
 
 const NOW = 1_790_000_000;

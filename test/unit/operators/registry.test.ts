@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createAdapter,
   loadOperatorsFile,
-  operatorRow,
+  syncedOperator,
   operatorWebhookSecret,
   parseOperatorsYaml,
 } from '../../../src/operators/registry.js';
@@ -131,7 +131,7 @@ describe('operators file', () => {
 
   it('gives the operators table a row without secrets or their variable names', async () => {
     const [alpine] = await loadOperatorsFile(demoFile);
-    const row = operatorRow(alpine);
+    const row = syncedOperator(alpine);
     expect(row).toMatchObject({
       id: 'alpine-trails',
       name: 'Alpine Trails',
