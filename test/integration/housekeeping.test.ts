@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHousekeepingActivities, type HousekeepingDeps } from '../../src/activities/housekeeping.js';
 import { upsertOperator } from '../../src/db/operators.js';
 import { DEFAULT_HOUSEKEEPING, type HousekeepingPolicy } from '../../src/domain/housekeeping.js';
+import { temporalLogger } from '../../src/logging.js';
 import { applyHousekeepingSchedule, HOUSEKEEPING_SCHEDULE_ID } from '../../src/schedules/housekeeping.js';
 import {
   createLocalBlobStore,
@@ -41,7 +42,8 @@ let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
   env = await connectTestEnv();
-  bundle = await bundleWorkflowCode({ workflowsPath, logger: quietBundler });
+  // The bundler's lines go to the test's log, as the SDK's do (test/helpers/temporal-runtime-logs.ts).
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: temporalLogger() });
 });
 afterAll(async () => env?.teardown());
 
@@ -388,13 +390,3 @@ describe('the Housekeeping schedule', () => {
     expect(await applyHousekeepingSchedule(env.client, { everyMs: 0 })).toBe('absent');
   });
 });
-
-/** The bundler's progress lines are not test output. */
-const quietBundler = {
-  log: () => {},
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { readHostLimits, sizeImageWorker } from '../../src/workers/image-sizing.js';
+import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { until } from '../helpers/wait.js';
 
@@ -32,6 +33,9 @@ describe('image-processing worker: libuv pool and permits sized before Node star
   });
 
   async function startWorker(env: Record<string, string>) {
+    // Its output goes to a file of the test's data folder (shown if the test fails); the test reads it.
+    const logFile = testLogFile(`image-processing-${children.length + 1}.log`);
+    const fd = openSync(logFile, 'a');
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/image-processing.ts'], {
       env: {
         PATH: process.env['PATH'] ?? '',
@@ -42,21 +46,26 @@ describe('image-processing worker: libuv pool and permits sized before Node star
         BLOB_DIR: blobDir,
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', fd, fd],
     });
+    closeSync(fd);
     children.push(child);
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
+    const out = () => readFileSync(logFile, 'utf8');
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    const startedLine = () => out.split('\n').find((l) => l.includes('image-processing worker started'));
+    // Whole lines only: the worker may be writing the last one.
+    const startedLine = () =>
+      out()
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.includes('image-processing worker started'));
     await until(async () => {
-      if (child.exitCode !== null) throw new Error(`the worker exited:\n${out.slice(-3000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`the worker exited (its log: ${logFile}):\n${out().slice(-3000)}`);
       return startedLine() !== undefined;
-    }, 'image-processing worker started');
-    return { child, exited, started: JSON.parse(startedLine()!) as Started, log: () => out };
+    }, `image-processing worker started (its log: ${logFile})`);
+    return { child, exited, started: JSON.parse(startedLine()!) as Started, log: out };
   }
 
   it('gets the pool sized for this host by default', async () => {

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { freePort } from '../../src/infra/dev-server.js';
+import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { until } from '../helpers/wait.js';
 
@@ -22,6 +23,10 @@ describe('image-processing worker process', () => {
 
   it('serves the Temporal SDK metrics and drains and exits 0 on SIGTERM', async () => {
     const port = await freePort();
+    // Its log lines and its stderr apart: the test reads the stderr; both are shown if it fails.
+    const logFile = testLogFile('image-processing.log');
+    const stderrFile = testLogFile('image-processing.stderr.log');
+    const [out, err] = [openSync(logFile, 'a'), openSync(stderrFile, 'a')];
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/workers/image-processing.ts'], {
       env: {
         ...process.env,
@@ -32,10 +37,10 @@ describe('image-processing worker process', () => {
         WORKER_METRICS_BIND: `127.0.0.1:${port}`,
         LOG_LEVEL: 'warn',
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', out, err],
     });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
+    closeSync(out);
+    closeSync(err);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       let metrics = '';
@@ -52,6 +57,6 @@ describe('image-processing worker process', () => {
     } finally {
       child.kill('SIGKILL');
     }
-    expect(stderr).not.toMatch(/Error/);
+    expect(readFileSync(stderrFile, 'utf8'), `its log: ${logFile}`).not.toMatch(/Error/);
   });
 });
