@@ -24,29 +24,13 @@ import { startSingleWorkers, stopWorkers } from './lib/imports.js';
 import { machine } from './lib/machine.js';
 import { lowLoadScenario } from './low-load.js';
 import { manyOperatorsScenario } from './many-operators.js';
-import { parseOptions, type BenchOptions } from './options.js';
+import { parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { repeatRun, repeatScenarios } from './repeat.js';
 import { mergeReports, writeResults, type BenchReport } from './report.js';
 import { rss24mpScenario } from './rss-24mp.js';
 import { scale } from './scale.js';
 import { scaleOut } from './scale-out.js';
 import { split } from './split.js';
-
-/** Scenario names as `--skip` takes them. */
-type Scenario =
-  | 'ceiling'
-  | 'legacy'
-  | 'plain'
-  | 'floor'
-  | 'low-load'
-  | 'many-operators'
-  | 'rss-24mp'
-  | 'api-calls'
-  | 'delta'
-  | 'scale'
-  | 'scale-out'
-  | 'fairness'
-  | 'split';
 
 const options = parseOptions();
 const run = newRun();

@@ -6,6 +6,24 @@ import { Command, Option } from 'commander';
 import { PRODUCT_DYNAMIC_CONFIG } from '../src/infra/dev-server.js';
 import { SERVER_KINDS, type ServerKind } from './lib/server.js';
 
+/** The scenarios `--skip` names, in the order they run. */
+export const SCENARIOS = [
+  'ceiling',
+  'legacy',
+  'plain',
+  'floor',
+  'low-load',
+  'many-operators',
+  'rss-24mp',
+  'api-calls',
+  'delta',
+  'scale',
+  'scale-out',
+  'fairness',
+  'split',
+] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
 const program = new Command()
   .name('bench')
   .option(
@@ -67,11 +85,7 @@ const program = new Command()
     '--server-config <key=value...>',
     "extra dynamic config for the product's Temporal server (e.g. matching.numTaskqueueReadPartitions=1)",
   )
-  .option(
-    '--skip <list>',
-    'comma-separated scenarios to skip (ceiling,legacy,plain,floor,low-load,many-operators,rss-24mp,api-calls,delta,scale,scale-out,fairness,split)',
-    '',
-  )
+  .option('--skip <list>', `comma-separated scenarios to skip (${SCENARIOS.join(',')})`, '')
   .option(
     '--merge-from <report.json>',
     "keep scenarios 1-6 of an earlier run's report.json in the results; this run adds scale-out and fairness",
@@ -140,7 +154,7 @@ export interface BenchOptions {
   legacyTours: number;
   /** The product's server settings (none with --default-server), plus any given with --server-config. */
   serverDynamicConfig: string[];
-  skip: Set<string>;
+  skip: Set<Scenario>;
 }
 
 /** Reads the command line; exits with a message where two options contradict each other. */
@@ -158,8 +172,17 @@ export function parseOptions(): BenchOptions {
     size,
     legacyTours: Math.min(size.tours, cli.legacyTours ?? (smoke ? 20 : 60)),
     serverDynamicConfig: [...(cli.defaultServer ? [] : PRODUCT_DYNAMIC_CONFIG), ...(cli.serverConfig ?? [])],
-    skip: new Set(cli.skip.split(',').filter(Boolean)),
+    skip: skipped(cli.skip),
   };
+}
+
+/** The scenarios `--skip` names; a name that is none of them is refused rather than ignored. */
+function skipped(list: string): Set<Scenario> {
+  const names = list.split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (unknown.length)
+    program.error(`--skip: no scenario named ${unknown.join(', ')} (${SCENARIOS.join(', ')})`);
+  return new Set(names as Scenario[]);
 }
 
 function sizeFor(o: CommandLine, smoke: boolean) {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { config } from '../src/config.js';
+import { dropSchema } from '../src/db/database.js';
 import { importOperatorWorkflowId, TASK_QUEUES } from '../src/constants.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool } from '../src/db/pool.js';
@@ -39,7 +40,7 @@ const temporal = await ensureTemporal();
 const databaseUrl = await ensurePostgres();
 const admin = new pg.Client({ connectionString: databaseUrl });
 await admin.connect();
-await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`); // every demo starts from an empty catalog
+await dropSchema(admin, SCHEMA); // every demo starts from an empty catalog
 await admin.end();
 await migrate(databaseUrl, SCHEMA);
 const pool = createPool(databaseUrl, SCHEMA);

@@ -3,6 +3,7 @@
  * operator simulator with every scenario's catalog, and the bench catalog's images on disk. Whatever is
  * started registers how to stop it in `cleanups`, which main.ts runs at the end, on failure and on Ctrl-C.
  */
+import { dropSchema } from '../../src/db/database.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -135,7 +136,7 @@ async function createSchema(databaseUrl: string, runId: string, cleanups: Cleanu
   await migrate(databaseUrl, schema);
   const pool = createPool(databaseUrl, schema, 4);
   cleanups.add(async () => {
-    await pool.query(`DROP SCHEMA ${pg.escapeIdentifier(schema)} CASCADE`);
+    await dropSchema(pool, schema);
     await pool.end();
   });
   return { schema, pool };

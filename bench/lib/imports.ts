@@ -2,6 +2,7 @@
  * Imports through the product, measured: worker processes started as a user starts them, an
  * ImportOperator run on them, and its figures from the processes, the histories and the tables.
  */
+import { dropSchema } from '../../src/db/database.js';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -77,7 +78,7 @@ export async function freshStore(bench: Bench, label: string) {
   await migrate(bench.databaseUrl, freshSchema);
   const pool = createPool(bench.databaseUrl, freshSchema, 4);
   bench.cleanups.add(async () => {
-    await pool.query(`DROP SCHEMA ${pg.escapeIdentifier(freshSchema)} CASCADE`);
+    await dropSchema(pool, freshSchema);
     await pool.end();
   });
   await syncOperators(pool, bench.configs);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Queryable } from './pool.js';
 
 /** The same server's URL with another database in its path. */
 export function withDatabase(url: string, database: string): string {
@@ -34,4 +35,9 @@ export async function dropDatabases(url: string, names: string[]): Promise<void>
   } finally {
     await admin.end();
   }
+}
+
+/** Drops a schema and everything in it (a demo's, a test's or a bench run's copy of the tables). */
+export async function dropSchema(db: Queryable | pg.Client, schema: string): Promise<void> {
+  await db.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
 }

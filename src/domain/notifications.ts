@@ -33,14 +33,6 @@ export interface Notification {
 /** Attempts of one notification per sink (the notify activity's retry policy): then it is recorded as failed. */
 export const NOTIFY_ATTEMPTS = 4;
 
-/** Per-operator thresholds of the alerting events (operators file: `alerts`). */
-export interface AlertSettings {
-  /** A delta mark older than this is reported; default: 3 schedule intervals. */
-  deltaMarkMaxAgeMs?: number;
-  /** This many runs in a row with failed tours (or failed runs) are reported. */
-  failingRuns: number;
-}
-
 export const DEFAULT_FAILING_RUNS = 3;
 /** Schedule intervals a delta mark may fall behind before it is reported. */
 export const DELTA_MARK_INTERVALS = 3;

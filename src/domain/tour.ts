@@ -62,4 +62,3 @@ export const TourSchema = z.object({
 });
 
 export type Tour = z.infer<typeof TourSchema>;
-export type TourImage = z.infer<typeof TourImageSchema>;

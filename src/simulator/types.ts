@@ -76,7 +76,6 @@ export const FaultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('not-found'), ...TriggerFields }),
 ]);
 export type Fault = z.infer<typeof FaultSchema>;
-export type FaultInput = z.input<typeof FaultSchema>;
 
 export const FaultsSchema = z.object({
   list: z.array(FaultSchema).optional(),

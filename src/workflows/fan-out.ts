@@ -33,7 +33,7 @@ export interface FanOutOptions {
   operatorId: string;
   workflowId: string;
   state: CarriedState;
-  db: Pick<OperatorImportActivities, 'recordTourFailure'>;
+  bookkeeping: Pick<OperatorImportActivities, 'recordTourFailure'>;
   onTrip(reason: string): void;
   /** Takes a tour's outcome while a half-open breaker's probe runs (true), instead of the breaker. */
   probeOutcome?(ok: boolean): boolean;
@@ -48,7 +48,7 @@ export function tourFanOut(o: FanOutOptions): TourFanOut {
   const { progress, settings } = state;
   const lastErrors: string[] = [];
 
-  async function run(externalId: string) {
+  async function importChild(externalId: string) {
     progress.queued--;
     progress.running++;
     try {
@@ -69,7 +69,7 @@ export function tourFanOut(o: FanOutOptions): TourFanOut {
       if (!NON_RETRYABLE_TYPES.includes(type)) state.transientFailures = (state.transientFailures ?? 0) + 1;
       lastErrors.push(`${externalId}: ${type}: ${message}`.slice(0, 300));
       lastErrors.splice(0, Math.max(0, lastErrors.length - 5));
-      await o.db.recordTourFailure({
+      await o.bookkeeping.recordTourFailure({
         operatorId: o.operatorId,
         externalId,
         kind: type,
@@ -98,7 +98,7 @@ export function tourFanOut(o: FanOutOptions): TourFanOut {
   return {
     lastErrors,
     // Failures are counted inside; a cancellation surfaces through the main loop's own awaits.
-    start: (externalId) => void run(externalId).catch(() => undefined),
+    start: (externalId) => void importChild(externalId).catch(() => undefined),
   };
 }
 

@@ -1,7 +1,7 @@
 import { condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { BegunImport } from '../activities/operator-import/index.js';
 import { summary } from '../domain/operator-import.js';
-import { importInterrupted, finishImport, settleRemovals } from './import-operator/end.js';
+import { applyOrHoldRemovals, closeImport, importInterrupted } from './import-operator/end.js';
 import { operatorListing } from './import-operator/listing.js';
 import { newImportState, openRun, type OperatorImportRun } from './import-operator/run.js';
 import { showImportStatus } from './import-operator/search-attributes.js';
@@ -23,23 +23,23 @@ const MAX_HISTORY_EVENTS = 10_000;
 export async function ImportOperator(unchecked: ImportOperatorInput): Promise<ImportOperatorResult> {
   const input = validateImportOperatorInput(unchecked);
   const { run, began } = openRun(input);
-  const begun = input.carried ? undefined : await run.bookkeeping.beginImport(beginArgs(run));
-  if (begun?.outcome === 'skipped') {
+  const begun = await beginOrCarryOn(run);
+  if (begun.outcome === 'skipped') {
     showImportStatus(input, 'skipped');
     return { status: 'skipped', message: begun.message, progress: begun.progress };
   }
-  const state = input.carried ?? startedState(run, begun!);
+  const { state, otherImports } = begun;
   began(state);
   const { progress, pause } = run;
   const tours = tourFanOut({
     operatorId: input.operatorId,
     workflowId: run.workflowId,
     state,
-    db: run.bookkeeping,
+    bookkeeping: run.bookkeeping,
     onTrip: pause.trip,
     probeOutcome: pause.probeOutcome,
   });
-  const listing = operatorListing(run, state, begun?.otherImports ?? []);
+  const listing = operatorListing(run, state, otherImports);
   let startedThisRun = 0;
   try {
     showImportStatus(input, progress.status);
@@ -60,29 +60,35 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
     }
     await condition(() => progress.running === 0);
     await pause.hold(tours.lastErrors);
-    const held = await settleRemovals(run, state);
-    return await finishImport(run, state, 'completed', summary(progress) + held);
+    const held = await applyOrHoldRemovals(run, state);
+    return await closeImport(run, state, 'completed', summary(progress) + held);
   } catch (err) {
     await importInterrupted(run, state, err);
     throw err;
   }
 }
 
-function beginArgs(run: OperatorImportRun) {
-  const { operatorId, mode, settings } = run.input;
-  return { operatorId, mode, workflowId: run.workflowId, runId: run.runId, settings };
-}
-
-/** The state of an import that has just begun; a pause asked for while it began is kept. */
-function startedState(
+/**
+ * A new import takes the operator's lock and opens its run (or is skipped: the operator is paused,
+ * another import runs); a run continued as new carries on with the state it was handed.
+ */
+async function beginOrCarryOn(
   run: OperatorImportRun,
-  begun: Extract<BegunImport, { outcome: 'started' }>,
-): CarriedState {
+): Promise<
+  | Extract<BegunImport, { outcome: 'skipped' }>
+  | { outcome: 'started'; state: CarriedState; otherImports: string[] }
+> {
+  const { operatorId, mode, settings, carried } = run.input;
+  if (carried) return { outcome: 'started', state: carried, otherImports: [] };
+  const { workflowId, runId } = run;
+  const begun = await run.bookkeeping.beginImport({ operatorId, mode, workflowId, runId, settings });
+  if (begun.outcome === 'skipped') return begun;
   // Histories recorded before the workflow built its own state carry it in beginImport's result.
   const recorded = (begun as { state?: CarriedState }).state;
   const state = recorded ?? newImportState(begun.importRunId, begun.settings);
+  // A pause asked for while the import began is kept.
   state.progress = { ...state.progress, paused: run.progress.paused, pauseReason: run.progress.pauseReason };
-  return state;
+  return { outcome: 'started', state, otherImports: begun.otherImports };
 }
 
 /** Long runs continue as new well before Temporal's history limits (also when every tour is unchanged). */

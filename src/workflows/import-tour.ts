@@ -45,22 +45,22 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
   if (workflowInfo().parent) return importInPasses(input);
   const { workflowId, runId } = workflowInfo();
   const bookkeeping = proxyLocalActivities<OperatorImportActivities>(localActivityProfiles(DEFAULT_RETRY).db);
-  const run = { operatorId: input.operatorId, workflowId, runId };
+  const tourRun = { operatorId: input.operatorId, workflowId, runId };
   try {
-    await bookkeeping.recordTourRun({ ...run, status: 'running' });
+    await bookkeeping.recordTourRun({ ...tourRun, status: 'running' });
     const result = await importInPasses(input);
-    await bookkeeping.recordTourRun({ ...run, status: 'completed', outcome: result.outcome });
+    await bookkeeping.recordTourRun({ ...tourRun, status: 'completed', outcome: result.outcome });
     return result;
   } catch (err) {
     if (err instanceof ContinueAsNew) {
       await bookkeeping.recordTourRun({
-        ...run,
+        ...tourRun,
         status: 'completed',
         message: 'pushed again: continued as new',
       });
     } else if (isCancellation(err)) {
       await CancellationScope.nonCancellable(() =>
-        bookkeeping.recordTourRun({ ...run, status: 'cancelled' }),
+        bookkeeping.recordTourRun({ ...tourRun, status: 'cancelled' }),
       );
     } else {
       const { type, message } = rootFailure(err);
@@ -71,7 +71,7 @@ export async function ImportTour(unchecked: ImportTourInput): Promise<ImportTour
         message,
         workflowId,
       });
-      await bookkeeping.recordTourRun({ ...run, status: 'failed', message: `${type}: ${message}` });
+      await bookkeeping.recordTourRun({ ...tourRun, status: 'failed', message: `${type}: ${message}` });
     }
     throw err;
   }

@@ -25,9 +25,9 @@ export interface PauseControl {
 export interface PauseOptions {
   progress(): Progress;
   state(): CarriedState;
-  db: Pick<OperatorImportActivities, 'setOperatorPaused'>;
+  bookkeeping: Pick<OperatorImportActivities, 'setOperatorPaused'>;
   notifier: Notifier;
-  setStatus(status: ImportStatus): void;
+  showStatus(status: ImportStatus): void;
   operatorId: string;
 }
 
@@ -114,7 +114,7 @@ class ImportPause implements PauseControl {
   private async record(lastErrors: string[], resumeInMs: number | undefined) {
     const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
     this.recorded = true;
-    await this.o.db.setOperatorPaused({
+    await this.o.bookkeeping.setOperatorPaused({
       operatorId: this.o.operatorId,
       paused: true,
       reason: progress.pauseReason,
@@ -125,7 +125,7 @@ class ImportPause implements PauseControl {
       resumeInMs,
     });
     // Reported as paused only once the pause is durable in PostgreSQL.
-    this.o.setStatus((progress.status = 'paused'));
+    this.o.showStatus((progress.status = 'paused'));
     if (!this.reopened)
       this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: this.pausedBy });
     this.reopened = false;
@@ -134,7 +134,7 @@ class ImportPause implements PauseControl {
   /** Running again: by a person (the breaker closes), or alone after the cooldown (a probe starts). */
   private async resumed(alone: boolean, probeTours: number | undefined) {
     const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
-    await this.o.db.setOperatorPaused({
+    await this.o.bookkeeping.setOperatorPaused({
       operatorId: this.o.operatorId,
       paused: false,
       reason: null,
@@ -142,7 +142,7 @@ class ImportPause implements PauseControl {
       progress,
     });
     progress.pauseReason = null;
-    this.o.setStatus((progress.status = 'running'));
+    this.o.showStatus((progress.status = 'running'));
     if (alone) state.probeLeft = probeTours!;
     else this.closeBreaker('resumed by a person');
   }

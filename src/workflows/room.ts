@@ -1,4 +1,4 @@
-import { defineSignal, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { defineSignal, getExternalWorkflowHandle, log } from '@temporalio/workflow';
 import { SIGNALS } from '../constants.js';
 import type { CarriedState } from './types.js';
 
@@ -78,4 +78,28 @@ export async function signalImports<A extends unknown[]>(
         .catch(() => undefined),
     ),
   );
+}
+
+/** A request answered: granted (and logged) when this import has more left than the asker. */
+export function makeRoom(state: CarriedState, request: RoomRequest): void {
+  if (grantRoom(state, request, Date.now()))
+    log.info('Making room for a smaller import', { ...request, window: currentWindow(state, Date.now()) });
+}
+
+/** A small import asks the other operators' running imports to make room for its tours. */
+export function askForRoom(state: CarriedState, operatorId: string, tours: number, others: string[]): void {
+  state.roomAskedOf = others;
+  const request: RoomRequest = {
+    importRunId: state.importRunId,
+    operatorId,
+    tours,
+    untilMs: Date.now() + ROOM_LEASE_MS,
+  };
+  void signalImports(others, makeRoomSignal, request);
+}
+
+/** The import has ended: those it asked to make room for it widen their windows again. */
+export function giveRoomBack(state: CarriedState): void {
+  if (state.roomAskedOf?.length)
+    void signalImports(state.roomAskedOf, roomFreedSignal, { importRunId: state.importRunId });
 }

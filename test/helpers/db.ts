@@ -1,3 +1,4 @@
+import { dropSchema } from '../../src/db/database.js';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pg from 'pg';
@@ -21,7 +22,7 @@ export async function createTestDb(label: string, url = inject('databaseUrl')): 
     schema,
     pool,
     async drop() {
-      await pool.query(`DROP SCHEMA ${pg.escapeIdentifier(schema)} CASCADE`);
+      await dropSchema(pool, schema);
       await pool.end();
     },
   };

@@ -32,11 +32,7 @@ function fakeCatalog(o: {
   const activities = {
     async beginImport(a: { settings?: Partial<ResolvedSettings> }) {
       const settings = testSettings({ pageSize: o.pageSize, toursPerRun: 7, ...a.settings });
-      return {
-        outcome: 'started',
-        state: newImportState(1, settings),
-        otherImports: [],
-      };
+      return { outcome: 'started', importRunId: 1, settings, otherImports: [] };
     },
     async listPage(a: { position?: string; settings: ResolvedSettings }) {
       const start = Number(a.position ?? 0);
@@ -197,6 +193,7 @@ describe('ImportOperator orchestration', () => {
     const activities = {
       async beginImport(a: { operatorId: string }) {
         const c = catalogs[a.operatorId];
+        // The result as activities recorded it before the workflow built its own state: still understood.
         return {
           outcome: 'started',
           state: newImportState(c.runId, testSettings({ window: 5, pageSize: c.pageSize })),

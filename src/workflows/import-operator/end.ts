@@ -3,7 +3,7 @@ import type { ImportAlerts } from '../../activities/notify.js';
 import { summary } from '../../domain/operator-import.js';
 import { rootFailure } from '../failure.js';
 import { PATCHES } from '../patches.js';
-import { roomFreedSignal, signalImports } from '../room.js';
+import { giveRoomBack } from '../room.js';
 import type { CarriedState, ImportOperatorResult, ImportStatus } from '../types.js';
 import type { OperatorImportRun } from './run.js';
 import { showImportStatus } from './search-attributes.js';
@@ -14,7 +14,7 @@ import { showImportStatus } from './search-attributes.js';
  * are held for a person and the operator is paused (src/domain/removal-guard.ts). Returns what to add
  * to the import's closing message.
  */
-export async function settleRemovals(run: OperatorImportRun, state: CarriedState): Promise<string> {
+export async function applyOrHoldRemovals(run: OperatorImportRun, state: CarriedState): Promise<string> {
   const { progress } = run;
   const { fullListing } = state.settings;
   const ids = { operatorId: run.input.operatorId, importRunId: state.importRunId };
@@ -35,7 +35,7 @@ export async function settleRemovals(run: OperatorImportRun, state: CarriedState
  * Closes the import: its status shown and recorded with the run, the imports it asked for room told
  * they have it back, the breaker's probe settled, and what the team should know sent.
  */
-export async function finishImport(
+export async function closeImport(
   run: OperatorImportRun,
   state: CarriedState,
   status: ImportStatus,
@@ -44,8 +44,7 @@ export async function finishImport(
   const { progress } = run;
   progress.status = status;
   showImportStatus(run.input, status);
-  if (state.roomAskedOf?.length)
-    void signalImports(state.roomAskedOf, roomFreedSignal, { importRunId: state.importRunId });
+  giveRoomBack(state);
   run.pause.ended(status);
   const alerts = await run.bookkeeping.finishImport({
     operatorId: run.input.operatorId,
@@ -70,7 +69,7 @@ export async function importInterrupted(run: OperatorImportRun, state: CarriedSt
   if (isCancellation(err)) {
     await CancellationScope.nonCancellable(async () => {
       await condition(() => run.progress.running === 0, '1 minute');
-      await finishImport(run, state, 'cancelled', `import cancelled; ${summary(run.progress)}`);
+      await closeImport(run, state, 'cancelled', `import cancelled; ${summary(run.progress)}`);
     });
   } else if (!(err instanceof ContinueAsNew)) {
     const { type, message } = rootFailure(err);

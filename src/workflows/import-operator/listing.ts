@@ -4,7 +4,7 @@ import { operatorPriority } from '../../constants.js';
 import { countPage } from '../../domain/operator-import.js';
 import { rootFailure } from '../failure.js';
 import { activityProfiles } from '../retry.js';
-import { makeRoomSignal, ROOM_LEASE_MS, signalImports, type RoomRequest } from '../room.js';
+import { askForRoom } from '../room.js';
 import type { CarriedState } from '../types.js';
 import type { OperatorImportRun } from './run.js';
 
@@ -29,17 +29,6 @@ export function operatorListing(run: OperatorImportRun, state: CarriedState, oth
   let pagesListed = 0;
   let toursListedToImport = 0;
 
-  function askForRoom() {
-    state.roomAskedOf = otherImports;
-    const request: RoomRequest = {
-      importRunId: state.importRunId,
-      operatorId: input.operatorId,
-      tours: toursListedToImport,
-      untilMs: Date.now() + ROOM_LEASE_MS,
-    };
-    void signalImports(otherImports, makeRoomSignal, request);
-  }
-
   async function nextPage(): Promise<string[] | undefined> {
     try {
       const page = await operatorApi.listPage({
@@ -54,7 +43,8 @@ export function operatorListing(run: OperatorImportRun, state: CarriedState, oth
       countPage(run.progress, page);
       toursListedToImport += page.toImport.length;
       const small = ++pagesListed <= 2 && state.listingDone && !input.carried;
-      if (small && toursListedToImport && otherImports.length) askForRoom();
+      if (small && toursListedToImport && otherImports.length)
+        askForRoom(state, input.operatorId, toursListedToImport, otherImports);
       return page.toImport;
     } catch (err) {
       if (isCancellation(err)) throw err;

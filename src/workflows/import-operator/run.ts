@@ -1,18 +1,11 @@
-import { log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { OperatorImportActivities } from '../../activities/operator-import/index.js';
 import { operatorPriority } from '../../constants.js';
 import { DEFAULT_RETRY, emptyProgress, type ResolvedSettings } from '../../domain/operator-import.js';
 import { createNotifier, type Notifier } from '../notify.js';
 import { pauseControl, type PauseControl } from '../pause.js';
 import { activityProfiles } from '../retry.js';
-import {
-  currentWindow,
-  freeRoom,
-  grantRoom,
-  makeRoomSignal,
-  roomFreedSignal,
-  type RoomRequest,
-} from '../room.js';
+import { freeRoom, makeRoom, makeRoomSignal, roomFreedSignal, type RoomRequest } from '../room.js';
 import type { CarriedState, ImportOperatorInput, Progress } from '../types.js';
 import { showImportStatus } from './search-attributes.js';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.js';
@@ -64,9 +57,9 @@ export function openRun(input: ImportOperatorInput) {
       operatorId: input.operatorId,
       progress: () => run.progress,
       state: () => run.state!,
-      db: bookkeeping,
+      bookkeeping,
       notifier,
-      setStatus: (status) => showImportStatus(input, status),
+      showStatus: (status) => showImportStatus(input, status),
     }),
   };
   const earlyRoomRequests = answerSignals(run);
@@ -92,11 +85,6 @@ function answerSignals(run: OperatorImportRun): RoomRequest[] {
   );
   setHandler(roomFreedSignal, ({ importRunId }) => run.state && freeRoom(run.state, importRunId));
   return early;
-}
-
-function makeRoom(state: CarriedState, request: RoomRequest) {
-  if (grantRoom(state, request, Date.now()))
-    log.info('Making room for a smaller import', { ...request, window: currentWindow(state, Date.now()) });
 }
 
 /** The state of an import that has just begun: nothing listed, nothing started. */
