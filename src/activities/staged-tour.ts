@@ -8,6 +8,7 @@ import { inTransaction, type Pool } from '../db/pool.js';
 import * as tours from '../db/tours.js';
 import type { TourAssetInput } from '../domain/tour-images.js';
 import { nonRetryable } from './failures.js';
+import { PERMANENT_FAILURES } from '../domain/errors.js';
 
 /** Writes the staged tour, its image order and per-image status in one transaction (version-guarded). */
 export async function persistStagedTour(
@@ -18,7 +19,7 @@ export async function persistStagedTour(
     const staged = await tours.readStagedTour(tx, a.operatorId, a.externalId, a.contentHash);
     if (!staged)
       throw nonRetryable(
-        'StagedTourMissing',
+        PERMANENT_FAILURES.stagedTourMissing,
         `tour ${a.operatorId}/${a.externalId}: its staged data (${a.contentHash}) is gone (swept after a day?); ` +
           'the next import stages it again',
       );

@@ -12,6 +12,7 @@ import { nonRetryable, withFailureMapping } from './failures.js';
 import { variantsComplete } from './variants.js';
 import { persistStagedTour } from './staged-tour.js';
 import type { FetchedImage } from '../domain/tour-images.js';
+import { PERMANENT_FAILURES } from '../domain/errors.js';
 
 export interface TourDeps {
   pool: Pool;
@@ -114,7 +115,7 @@ function fromOperator(result: Found, a: TourRequest, detailEndpoint: boolean) {
     case 'tombstone':
       return 'tombstone';
     case 'invalid':
-      throw nonRetryable('TourValidationFailed', result.error);
+      throw nonRetryable(PERMANENT_FAILURES.tourValidationFailed, result.error);
     case 'not-found':
       throw notFound(a, detailEndpoint);
   }

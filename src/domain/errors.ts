@@ -3,7 +3,7 @@
  * activity layer turns it into a non-retryable ApplicationFailure of type `TourValidationFailed`.
  */
 export class TourValidationError extends Error {
-  readonly type = 'TourValidationFailed';
+  readonly type = PERMANENT_FAILURES.tourValidationFailed;
   readonly retryable = false;
 
   constructor(
@@ -21,8 +21,25 @@ export class TourValidationError extends Error {
 }
 
 /**
- * Failure type of a write PostgreSQL refused for its data (SQLSTATE class 22, or 23 where not a
- * race): the same write fails on every retry. Named here, in the layer both import, so the
- * workflows' retry policies and the activities that throw it spell it alike.
+ * The failure types no retry can fix, spelled once: the modules that throw them and the workflows'
+ * retry policies (NON_RETRYABLE_TYPES in operator-import.ts) both use these. They live in histories
+ * and in the tour_failures table: never rename one.
  */
-export const DATA_REJECTED = 'DataRejected';
+export const PERMANENT_FAILURES = {
+  /** A write PostgreSQL refused for its data (SQLSTATE class 22, or 23 where not a race). */
+  dataRejected: 'DataRejected',
+  /** The listing's staged record of a tour was swept before its ImportTour ran. */
+  stagedTourMissing: 'StagedTourMissing',
+  /** The canonical schema rejects the tour (TourValidationError). */
+  tourValidationFailed: 'TourValidationFailed',
+  operatorPayloadInvalid: 'OperatorPayloadInvalid',
+  operatorApplicationError: 'OperatorApplicationError',
+  unknownOperator: 'UnknownOperator',
+  corruptImage: 'CorruptImage',
+  imageTooLarge: 'ImageTooLarge',
+  unsupportedImage: 'UnsupportedImage',
+  unsafeUrl: 'UnsafeUrl',
+} as const;
+
+/** Failure type of a write PostgreSQL refused for its data: the same write fails on every retry. */
+export const DATA_REJECTED = PERMANENT_FAILURES.dataRejected;

@@ -1,6 +1,6 @@
 import { TASK_QUEUES } from '../constants.js';
 import { DEFAULT_HALF_OPEN, type HalfOpenSettings } from './notifications.js';
-import { DATA_REJECTED } from './errors.js';
+import { PERMANENT_FAILURES } from './errors.js';
 
 /**
  * An operator's import as both sides see it: the ImportOperator workflow (src/workflows) and the
@@ -85,18 +85,7 @@ export const DEFAULT_BREAKER: BreakerSettings = { consecutiveFailures: 5, failur
  * with one is final for its import: the delta mark moves past it (any other failure holds the mark, so
  * the next import tries the tour again — OperatorInconsistent and a cancelled ImportTour among them).
  */
-export const NON_RETRYABLE_TYPES = [
-  DATA_REJECTED,
-  'StagedTourMissing',
-  'TourValidationFailed',
-  'OperatorPayloadInvalid',
-  'OperatorApplicationError',
-  'UnknownOperator',
-  'CorruptImage',
-  'ImageTooLarge',
-  'UnsupportedImage',
-  'UnsafeUrl',
-];
+export const NON_RETRYABLE_TYPES: string[] = Object.values(PERMANENT_FAILURES);
 
 /**
  * The settings of one import: what its caller gave, over the operator's stored settings, over the

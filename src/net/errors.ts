@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { PERMANENT_FAILURES } from '../domain/errors.js';
 
 /**
  * Download failures as Temporal ApplicationFailures: an activity can let them propagate and
@@ -16,9 +17,12 @@ export class UnsafeUrlError extends ApplicationFailure {
     readonly url: string,
     detail?: string,
   ) {
-    super(`Refused URL ${redactUrl(url)} (${reason}${detail ? `: ${detail}` : ''})`, 'UnsafeUrl', true, [
-      { reason },
-    ]);
+    super(
+      `Refused URL ${redactUrl(url)} (${reason}${detail ? `: ${detail}` : ''})`,
+      PERMANENT_FAILURES.unsafeUrl,
+      true,
+      [{ reason }],
+    );
   }
 }
 
@@ -28,7 +32,9 @@ export class DownloadTooLargeError extends ApplicationFailure {
     readonly limit: number,
     readonly seen: number,
   ) {
-    super(`Image larger than ${limit} bytes (at least ${seen})`, 'ImageTooLarge', true, [{ limit, seen }]);
+    super(`Image larger than ${limit} bytes (at least ${seen})`, PERMANENT_FAILURES.imageTooLarge, true, [
+      { limit, seen },
+    ]);
   }
 }
 
@@ -38,7 +44,9 @@ export class UnsupportedContentError extends ApplicationFailure {
     readonly reason: string,
     readonly contentType: string | null,
   ) {
-    super(`Unsupported content: ${reason}`, 'UnsupportedImage', true, [{ reason, contentType }]);
+    super(`Unsupported content: ${reason}`, PERMANENT_FAILURES.unsupportedImage, true, [
+      { reason, contentType },
+    ]);
   }
 }
 

@@ -1,3 +1,5 @@
+import { PERMANENT_FAILURES } from '../domain/errors.js';
+
 /**
  * Typed operator failures. Each carries a `type` (used verbatim as the Temporal ApplicationFailure
  * type, so people can search for it) and `retryable`; the activity layer does the conversion.
@@ -73,7 +75,7 @@ export class OperatorHttpError extends OperatorError {
 
 /** The body cannot be understood: malformed JSON/XML, wrong content type, too large. */
 export class OperatorPayloadError extends OperatorError {
-  readonly type = 'OperatorPayloadInvalid';
+  readonly type = PERMANENT_FAILURES.operatorPayloadInvalid;
   readonly retryable = false;
   constructor(url: string, reason: string, body?: string) {
     super(
@@ -85,7 +87,7 @@ export class OperatorPayloadError extends OperatorError {
 
 /** An error reported inside an HTTP 200 (B: success=false, C: <error> other than OK). */
 export class OperatorApplicationError extends OperatorError {
-  readonly type = 'OperatorApplicationError';
+  readonly type = PERMANENT_FAILURES.operatorApplicationError;
   readonly retryable: boolean;
   constructor(
     url: string,

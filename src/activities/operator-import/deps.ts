@@ -2,6 +2,7 @@ import type { Pool } from '../../db/pool.js';
 import * as operators from '../../db/operators.js';
 import type { OperatorAdapter } from '../../operators/types.js';
 import { nonRetryable } from '../failures.js';
+import { PERMANENT_FAILURES } from '../../domain/errors.js';
 
 export interface OperatorImportDeps {
   pool: Pool;
@@ -23,7 +24,7 @@ export async function requireOperator(pool: Pool, operatorId: string) {
   const op = await operators.getOperator(pool, operatorId);
   if (!op) {
     throw nonRetryable(
-      'UnknownOperator',
+      PERMANENT_FAILURES.unknownOperator,
       `Unknown operator "${operatorId}": it is not configured (run \`tour-import operators sync\`).`,
     );
   }

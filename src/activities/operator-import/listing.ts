@@ -9,6 +9,7 @@ import type { Tour } from '../../domain/tour.js';
 import type { ListEntry } from '../../operators/types.js';
 import { activityExecutionKey, activityWorkflowId } from '../failures.js';
 import type { OperatorImportDeps } from './deps.js';
+import { PERMANENT_FAILURES } from '../../domain/errors.js';
 
 export interface ListPageInput {
   operatorId: string;
@@ -106,7 +107,7 @@ async function recordInvalidEntry(
   await runs.recordFailure(pool, {
     operatorId,
     externalId: e.externalId,
-    kind: 'TourValidationFailed',
+    kind: PERMANENT_FAILURES.tourValidationFailed,
     message: e.error,
     recordedBy: activityExecutionKey(e.externalId),
     workflowId: activityWorkflowId(),
