@@ -52,9 +52,9 @@ export async function ImportOperator(unchecked: ImportOperatorInput): Promise<Im
         continue;
       }
       await condition(
-        () => progress.running < pause.window(currentWindow(state, Date.now())) || progress.paused,
+        () => progress.running < pause.window(currentWindow(state, Date.now())) || pause.paused,
       );
-      if (progress.paused) continue;
+      if (pause.paused) continue;
       startedThisRun++;
       tours.start(pending.shift()!);
     }

@@ -7,8 +7,12 @@ import { PATCHES } from './patches.js';
 import type { CarriedState, ImportStatus, Progress } from './types.js';
 
 export interface PauseControl {
+  /** Whether the import is paused (or asked to pause): no new tour starts. */
+  readonly paused: boolean;
   /** A pause asked for by a person (signal) or by the breaker (failed tours, a failed listing). */
   request(reason: string, by: PausedBy): void;
+  /** A person's resume (signal): `hold` records it and lets the import go on. */
+  resume(): void;
   /** The breaker tripped: a pause, or, while a probe runs, the breaker open again for a longer cooldown. */
   trip(reason: string): void;
   /** Waits durably while paused; a breaker pause may end on its own after its cooldown (half-open). */
@@ -47,6 +51,14 @@ class ImportPause implements PauseControl {
   private reopened = false;
 
   constructor(private readonly o: PauseOptions) {}
+
+  get paused(): boolean {
+    return this.o.progress().paused;
+  }
+
+  resume = () => {
+    this.o.progress().paused = false;
+  };
 
   request = (reason: string, by: PausedBy) => {
     const progress = this.o.progress();

@@ -77,7 +77,7 @@ export function openRun(input: ImportOperatorInput) {
 function answerSignals(run: OperatorImportRun): RoomRequest[] {
   setHandler(progressQuery, () => run.progress);
   setHandler(pauseSignal, (arg) => run.pause.request(arg?.reason ?? 'paused by request', 'person'));
-  setHandler(resumeSignal, () => void (run.progress.paused = false));
+  setHandler(resumeSignal, () => run.pause.resume());
   // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
   const early: RoomRequest[] = [];
   setHandler(makeRoomSignal, (request) =>
