@@ -79,11 +79,27 @@ function lowLoadSection(r: BenchReport): string[] {
         `start to close. CPU busy share of the whole machine (/proc/stat, every process) while each ran: ` +
         `plain ${pct(ll.plainBusy)}, tour-import ${pct(ll.tourImportBusy)}. p50 added per tour: ` +
         `**${fmt(addedP50Ms(ll), 0)} ms**.`,
+      ...childPhasesLine(ll.tourImport),
       '',
       ...throughputTable(undefined, [ll.plain, ll.tourImport]),
       '',
     );
   return L;
+}
+
+/** Where an ImportTour's time went, phase by phase (p50 over the children, from their histories). */
+function childPhasesLine(f: PipelineFigures): string[] {
+  const c = f.childPhases;
+  if (!c?.activityRun) return [];
+  const ms = (v?: { p50: number }) => `${fmt(v?.p50 ?? NaN, 0)} ms`;
+  return [
+    '',
+    `Where an ImportTour's time goes (p50 of each phase over its children, from their histories): waiting for ` +
+      `its first workflow task ${ms(c.firstTaskWait)}, running it (the fetch, a local activity) ` +
+      `${ms(c.firstTaskRun)}, its images' activity waiting for an image worker ${ms(c.activityWait)} and ` +
+      `running (downloads, resizes, the persist) ${ms(c.activityRun)}, then closing ${ms(c.afterActivity)}; ` +
+      `start to close ${ms(c.total)}.`,
+  ];
 }
 
 function manyOperatorsSection(r: BenchReport): string[] {

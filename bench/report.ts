@@ -57,6 +57,11 @@ export interface PipelineFigures {
 export interface ChildTimings {
   firstTaskWait: { p50: number; p95: number };
   firstTaskRun: { p50: number; p95: number };
+  /** The first activity (a tour's images): scheduled to started, started to completed. */
+  activityWait?: { p50: number; p95: number };
+  activityRun?: { p50: number; p95: number };
+  /** That activity's completion to the child's close (a workflow task). */
+  afterActivity?: { p50: number; p95: number };
   total: { p50: number; p95: number };
 }
 

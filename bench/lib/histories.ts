@@ -4,18 +4,26 @@ import proto from '@temporalio/proto';
 import type { ChildTimings, ImportTimeline } from '../report.js';
 import { percentile } from './stats.js';
 
+type Phase = 'waits' | 'runs' | 'activityWaits' | 'activityRuns' | 'closes' | 'totals';
+
 /**
  * How the children of a small import spent their time, from their histories: waiting for their first
- * workflow task (task queue dispatch), running it (fetch and persist as local activities), in all.
+ * workflow task (task queue dispatch), running it (fetch and persist as local activities), their first
+ * activity (a tour's images: waiting for an image worker, running), closing after it, in all.
  */
 export async function childTimings(
   client: Client,
   children: { workflowId: string; runId: string }[],
 ): Promise<ChildTimings> {
   const { EventType } = proto.temporal.api.enums.v1;
-  const waits: number[] = [];
-  const runs: number[] = [];
-  const totals: number[] = [];
+  const phases: Record<Phase, number[]> = {
+    waits: [],
+    runs: [],
+    activityWaits: [],
+    activityRuns: [],
+    closes: [],
+    totals: [],
+  };
   for (const wf of children) {
     const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
     const at = (type: number) => eventMs(events.find((e) => e.eventType === type));
@@ -24,12 +32,32 @@ export async function childTimings(
       at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED),
       at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED),
     ];
-    waits.push(started - scheduled);
-    runs.push(completed - started);
-    totals.push(eventMs(events.at(-1)) - eventMs(events[0]));
+    const end = eventMs(events.at(-1));
+    phases.waits.push(started - scheduled);
+    phases.runs.push(completed - started);
+    phases.totals.push(end - eventMs(events[0]));
+    // A tour with no image to import runs no activity: its phases below are left out (NaN).
+    const activity = [
+      at(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
+      at(EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED),
+      at(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED),
+    ];
+    phases.activityWaits.push(activity[1] - activity[0]);
+    phases.activityRuns.push(activity[2] - activity[1]);
+    phases.closes.push(end - activity[2]);
   }
-  const p = (v: number[]) => ({ p50: percentile(v, 50), p95: percentile(v, 95) });
-  return { firstTaskWait: p(waits), firstTaskRun: p(runs), total: p(totals) };
+  const p = (all: number[]) => {
+    const v = all.filter(Number.isFinite);
+    return v.length ? { p50: percentile(v, 50), p95: percentile(v, 95) } : undefined;
+  };
+  return {
+    firstTaskWait: p(phases.waits)!,
+    firstTaskRun: p(phases.runs)!,
+    activityWait: p(phases.activityWaits),
+    activityRun: p(phases.activityRuns),
+    afterActivity: p(phases.closes),
+    total: p(phases.totals)!,
+  };
 }
 
 function eventMs(e?: proto.temporal.api.history.v1.IHistoryEvent): number {
