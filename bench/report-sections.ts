@@ -4,7 +4,7 @@ import { fmt } from './lib/stats.js';
 import { addedP50Ms } from './low-load.js';
 import { spread, type RepeatRun } from './repeat.js';
 import type { BenchReport, PipelineFigures } from './report.js';
-import { throughputTable } from './report-tables.js';
+import { ms, throughputTable } from './report-tables.js';
 
 export const pct = (v: number) => `${fmt(v * 100, 0)} %`;
 
@@ -91,14 +91,14 @@ function lowLoadSection(r: BenchReport): string[] {
 function childPhasesLine(f: PipelineFigures): string[] {
   const c = f.childPhases;
   if (!c?.activityRun) return [];
-  const ms = (v?: { p50: number }) => `${fmt(v?.p50 ?? NaN, 0)} ms`;
+  const p50 = (v?: { p50: number }) => ms(v?.p50);
   return [
     '',
     `Where an ImportTour's time goes (p50 of each phase over its children, from their histories): waiting for ` +
-      `its first workflow task ${ms(c.firstTaskWait)}, running it (the fetch, a local activity) ` +
-      `${ms(c.firstTaskRun)}, its images' activity waiting for an image worker ${ms(c.activityWait)} and ` +
-      `running (downloads, resizes, the persist) ${ms(c.activityRun)}, then closing ${ms(c.afterActivity)}; ` +
-      `start to close ${ms(c.total)}.`,
+      `its first workflow task ${p50(c.firstTaskWait)}, running it (the fetch, a local activity) ` +
+      `${p50(c.firstTaskRun)}, its images' activity waiting for an image worker ${p50(c.activityWait)} and ` +
+      `running (downloads, resizes, the persist) ${p50(c.activityRun)}, then closing ${p50(c.afterActivity)}; ` +
+      `start to close ${p50(c.total)}.`,
   ];
 }
 
