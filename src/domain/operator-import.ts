@@ -69,6 +69,11 @@ export interface Progress {
   invalid: number;
   /** Removals held by the removal guard for a person to apply or discard. */
   heldRemovals?: number;
+  /**
+   * Children it runs at once now (answered to the progress query): its window, narrowed while it makes
+   * room for a smaller import or while a probe runs.
+   */
+  window?: number;
   paused: boolean;
   pauseReason: string | null;
   status: ImportStatus;

@@ -4,7 +4,7 @@ import { nextCooldown, type PausedBy } from '../domain/notifications.js';
 import { halfOpenSettings } from '../domain/operator-import.js';
 import type { Notifier } from './notify.js';
 import { PATCHES } from './patches.js';
-import type { CarriedState, ImportStatus, Progress } from './types.js';
+import type { CarriedState, ImportStatus, PauseState, Progress } from './types.js';
 
 export interface PauseControl {
   /** Whether the import is paused (or asked to pause): no new tour starts. */
@@ -23,12 +23,15 @@ export interface PauseControl {
   window(window: number): number;
   /** The import ends: a probe that met no failure closes the breaker. */
   ended(status: ImportStatus): void;
+  /** The import has begun with this state: a pause asked for before it is kept in the state from now on. */
+  began(state: CarriedState): void;
 }
 
 /** What the pause needs of its import: its progress and state, where to record, whom to tell. */
 export interface PauseOptions {
   progress(): Progress;
-  state(): CarriedState;
+  /** Undefined until the import has begun (a pause may be asked for before). */
+  state(): CarriedState | undefined;
   bookkeeping: Pick<OperatorImportActivities, 'setOperatorPaused'>;
   notifier: Notifier;
   showStatus(status: ImportStatus): void;
@@ -37,20 +40,36 @@ export interface PauseOptions {
 
 /**
  * The pause state of one import: who paused it, whether PostgreSQL knows, and the half-open breaker
- * (docs/operations.md: Notifications and self-healing pauses). `state` is undefined until the import has begun.
+ * (docs/operations.md: Notifications and self-healing pauses). All of it lives in the carried state once
+ * the import has begun, so a run continued as new goes on with the same pause.
  */
 export function pauseControl(o: PauseOptions): PauseControl {
   return new ImportPause(o);
 }
 
 class ImportPause implements PauseControl {
-  private pausedBy: PausedBy = 'person';
-  /** Whether PostgreSQL (and so the operators page, the schedules, the team) knows of the pause. */
-  private recorded = false;
-  /** A failed probe pauses again without telling anyone again: "paused" was sent when it first tripped. */
-  private reopened = false;
+  /** Until the import has begun; then the state's. */
+  private early: PauseState = { by: 'person', recorded: false, reopened: false };
+  private askedEarly = false;
 
   constructor(private readonly o: PauseOptions) {}
+
+  private get p(): PauseState {
+    return this.o.state()?.pause ?? this.early;
+  }
+
+  /** The import's state; the operations that need it run only once it has begun. */
+  private get state(): CarriedState {
+    const state = this.o.state();
+    if (!state) throw new Error('the import has not begun');
+    return state;
+  }
+
+  began(state: CarriedState) {
+    // A pause asked for while the import began wins; a run continued from a history recorded before the
+    // pause was carried has none, and starts afresh.
+    if (this.askedEarly || !state.pause) state.pause = this.early;
+  }
 
   get paused(): boolean {
     return this.o.progress().paused;
@@ -64,17 +83,18 @@ class ImportPause implements PauseControl {
     const progress = this.o.progress();
     progress.paused = true;
     progress.pauseReason = reason;
-    this.pausedBy = by;
-    this.recorded = false;
+    if (!this.o.state()) this.askedEarly = true;
+    this.p.by = by;
+    this.p.recorded = false;
   };
 
   trip = (reason: string) => {
-    const state = this.o.state();
+    const state = this.state;
     if (state.probeLeft) {
       const s = halfOpenSettings(state.settings.breaker);
       state.breakerCooldownMs = nextCooldown(state.breakerCooldownMs ?? s.cooldownMs, s);
       state.probeLeft = 0;
-      this.reopened = true;
+      this.p.reopened = true;
       reason = `${reason}; the breaker is open again, next probe in ${Math.round(state.breakerCooldownMs / 1000)} s`;
     }
     this.request(reason, 'breaker');
@@ -83,19 +103,20 @@ class ImportPause implements PauseControl {
   async hold(lastErrors: string[] = []) {
     const progress = this.o.progress();
     if (!progress.paused) return;
-    const state = this.o.state();
+    const state = this.state;
     // Histories recorded before the half-open breaker wait for a person, as they did.
     const halfOpen = patched(PATCHES.halfOpenBreaker) ? halfOpenSettings(state.settings.breaker) : undefined;
     let resumedAlone = false;
     do {
       const cooldownMs =
-        halfOpen?.autoResume && this.pausedBy === 'breaker'
+        halfOpen?.autoResume && this.p.by === 'breaker'
           ? (state.breakerCooldownMs ?? halfOpen.cooldownMs)
           : undefined;
-      if (!this.recorded) await this.record(lastErrors, cooldownMs);
+      if (!this.p.recorded) await this.record(lastErrors, cooldownMs);
       // A new pause while waiting (a person's after the breaker's) is recorded, and ends the cooldown.
-      if (cooldownMs === undefined) await condition(() => !progress.paused || (!!halfOpen && !this.recorded));
-      else if (!(await condition(() => !progress.paused || !this.recorded, cooldownMs))) {
+      if (cooldownMs === undefined)
+        await condition(() => !progress.paused || (!!halfOpen && !this.p.recorded));
+      else if (!(await condition(() => !progress.paused || !this.p.recorded, cooldownMs))) {
         progress.paused = false;
         resumedAlone = true;
       }
@@ -104,7 +125,7 @@ class ImportPause implements PauseControl {
   }
 
   probeOutcome = (ok: boolean) => {
-    const state = this.o.state();
+    const state = this.state;
     if (!state.probeLeft) return false;
     if (!ok) this.trip('circuit breaker: a probe tour failed');
     else if (--state.probeLeft === 0)
@@ -113,19 +134,19 @@ class ImportPause implements PauseControl {
   };
 
   window(window: number) {
-    const left = this.o.state().probeLeft;
+    const left = this.state.probeLeft;
     return left ? Math.min(window, left) : window;
   }
 
   ended(status: ImportStatus) {
-    if (status === 'completed' && this.o.state().probeLeft)
+    if (status === 'completed' && this.state.probeLeft)
       this.closeBreaker('circuit breaker closed: the import completed after the cooldown without a failure');
   }
 
   /** The pause made durable in PostgreSQL, then shown and told (once per trip). */
   private async record(lastErrors: string[], resumeInMs: number | undefined) {
-    const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
-    this.recorded = true;
+    const { progress, state, p } = { progress: this.o.progress(), state: this.state, p: this.p };
+    p.recorded = true;
     await this.o.bookkeeping.setOperatorPaused({
       operatorId: this.o.operatorId,
       paused: true,
@@ -133,19 +154,18 @@ class ImportPause implements PauseControl {
       lastErrors,
       importRunId: state.importRunId,
       progress,
-      pausedBy: this.pausedBy,
+      pausedBy: p.by,
       resumeInMs,
     });
     // Reported as paused only once the pause is durable in PostgreSQL.
     this.o.showStatus((progress.status = 'paused'));
-    if (!this.reopened)
-      this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: this.pausedBy });
-    this.reopened = false;
+    if (!p.reopened) this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: p.by });
+    p.reopened = false;
   }
 
   /** Running again: by a person (the breaker closes), or alone after the cooldown (a probe starts). */
   private async resumed(alone: boolean, probeTours: number | undefined) {
-    const { progress, state } = { progress: this.o.progress(), state: this.o.state() };
+    const { progress, state } = { progress: this.o.progress(), state: this.state };
     await this.o.bookkeeping.setOperatorPaused({
       operatorId: this.o.operatorId,
       paused: false,
@@ -160,7 +180,7 @@ class ImportPause implements PauseControl {
   }
 
   private closeBreaker(message: string) {
-    const state = this.o.state();
+    const state = this.state;
     state.probeLeft = 0;
     state.breakerCooldownMs = undefined;
     this.o.notifier.send('resumed', message);

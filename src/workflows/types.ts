@@ -1,3 +1,4 @@
+import type { PausedBy } from '../domain/notifications.js';
 import type {
   ImportMode,
   ImportSettings,
@@ -45,10 +46,24 @@ export interface CarriedState {
   breakerCooldownMs?: number;
   /** Probe tours still to succeed before the breaker closes, after it resumed the import on its own. */
   probeLeft?: number;
+  /** Who paused the import and what PostgreSQL and the team were told of it (unset: no pause yet). */
+  pause?: PauseState;
   /** Smaller imports this one is making room for: their run id → when the request lapses (ms). */
   makingRoomFor?: Record<string, number>;
   /** The other operators' imports this one asked to make room for it, told again when it ends. */
   roomAskedOf?: string[];
+}
+
+/**
+ * The pause as a run hands it on: a breaker's pause that a continue-as-new carries over stays the
+ * breaker's (with its cooldown and probe), recorded and told once.
+ */
+export interface PauseState {
+  by: PausedBy;
+  /** Whether PostgreSQL (and so the operators page, the schedules, the team) knows of the pause. */
+  recorded: boolean;
+  /** A failed probe pauses again without telling anyone again: "paused" was sent when it first tripped. */
+  reopened: boolean;
 }
 
 export interface ImportOperatorResult {

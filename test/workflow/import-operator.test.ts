@@ -234,20 +234,23 @@ describe('ImportOperator orchestration', () => {
         workflowId: bigId,
         args: [{ operatorId: 'big', mode: 'full' }],
       });
-      const running = async () => (await big.query(progressQuery)).running;
-      await until(async () => (await running()) === 5, 'the big import filling its window of 5');
+      const progress = () => big.query(progressQuery);
+      await until(async () => (await progress()).running > 0, 'the big import running');
       const small = await env.client.workflow.start(ImportOperator, {
         taskQueue,
         workflowId: uniqueName('small'),
         args: [{ operatorId: 'small', mode: 'full' }],
       });
-      await until(async () => inFlight.small === 3, 'the small import running its 3 tours');
-      // The big import lets its children in flight finish and starts one at a time (a fifth of 5).
-      await until(async () => inFlight.big <= 1, 'the big import narrowing its window');
-      bigPeak = 0;
-      await new Promise((r) => setTimeout(r, 1_000));
+      await until(async () => inFlight.small === 3, 'the small import running its 3 tours'); // held by smallGate
+      // The big import narrows its window to a fifth of 5, lets its children in flight finish, and then
+      // runs one at a time: the window (its state) holds it there while the small import runs.
+      await until(async () => (await progress()).window === 1, 'the big import narrowing its window');
+      await until(async () => (await progress()).running <= 1, 'the big import down to one child');
+      bigPeak = inFlight.big;
+      const doneThen = (await progress()).done;
+      await until(async () => (await progress()).done >= doneThen + 2, 'the big import going on meanwhile');
       expect(bigPeak).toBe(1); // still importing, one tour at a time
-      expect((await big.query(progressQuery)).status).toBe('running');
+      expect((await progress()).status).toBe('running');
       // …and the tours it starts meanwhile go after everyone else's (lower priority: a higher key).
       const priorityOf = async (externalId: string) =>
         (await env.client.workflow.getHandle(importTourWorkflowId('big', externalId)).describe()).priority;
@@ -257,7 +260,7 @@ describe('ImportOperator orchestration', () => {
       releaseSmall();
       expect((await small.result()).progress.done).toBe(3);
       // Told that the small import has finished, the big one fills its window again.
-      await until(async () => (await running()) === 5, 'the big import widening its window again');
+      await until(async () => (await progress()).window === 5, 'the big import widening its window again');
       const result = await big.result();
       expect(result.progress.done).toBe(150);
     }
@@ -348,6 +351,47 @@ describe('ImportOperator orchestration', () => {
     ]);
     expect(fake.notified[1].message).toMatch(/circuit breaker closed/);
     expect(new Set(fake.notified.map((n) => n.dedupKey)).size).toBe(2);
+  });
+
+  it("a breaker that trips while a run drains to continue as new stays the breaker's: recorded and told once, probed after its cooldown", async () => {
+    // toursPerRun is 7: t0–t6 start in the first run, and t4–t6, its last window, fail once t0–t3 are done.
+    const failing = (id: string) => ['t4', 't5', 't6'].includes(id);
+    const fake = fakeCatalog({ tours: 10, pageSize: 10, failing });
+    let letThemFail!: () => void;
+    const failuresMayCome = new Promise<void>((resolve) => (letThemFail = resolve));
+    const activities = {
+      ...fake.activities,
+      async fetchTour(a: { externalId: string }) {
+        if (failing(a.externalId)) await failuresMayCome;
+        return fake.activities.fetchTour(a);
+      },
+    };
+    const breaker = { consecutiveFailures: 3, failureRatio: 1, overLast: 20, cooldown: 1_000, probeTours: 1 };
+    const result = await run(activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(ImportOperator, {
+        taskQueue,
+        workflowId: uniqueName('op'),
+        args: [{ operatorId: 'op-breaker-can', mode: 'full', settings: { window: 3, breaker } }],
+      });
+      await until(async () => {
+        const p = await handle.query(progressQuery);
+        return p.done === 4 && p.running === 3;
+      }, 'the first run draining its last window');
+      letThemFail();
+      // The breaker trips in the drain; the next run records the pause, as the breaker's, with its cooldown.
+      await until(async () => fake.cooldowns.length > 0, 'the pause recorded');
+      expect(fake.cooldowns).toEqual([1_000]);
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+      return handle.result();
+    });
+    expect(result.status).toBe('completed');
+    expect(result.progress).toMatchObject({ done: 7, failed: 3, paused: false });
+    expect(fake.pauses).toEqual(['circuit breaker: 3 tours failed in a row', null]);
+    expect(fake.notified.map((n) => [n.event, n.pausedBy])).toEqual([
+      ['paused', 'breaker'],
+      ['resumed', undefined],
+    ]);
+    expect(fake.notified[1].message).toMatch(/circuit breaker closed/);
   });
 
   it('autoResume: false keeps a tripped breaker paused for a person, and the resume is told', async () => {

@@ -5,7 +5,14 @@ import { DEFAULT_RETRY, emptyProgress, type ResolvedSettings } from '../../domai
 import { createNotifier, type Notifier } from '../notify.js';
 import { pauseControl, type PauseControl } from '../pause.js';
 import { activityProfiles } from '../retry.js';
-import { freeRoom, makeRoom, makeRoomSignal, roomFreedSignal, type RoomRequest } from '../room.js';
+import {
+  currentWindow,
+  freeRoom,
+  makeRoom,
+  makeRoomSignal,
+  roomFreedSignal,
+  type RoomRequest,
+} from '../room.js';
 import type { CarriedState, ImportOperatorInput, Progress } from '../types.js';
 import { showImportStatus } from './search-attributes.js';
 import { pauseSignal, progressQuery, resumeSignal } from './signals.js';
@@ -56,7 +63,7 @@ export function openRun(input: ImportOperatorInput) {
     pause: pauseControl({
       operatorId: input.operatorId,
       progress: () => run.progress,
-      state: () => run.state!,
+      state: () => run.state,
       bookkeeping,
       notifier,
       showStatus: (status) => showImportStatus(input, status),
@@ -68,6 +75,7 @@ export function openRun(input: ImportOperatorInput) {
     /** The import has begun with this state: room requests that came early are answered now. */
     began(state: CarriedState) {
       run.progress = state.progress;
+      run.pause.began(state);
       run.state = state;
       for (const request of earlyRoomRequests) makeRoom(state, request);
     },
@@ -75,7 +83,11 @@ export function openRun(input: ImportOperatorInput) {
 }
 
 function answerSignals(run: OperatorImportRun): RoomRequest[] {
-  setHandler(progressQuery, () => run.progress);
+  setHandler(progressQuery, () =>
+    run.state
+      ? { ...run.progress, window: run.pause.window(currentWindow(run.state, Date.now())) }
+      : run.progress,
+  );
   setHandler(pauseSignal, (arg) => run.pause.request(arg?.reason ?? 'paused by request', 'person'));
   setHandler(resumeSignal, () => run.pause.resume());
   // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
