@@ -64,25 +64,45 @@ export async function upsertOperator(
   );
 }
 
+/** Who holds the operator's import lock after an attempt to take it, and whether the operator is paused. */
+export interface ImportLock {
+  holder: string | null;
+  paused: boolean;
+  pauseReason: string | null;
+}
+
 /**
  * Takes the operator's import lock for `workflowId` if it is free, already ours, or held by `staleHolder`
- * (a workflow known to be closed). Returns the holder after the attempt.
+ * (a workflow known to be closed) — and the operator is not paused, unless the lock is already ours (a
+ * pause that found us holding it signalled us). One statement on the operator's row: a pause
+ * (setPaused) of the same row waits for it or it for the pause, so either the pause finds this import
+ * holding the lock, or this import finds the operator paused.
  */
 export async function acquireImportLock(
   db: Queryable,
   operatorId: string,
   workflowId: string,
   staleHolder?: string,
-): Promise<string | null> {
+): Promise<ImportLock> {
   const { rows } = await db.query(
     `UPDATE operators SET running_workflow_id = $2, running_since = now()
        WHERE id = $1 AND (running_workflow_id IS NULL OR running_workflow_id = $2 OR running_workflow_id = $3)
-       RETURNING running_workflow_id`,
+         AND (NOT paused OR running_workflow_id = $2)
+       RETURNING running_workflow_id, paused, pause_reason`,
     [operatorId, workflowId, staleHolder ?? null],
   );
-  if (rows[0]) return rows[0].running_workflow_id;
-  const current = await db.query('SELECT running_workflow_id FROM operators WHERE id = $1', [operatorId]);
-  return current.rows[0]?.running_workflow_id ?? null;
+  const row =
+    rows[0] ??
+    (
+      await db.query('SELECT running_workflow_id, paused, pause_reason FROM operators WHERE id = $1', [
+        operatorId,
+      ])
+    ).rows[0];
+  return {
+    holder: row?.running_workflow_id ?? null,
+    paused: row?.paused ?? false,
+    pauseReason: row?.pause_reason ?? null,
+  };
 }
 
 /** The workflow ids of the imports running for every other operator (holders of their import locks). */
@@ -106,6 +126,10 @@ export async function releaseImportLock(
   );
 }
 
+/**
+ * Pauses or resumes the operator; returns the import holding its lock as the same statement saw it (see
+ * acquireImportLock), which is the one to signal. Undefined when there is no such operator.
+ */
 export async function setPaused(
   db: Queryable,
   operatorId: string,
@@ -113,13 +137,14 @@ export async function setPaused(
   reason: string | null,
   lastErrors: string[] = [],
   o: { pausedBy?: PausedBy; resumeInMs?: number } = {},
-): Promise<void> {
-  await db.query(
+): Promise<{ runningWorkflowId: string | null } | undefined> {
+  const { rows } = await db.query(
     `UPDATE operators SET paused = $2, pause_reason = $3, paused_at = CASE WHEN $2 THEN now() END,
        last_errors = CASE WHEN $2 THEN $4::jsonb ELSE last_errors END, updated_at = now(),
        paused_by = CASE WHEN $2 THEN $5 END,
        resume_at = CASE WHEN $2 THEN now() + make_interval(secs => $6 / 1000.0) END
-     WHERE id = $1`,
+     WHERE id = $1
+     RETURNING running_workflow_id`,
     [
       operatorId,
       paused,
@@ -129,6 +154,7 @@ export async function setPaused(
       o.resumeInMs ?? null,
     ],
   );
+  return rows[0] && { runningWorkflowId: rows[0].running_workflow_id };
 }
 
 export async function setDeltaMark(db: Queryable, operatorId: string, mark: string): Promise<void> {

@@ -1,6 +1,8 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { pauseOperator, resumeOperator } from '../../src/cli/commands/pause.js';
 import { pauseSignal, progressQuery, resumeSignal } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
@@ -16,6 +18,7 @@ describe('operating a running import', () => {
       // and its images make its tours slow.
       { id: 'pausable', dialect: 'C', seed: 5, ...SLOW },
       { id: 'cancellable', dialect: 'B', seed: 6, ...SLOW },
+      { id: 'racy', dialect: 'B', seed: 7, tourCount: 10, imagesPerTour: { min: 0, max: 0 } },
     ]);
     p.sim.operator('pausable').addFaults('detail', [{ type: 'latency', ms: 250 }]);
     p.sim.operator('cancellable').addFaults('image', [{ type: 'latency', ms: 250 }]);
@@ -95,5 +98,65 @@ describe('operating a running import', () => {
       message: expect.stringMatching(/closed without finishing/),
     });
     expect(rows[0].finished_at).not.toBeNull();
+  });
+
+  describe('a pause and an import that begins at the same moment', () => {
+    // The test holds the operator's row, so the pause and the import's begin both wait for it and then
+    // run one after the other, in the order they asked: the interleaving happens on every run.
+    let rowHolder: pg.PoolClient;
+    let holderPid: number;
+    const control = () => ({ pool: p.db.pool, client: p.env.client });
+    // Waiting for the row: blocked by the holder, or queued behind one that is (pg_blocking_pids).
+    const waitingOnTheRow = async () => {
+      const { rows } = await p.db.pool.query(
+        `WITH RECURSIVE waiting (pid) AS (
+           SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))
+           UNION SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY (pg_blocking_pids(a.pid)))
+         SELECT count(*)::int AS n FROM waiting`,
+        [holderPid],
+      );
+      return rows[0].n as number;
+    };
+    async function holdTheRow() {
+      rowHolder = await p.db.pool.connect();
+      holderPid = (await rowHolder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await rowHolder.query('BEGIN');
+      await rowHolder.query(`SELECT 1 FROM operators WHERE id = 'racy' FOR UPDATE`);
+    }
+    async function letGo() {
+      await rowHolder.query('COMMIT');
+      rowHolder.release();
+    }
+
+    it('pause first: the import finds the operator paused and is skipped', async () => {
+      await holdTheRow();
+      const pausing = pauseOperator(control(), 'racy', 'maintenance');
+      await until(async () => (await waitingOnTheRow()) === 1, 'the pause waiting for the row');
+      const handle = await p.startImport('racy', 'full');
+      await until(async () => (await waitingOnTheRow()) === 2, "the import's begin waiting for the row");
+      await letGo();
+      expect((await pausing).signalled).toBeNull();
+      const result = await handle.result();
+      expect(result).toMatchObject({
+        status: 'skipped',
+        message: expect.stringMatching(/is paused \(maintenance\)/),
+      });
+      const op = await p.db.pool.query(`SELECT paused, running_workflow_id FROM operators WHERE id = 'racy'`);
+      expect(op.rows[0]).toEqual({ paused: true, running_workflow_id: null });
+      await resumeOperator(control(), 'racy');
+    });
+
+    it('begin first: the pause finds the import holding the lock and pauses it', async () => {
+      await holdTheRow();
+      const handle = await p.startImport('racy', 'full');
+      await until(async () => (await waitingOnTheRow()) === 1, "the import's begin waiting for the row");
+      const pausing = pauseOperator(control(), 'racy', 'maintenance');
+      await until(async () => (await waitingOnTheRow()) === 2, 'the pause waiting for the row');
+      await letGo();
+      expect((await pausing).signalled).toBe(handle.workflowId);
+      await until(async () => (await handle.query(progressQuery)).status === 'paused', 'the import paused');
+      await resumeOperator(control(), 'racy');
+      expect((await handle.result()).status).toBe('completed');
+    });
   });
 });

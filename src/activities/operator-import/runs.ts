@@ -37,11 +37,11 @@ export async function beginImport(deps: OperatorImportDeps, a: BeginImportInput)
     await runs.startRun(pool, { ...a, status: 'skipped', message });
     return { outcome: 'skipped' as const, message, progress: emptyProgress('skipped') };
   };
-  if (op.paused)
-    return skip(`skipped: operator ${a.operatorId} is paused (${op.pauseReason ?? 'no reason given'})`);
-  const holder = await takeImportLock(deps, a.operatorId, a.workflowId);
-  if (holder !== a.workflowId)
-    return skip(`skipped: import ${holder} already running for operator ${a.operatorId}`);
+  const lock = await takeImportLock(deps, a.operatorId, a.workflowId);
+  if (lock.holder !== a.workflowId && lock.paused)
+    return skip(`skipped: operator ${a.operatorId} is paused (${lock.pauseReason ?? 'no reason given'})`);
+  if (lock.holder !== a.workflowId)
+    return skip(`skipped: import ${lock.holder} already running for operator ${a.operatorId}`);
   const importRunId = await runs.startRun(pool, a);
   // Removals noted by imports that never finished are not acted on; this one counts from here.
   await removals.dropUnfinished(pool, a.operatorId, importRunId);
@@ -52,16 +52,16 @@ export async function beginImport(deps: OperatorImportDeps, a: BeginImportInput)
   return { outcome: 'started', importRunId, settings, otherImports };
 }
 
-/** The lock's holder after trying to take it: this workflow, or the import already running. */
+/** The lock after trying to take it: this workflow's, the running import's, or refused (paused). */
 async function takeImportLock(deps: OperatorImportDeps, operatorId: string, workflowId: string) {
-  let holder = await operators.acquireImportLock(deps.pool, operatorId, workflowId);
-  if (holder && holder !== workflowId && !(await deps.isWorkflowRunning(holder))) {
+  let lock = await operators.acquireImportLock(deps.pool, operatorId, workflowId);
+  const stale = lock.holder;
+  if (stale && stale !== workflowId && !(await deps.isWorkflowRunning(stale))) {
     // The holder's workflow is gone (terminated, say): take its lock over and close its runs.
-    const stale = holder;
-    holder = await operators.acquireImportLock(deps.pool, operatorId, workflowId, stale);
-    if (holder === workflowId) await runs.closeAbandonedRuns(deps.pool, stale);
+    lock = await operators.acquireImportLock(deps.pool, operatorId, workflowId, stale);
+    if (lock.holder === workflowId) await runs.closeAbandonedRuns(deps.pool, stale);
   }
-  return holder;
+  return lock;
 }
 
 export interface FinishImportInput {

@@ -38,8 +38,11 @@ export async function pauseOperator(
   reason = 'paused by an operator of tour-import',
 ): Promise<PauseResult> {
   const op = await requireOperator(deps.pool, operatorId);
-  await setPaused(deps.pool, operatorId, true, reason, op.lastErrors);
-  const signalled = await signalRunning(deps.client, op.runningWorkflowId, SIGNALS.pause, { reason });
+  // The import to signal is the one holding the lock as the pause itself was written: an import that
+  // begins at the same moment either finds the operator paused or is found here (acquireImportLock).
+  const paused = await setPaused(deps.pool, operatorId, true, reason, op.lastErrors);
+  const holder = paused?.runningWorkflowId ?? null;
+  const signalled = await signalRunning(deps.client, holder, SIGNALS.pause, { reason });
   const schedules = await pauseOperatorSchedules(deps.client, operatorId, `operator paused: ${reason}`);
   // A running import tells the team itself when it records the pause; with none running, this does.
   if (!signalled) await notifyOnce(deps, operatorId, 'paused', reason);
@@ -59,13 +62,14 @@ export async function resumeOperator(
   const settled = await inTransaction(deps.pool, async (tx) => {
     const applied = options.applyRemovals ? await removals.apply(tx, operatorId, { held: true }) : 0;
     const discarded = await removals.discardHeld(tx, operatorId);
-    await setPaused(tx, operatorId, false, null);
-    return { applied, discarded };
+    const resumed = await setPaused(tx, operatorId, false, null);
+    return { applied, discarded, holder: resumed?.runningWorkflowId ?? null };
   });
-  const signalled = await signalRunning(deps.client, op.runningWorkflowId, SIGNALS.resume);
+  const signalled = await signalRunning(deps.client, settled.holder, SIGNALS.resume);
   const schedules = await unpauseOperatorSchedules(deps.client, operatorId, 'operator resumed');
   if (!signalled && op.paused) await notifyOnce(deps, operatorId, 'resumed', 'resumed by a person');
-  return { operatorId, paused: false, reason: null, signalled, schedules, removals: settled };
+  const { applied, discarded } = settled;
+  return { operatorId, paused: false, reason: null, signalled, schedules, removals: { applied, discarded } };
 }
 
 /** One attempt per sink, recorded like the notify activity's; a sink that is down is recorded as failed. */
