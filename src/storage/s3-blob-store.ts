@@ -66,8 +66,9 @@ const QUIET_ON_LOST_RACES = {
 /**
  * The BlobStore port on S3. Keys are content-addressed, so a key that exists already holds the right
  * bytes: puts look first (HeadObject) and upload with `If-None-Match: *`, and a retried activity that
- * finds its object uploads nothing. Uploads stream a staged file with its known length (one PutObject;
- * originals are capped by IMAGE_MAX_BYTES, far below S3's 5 GiB single-put limit).
+ * finds its object uploads nothing (a 409 on the way is settled by upload()). Uploads stream a staged
+ * file with its known length (one PutObject; originals are capped by IMAGE_MAX_BYTES, far below S3's
+ * 5 GiB single-put limit).
  */
 export function createS3BlobStore(o: S3BlobStoreOptions): BlobStore {
   const b: Bucket = {
@@ -123,13 +124,52 @@ async function appears(b: Bucket, key: string, bytes: number): Promise<boolean> 
   return false;
 }
 
+/**
+ * How long a put answered 409 ConditionalRequestConflict waits before each retry while the object has not
+ * appeared: about 3 s in all, then it fails (and the activity's own retries take over).
+ */
+const CONFLICT_BACKOFF_MS = [100, 200, 400, 800, 1_600];
+export const PUT_CONFLICT_ATTEMPTS = CONFLICT_BACKOFF_MS.length + 1;
+
+/** A put's body, made afresh for each attempt: a stream is used up by the attempt that sends it. */
+type BodySource = () => Buffer | Readable;
+
+/**
+ * Uploads with `If-None-Match: *`. A 409 means another conditional write of the key is in progress, which
+ * may yet fail: the object counts as stored only once it exists, otherwise the put is tried again.
+ */
 async function upload(
+  b: Bucket,
+  key: string,
+  body: BodySource,
+  bytes: number,
+  head: Buffer,
+): Promise<PutResult> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await uploadOnce(b, key, body(), bytes, head);
+    if (!('conflict' in outcome)) return outcome;
+    const existing = await size(b, key);
+    if (existing !== null) return { bytes: existing, created: false };
+    const backoff = CONFLICT_BACKOFF_MS[attempt - 1];
+    if (backoff === undefined) {
+      throw new Error(
+        `S3 answered 409 ConditionalRequestConflict to all ${attempt} conditional puts of ` +
+          `"${objectKey(b, key)}" in bucket "${b.name}", and the object never appeared: ` +
+          'another write of that key is stuck or keeps failing',
+        { cause: outcome.conflict },
+      );
+    }
+    await new Promise((r) => setTimeout(r, backoff));
+  }
+}
+
+async function uploadOnce(
   b: Bucket,
   key: string,
   body: Buffer | Readable,
   bytes: number,
   head: Buffer,
-): Promise<PutResult> {
+): Promise<PutResult | { conflict: unknown }> {
   const variantType = variantContentType(key);
   try {
     await b.client.send(
@@ -145,9 +185,10 @@ async function upload(
     );
     return { bytes, created: true };
   } catch (err) {
-    // 412: another writer finished first; 409: one is still uploading. Either way the key is taken.
     const status = statusOf(err);
-    if (status === 412 || status === 409) return { bytes: (await size(b, key)) ?? bytes, created: false };
+    if (status === 409) return { conflict: err };
+    // 412: another writer finished first, and the key holds the same bytes.
+    if (status === 412) return { bytes: (await size(b, key)) ?? bytes, created: false };
     // A server may answer the precondition before reading the body and close the connection, which the
     // SDK reports as a reset while writing: if the object is there now, another writer stored it.
     if (status === undefined && (await appears(b, key, bytes))) return { bytes, created: false };
@@ -162,7 +203,7 @@ async function putFile(b: Bucket, key: string, tmpPath: string): Promise<PutResu
     const existing = await size(b, key);
     if (existing !== null) return { bytes: existing, created: false };
     const bytes = (await fs.stat(tmpPath)).size;
-    return await upload(b, key, createReadStream(tmpPath), bytes, await readHead(tmpPath));
+    return await upload(b, key, () => createReadStream(tmpPath), bytes, await readHead(tmpPath));
   } finally {
     await fs.rm(tmpPath, { force: true });
   }
@@ -174,7 +215,7 @@ async function put(b: Bucket, key: string, body: Buffer | Readable): Promise<Put
     if (body instanceof Readable) body.destroy();
     return { bytes: existing, created: false };
   }
-  if (Buffer.isBuffer(body)) return upload(b, key, body, body.length, body.subarray(0, 16));
+  if (Buffer.isBuffer(body)) return upload(b, key, () => body, body.length, body.subarray(0, 16));
   // A stream of unknown length is staged first: PutObject needs the length, and a failed source must
   // leave no object behind.
   return putFile(b, key, await stageBody(b.tempPath, body));

@@ -1,7 +1,13 @@
-import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Server } from '../../../src/infra/s3-server.js';
 import {
@@ -9,10 +15,12 @@ import {
   originalKey,
   VARIANT_CACHE_CONTROL,
   variantKey,
+  type BlobStore,
   type S3BlobStoreOptions,
 } from '../../../src/storage/index.js';
+import { PUT_CONFLICT_ATTEMPTS } from '../../../src/storage/s3-blob-store.js';
 import { describeBlobStoreContract, sha } from '../../helpers/blob-store-contract.js';
-import { startTestS3, type TestS3 } from '../../helpers/s3.js';
+import { startConflictProxy, startTestS3, type ConflictProxy, type TestS3 } from '../../helpers/s3.js';
 
 /** The S3 store against a real S3 server (versitygw, started here; see startTestS3). */
 let s3: TestS3;
@@ -25,7 +33,11 @@ beforeAll(async () => {
   ({ server, dir, raw } = s3);
 }, 60_000);
 
-afterAll(async () => s3?.close());
+const proxies: ConflictProxy[] = [];
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()));
+  await s3?.close();
+});
 
 function options(prefix: string): S3BlobStoreOptions {
   const { endpoint, region, bucket, credentials } = server;
@@ -82,5 +94,85 @@ describe('s3 blob store', () => {
   it('reports a server it cannot reach as an error, not as a missing blob', async () => {
     const store = createS3BlobStore({ ...options('unreachable'), endpoint: 'http://127.0.0.1:9' });
     await expect(store.has(originalKey(sha(jpeg)))).rejects.toThrow();
+  });
+});
+
+/**
+ * 409 ConditionalRequestConflict: another conditional write of the key is in progress, and the object may
+ * or may not end up stored. A proxy in front of versitygw answers it (see startConflictProxy).
+ */
+describe('s3 blob store: a put answered 409 ConditionalRequestConflict', () => {
+  const data = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), randomBytes(5_000)]);
+
+  /** A store whose requests pass the proxy, with the first `conflicts` conditional puts of `key` answered 409. */
+  async function storeBehindProxy(
+    key: string,
+    conflicts: number,
+    beforeConflict?: (objectKey: string) => Promise<void>,
+  ) {
+    const prefix = `conflict-${randomUUID()}`;
+    const objectKey = `${prefix}/${key}`;
+    const proxy = await startConflictProxy(server.endpoint, {
+      bucket: server.bucket,
+      objectKey,
+      conflicts,
+      beforeConflict: beforeConflict && (() => beforeConflict(objectKey)),
+    });
+    proxies.push(proxy);
+    const store = createS3BlobStore({ ...options(prefix), endpoint: proxy.endpoint });
+    return { store, proxy, objectKey };
+  }
+  const stored = async (objectKey: string) => {
+    try {
+      const res = await raw.send(new GetObjectCommand({ Bucket: server.bucket, Key: objectKey }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      if ((err as { name?: string }).name === 'NoSuchKey') return null;
+      throw err;
+    }
+  };
+  const putVia = async (how: 'put' | 'putFile', store: BlobStore, key: string, body: Buffer) => {
+    if (how === 'put') return store.put(key, body);
+    const tmp = await store.tempPath();
+    await fs.writeFile(tmp, body);
+    return store.putFile(key, tmp);
+  };
+
+  it.each(['put', 'putFile'] as const)(
+    '%s: when the other writer stored nothing, it is retried and the object is stored',
+    async (how) => {
+      const key = originalKey(sha(data));
+      const { store, proxy, objectKey } = await storeBehindProxy(key, 1);
+      expect(await putVia(how, store, key, data)).toEqual({ bytes: data.length, created: true });
+      expect(proxy.conflicts()).toBe(1);
+      expect(await stored(objectKey)).toEqual(data);
+      expect(
+        (await raw.send(new HeadObjectCommand({ Bucket: server.bucket, Key: objectKey }))).ContentType,
+      ).toBe('image/jpeg');
+    },
+  );
+
+  it('when the other writer stored the object meanwhile, it is taken as existing and left as it is', async () => {
+    const key = originalKey(sha(data));
+    const theirs = Buffer.from('the other writer stored this');
+    const { store, proxy, objectKey } = await storeBehindProxy(key, 1, (k) =>
+      raw.send(new PutObjectCommand({ Bucket: server.bucket, Key: k, Body: theirs })).then(() => undefined),
+    );
+    expect(await store.put(key, data)).toEqual({ bytes: theirs.length, created: false });
+    expect(proxy.conflicts()).toBe(1);
+    expect(await stored(objectKey)).toEqual(theirs);
+  });
+
+  it('a put that keeps getting 409 fails after a bounded number of attempts, naming the key', async () => {
+    const key = originalKey(sha(data));
+    const { store, proxy, objectKey } = await storeBehindProxy(key, Number.POSITIVE_INFINITY);
+    const tmp = await store.tempPath();
+    await fs.writeFile(tmp, data);
+    const failure = store.putFile(key, tmp);
+    await expect(failure).rejects.toThrow(/409 ConditionalRequestConflict/);
+    await expect(failure).rejects.toThrow(objectKey);
+    expect(proxy.conflicts()).toBe(PUT_CONFLICT_ATTEMPTS);
+    expect(await stored(objectKey)).toBeNull();
+    await expect(fs.access(tmp)).rejects.toThrow(); // the temp file is consumed either way
   });
 });
