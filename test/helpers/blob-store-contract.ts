@@ -12,7 +12,10 @@ export async function readAll(store: BlobStore, key: string): Promise<Buffer> {
   return Buffer.concat(await store.open(key).toArray());
 }
 
-/** Streams `data` in small chunks with pauses, so concurrent writers really overlap. */
+/**
+ * Streams `data` in small chunks with pauses, as a download arrives, so concurrent writers really overlap.
+ * The pauses stand for the network; no assertion depends on how long they take.
+ */
 export function slowStream(data: Buffer, chunk = 64 * 1024): Readable {
   return Readable.from(
     (async function* () {
@@ -94,8 +97,9 @@ export function describeBlobStoreContract(name: string, open: () => Promise<Stor
       const key = originalKey(sha(data));
       let polling = true;
       const sizesSeen = new Set<number>();
+      // Reads until the writers are done and it has seen the blob at least once, however they interleave.
       const reader = (async () => {
-        while (polling) {
+        while (polling || sizesSeen.size === 0) {
           const size = await t.store.size(key);
           if (size !== null) sizesSeen.add(size);
           await sleep(0);

@@ -5,7 +5,6 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,15 +19,15 @@ import { until } from '../helpers/wait.js';
 /**
  * A webhook delivery on real servers is `duplicate` only once every one of its tours was started: a retry
  * while the first attempt is still starting them gets 409, and a delivery whose attempt failed or died
- * halfway is started again in full. Starting is made slow, or cut, by a real slow network in front of
- * Temporal, and an attempt dies by killing the API process.
+ * halfway is started again in full. An attempt is caught mid-way by a real network link in front of
+ * Temporal that holds back Temporal's answers: its first tour is started on the server while the API still
+ * waits for the answer. Then the link is cut, or the API process is killed, or the answers are let through.
  */
 const OP = `dlv${randomBytes(3).toString('hex')}`;
 const CRASH_OP = `crash${randomBytes(3).toString('hex')}`; // served by an API process that gets killed
 const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
 const SECRET_ENV = 'OP_WEBHOOK_SECRET';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const LATENCY_MS = 250; // each way: one start takes at least 0.5 s through the slow link
 const catalog = { tourCount: 10, imagesPerTour: { min: 1, max: 1 }, imageWidth: 400, imageHeight: 267 };
 
 describe('webhook deliveries: duplicate only once every tour was started', () => {
@@ -84,8 +83,8 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
     closers.push(() => client.connection.close());
     return client;
   }
-  async function slowLink(): Promise<SlowLink> {
-    const link = await startSlowLink(inject('temporalAddress'), LATENCY_MS);
+  async function openLink(): Promise<TemporalLink> {
+    const link = await startLink(inject('temporalAddress'));
     closers.push(() => link.close());
     return link;
   }
@@ -97,6 +96,15 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
       if (err instanceof WorkflowNotFoundError) return false;
       throw err;
     }
+  }
+  /** Asked of PostgreSQL's clock, the one a claim's age is judged by (claimWebhookDelivery). */
+  async function claimOlderThan(operatorId: string, webhookId: string, ms: number): Promise<boolean> {
+    const { rows } = await p.db.pool.query(
+      `SELECT claimed_at < now() - make_interval(secs => $3 / 1000.0) AS stale
+         FROM webhook_deliveries WHERE operator_id = $1 AND webhook_id = $2 AND status = 'starting'`,
+      [operatorId, webhookId, ms],
+    );
+    return rows[0]?.stale === true;
   }
   const startedCount = async (operatorId: string, tours: string[]) =>
     (await Promise.all(tours.map((t) => started(operatorId, t)))).filter(Boolean).length;
@@ -114,20 +122,22 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
   }
 
   it('a retry while the first attempt is still starting its tours gets 409 in progress, then duplicate once all were started', async () => {
-    const app = await api(await clientThrough((await slowLink()).address));
+    const link = await openLink();
+    const app = await api(await clientThrough(link.address));
     const tours = codes(OP, 4);
     const id = newId();
     let firstDone = false;
+    link.hold();
     const first = push(app, OP, id, tours).finally(() => (firstDone = true));
     await until(() => started(OP, tours[0]), 'the first tour started');
 
+    // The first attempt waits for the answer to its first start, which the link holds back.
     const retry = await push(app, OP, id, tours);
-    expect(firstDone, 'the first attempt ended before the retry: the slow link is not slow enough').toBe(
-      false,
-    );
+    expect(firstDone).toBe(false);
     expect(retry.statusCode).toBe(409);
     expect(retry.json()).toMatchObject({ status: 'in_progress', webhookId: id });
 
+    link.release();
     const accepted = await first;
     expect(accepted.statusCode).toBe(202);
     expect(accepted.json().imports).toHaveLength(tours.length);
@@ -138,15 +148,16 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
   });
 
   it('a delivery that failed halfway (Temporal unreachable after its first tour) is started in full when sent again', async () => {
-    const link = await slowLink();
+    const link = await openLink();
     const app = await api(await clientThrough(link.address));
     const tours = codes(OP, 8).slice(4);
     const id = newId();
+    link.hold();
     const first = push(app, OP, id, tours);
     await until(() => started(OP, tours[0]), 'the first tour started');
     link.cut();
     expect((await first).statusCode).toBe(503);
-    expect(await startedCount(OP, tours)).toBeLessThan(tours.length);
+    expect(await startedCount(OP, tours)).toBe(1);
 
     // The sender retries (here through an API that reaches Temporal again): not a duplicate, every tour.
     const retry = await push(await api(p.env.client), OP, id, tours);
@@ -159,9 +170,11 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
     const tours = codes(CRASH_OP, 5);
     const workflowIds = tours.map((t) => importTourWorkflowId(CRASH_OP, t));
     closers.push(() => Promise.all(workflowIds.map((w) => terminate(p.env.client, w))));
-    const apiProcess = await spawnApi((await slowLink()).address);
+    const link = await openLink();
+    const apiProcess = await spawnApi(link.address);
     closers.push(() => apiProcess.kill());
     const id = newId();
+    link.hold(); // the process is connected already: it listens only after connecting to Temporal
     const { headers, payload } = signed(id, tours);
     const first = fetch(`${apiProcess.url}/webhooks/operators/${CRASH_OP}/tours`, {
       method: 'POST',
@@ -171,7 +184,7 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
     await until(() => started(CRASH_OP, tours[0]), 'the first tour started');
     await apiProcess.kill();
     await first;
-    expect(await startedCount(CRASH_OP, tours)).toBeLessThan(tours.length);
+    expect(await startedCount(CRASH_OP, tours)).toBe(1);
 
     // The process's API as it comes back (same task queues as `npm run api`).
     const queues = { taskQueue: TASK_QUEUES.tourImport, imageTaskQueue: TASK_QUEUES.imageProcessing };
@@ -182,7 +195,10 @@ describe('webhook deliveries: duplicate only once every tour was started', () =>
 
     // Once the dead attempt's claim is older than the takeover timeout (shortened here), a retry takes it.
     const takeoverMs = 500;
-    await sleep(takeoverMs + 100);
+    await until(
+      () => claimOlderThan(CRASH_OP, id, takeoverMs),
+      "the dead attempt's claim outlived the takeover",
+    );
     const restartedLater = await api(p.env.client, { ...queues, deliveryTakeoverMs: takeoverMs });
     const retry = await push(restartedLater, CRASH_OP, id, tours);
     expect(retry.statusCode).toBe(202);
@@ -245,26 +261,27 @@ async function terminate(client: Client, workflowId: string) {
     .catch(() => undefined);
 }
 
-interface SlowLink {
+interface TemporalLink {
   address: string;
+  /**
+   * Holds back what Temporal sends, in order, until release(): requests still reach it, so a start is
+   * made on the server while its caller waits for the answer.
+   */
+  hold(): void;
+  release(): void;
   /** Drops every connection and refuses new ones: Temporal is unreachable through this link. */
   cut(): void;
   close(): Promise<void>;
 }
 
-/**
- * A TCP relay in front of `target` that delays every chunk by `latencyMs` each way: a slow network, so a
- * delivery's tours are started slowly without touching the code under test.
- */
-async function startSlowLink(target: string, latencyMs: number): Promise<SlowLink> {
+/** A TCP relay in front of `target`: a network between the code under test and Temporal that a test controls. */
+async function startLink(target: string): Promise<TemporalLink> {
   const at = target.lastIndexOf(':');
   const [host, port] = [target.slice(0, at), Number(target.slice(at + 1))];
   const sockets = new Set<net.Socket>();
   let down = false;
-  const relay = (from: net.Socket, to: net.Socket) => {
-    from.on('data', (chunk) => setTimeout(() => to.destroyed || to.write(chunk), latencyMs));
-    from.on('end', () => setTimeout(() => to.end(), latencyMs));
-  };
+  let held: (() => void)[] | undefined;
+  const answer = (deliver: () => void) => (held ? held.push(deliver) : deliver());
   const server = net.createServer((inbound) => {
     if (down) return inbound.destroy();
     const outbound = net.connect(port, host);
@@ -273,16 +290,27 @@ async function startSlowLink(target: string, latencyMs: number): Promise<SlowLin
       s.on('close', () => sockets.delete(s));
       s.on('error', () => [inbound, outbound].forEach((x) => x.destroy()));
     }
-    relay(inbound, outbound);
-    relay(outbound, inbound);
+    inbound.on('data', (chunk) => outbound.destroyed || outbound.write(chunk));
+    inbound.on('end', () => outbound.end());
+    outbound.on('data', (chunk) => answer(() => inbound.destroyed || inbound.write(chunk)));
+    outbound.on('end', () => answer(() => inbound.end()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = () => {
     down = true;
+    held = undefined;
     for (const s of sockets) s.destroy();
   };
   return {
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    hold: () => {
+      held ??= [];
+    },
+    release: () => {
+      const queued = held ?? [];
+      held = undefined;
+      for (const deliver of queued) deliver();
+    },
     cut,
     close: () => {
       cut();
