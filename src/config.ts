@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -90,6 +91,13 @@ const EnvSchema = z.object({
   OPERATORS_FILE: z.string().default(path.resolve('config/operators.yaml')),
   SIMULATOR_PORT: z.coerce.number().int().default(4010),
   API_PORT: z.coerce.number().int().default(3000),
+  /** The address the API listens on; unset: see apiBind. */
+  API_BIND: unsetIfEmpty(
+    z
+      .string()
+      .refine((s) => isIP(s) !== 0, 'must be an IP address to listen on (0.0.0.0: every interface)')
+      .optional(),
+  ),
   /** The API's credentials: a bearer token (clients, Prometheus) and/or basic auth (browsers); docs/operations.md: HTTP API. */
   API_TOKEN: unsetIfEmpty(z.string().optional()),
   API_BASIC_USER: unsetIfEmpty(z.string().optional()),
@@ -135,7 +143,11 @@ const EnvSchema = z.object({
   RETENTION_STAGED_TOURS_HOURS: durationIn(HOUR, HK.retention.stagedToursMs, 1),
   /** Garbage collection of blobs no tour refers to, swept a grace period after they were first seen so. */
   BLOB_GC: unsetIfEmpty(z.enum(['on', 'off']).default(HK.blobGc.enabled ? 'on' : 'off')),
-  BLOB_GC_GRACE_HOURS: durationIn(HOUR, HK.blobGc.graceMs, 1),
+  /** At least 1 in production; outside it, fractions too (the soak sweeps against live imports after seconds). */
+  BLOB_GC_GRACE_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(HK.blobGc.graceMs / HOUR),
   /** Longer than any download or resize takes: younger temp files may still be being written. */
   TEMP_FILE_MAX_AGE_MINUTES: durationIn(MINUTE, HK.tempFileMaxAgeMs, 10),
   /** Notification sinks besides the operators file's (docs/operations.md: Notifications). */
@@ -189,6 +201,16 @@ function apiCredentials(e: Env) {
   return undefined;
 }
 
+/**
+ * Where the API listens. Without credentials its pause, resume and apply-removals routes are open, so a
+ * development API answers this host only; one with credentials, or in production, is meant to be reached.
+ */
+function apiBind(e: Env): string {
+  if (e.API_BIND) return e.API_BIND;
+  const credentials = e.API_TOKEN || (e.API_BASIC_USER && e.API_BASIC_PASSWORD);
+  return credentials || e.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1';
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
   const e = validEnv(env);
   return {
@@ -204,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
     operatorsFile: e.OPERATORS_FILE,
     simulatorPort: e.SIMULATOR_PORT,
     apiPort: e.API_PORT,
+    apiBind: apiBind(e),
     /** A function, so that no log or dump of the configuration shows them; throws ConfigError (see apiCredentials). */
     apiCredentials: () => apiCredentials(e),
     logLevel: e.LOG_LEVEL,
@@ -239,6 +262,8 @@ function validEnv(env: NodeJS.ProcessEnv): Env {
   }
   const e = parsed.data;
   requiredInProduction(e);
+  if (e.NODE_ENV === 'production' && e.BLOB_GC_GRACE_HOURS < 1)
+    throw new ConfigError('BLOB_GC_GRACE_HOURS must be at least 1 when NODE_ENV=production');
   if (!e.TEMPORAL_TLS_CERT_PATH !== !e.TEMPORAL_TLS_KEY_PATH)
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
   if (e.NOTIFY_WEBHOOK_URL && !e.NOTIFY_WEBHOOK_SECRET)

@@ -50,7 +50,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   // Before any route: a route is closed unless auth.ts lists it as open.
   if (credentials) registerAuth(app, credentials);
   const metrics = createMetrics(deps.pool);
-  registerHealth(app, deps);
+  registerHealth(app, deps, credentials);
   registerMetrics(app, metrics.registry);
   registerWebhook(app, deps, metrics.countWebhook);
   registerCatalog(app, deps);

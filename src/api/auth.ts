@@ -8,9 +8,10 @@ export interface ApiCredentials {
 }
 
 /**
- * Routes anyone may call. Probes carry no data; blobs are loaded by the website and their keys are
- * content hashes; the webhook authenticates each delivery by its signature. Everything else, including
- * routes added later and unknown paths, needs credentials: the list says what is open, not what is closed.
+ * Routes anyone may call. Probes tell strangers no more than status words (health.ts); blobs are loaded
+ * by the website and their keys are content hashes; the webhook authenticates each delivery by its
+ * signature. Everything else, including routes added later and unknown paths, needs credentials: the list
+ * says what is open, not what is closed.
  */
 export const OPEN_ROUTES: ReadonlySet<string> = new Set([
   '/healthz',

@@ -137,7 +137,9 @@ function addPauseCommands(program: Command, { ctx, print, deps }: Cli) {
     .option('--reason <text>', 'shown in status and on the catalog page')
     .option('--json', 'print JSON')
     .action(async (operator: string, o: Opts & { reason?: string }) => {
-      const r = await pauseOperator({ ...(await deps()), sinks: () => ctx.sinks() }, operator, o.reason);
+      // Before anything changes: a bad sink (a weak secret) refuses the command, not its second half.
+      const sinks = await ctx.sinks();
+      const r = await pauseOperator({ ...(await deps()), sinks: async () => sinks }, operator, o.reason);
       print(o, r, () => pauseText(r));
     });
   program
@@ -148,7 +150,8 @@ function addPauseCommands(program: Command, { ctx, print, deps }: Cli) {
     .option('--apply-removals', 'remove the tours whose removal the removal guard held (else they stay)')
     .option('--json', 'print JSON')
     .action(async (operator: string, o: Opts & { applyRemovals?: boolean }) => {
-      const r = await resumeOperator({ ...(await deps()), sinks: () => ctx.sinks() }, operator, {
+      const sinks = await ctx.sinks();
+      const r = await resumeOperator({ ...(await deps()), sinks: async () => sinks }, operator, {
         applyRemovals: o.applyRemovals,
       });
       print(o, r, () => pauseText(r));

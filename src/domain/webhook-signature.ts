@@ -22,6 +22,30 @@ export function webhookKey(secret: string): Buffer {
     : Buffer.from(secret, 'utf8');
 }
 
+/** Standard Webhooks' lower bound for a signing secret; a shorter key can be guessed, and then anyone signs. */
+export const MIN_KEY_BYTES = 24;
+/** Padding optional, as the reference libraries decode it; Buffer would silently skip any other character. */
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/**
+ * Why the secret held in `envName` must not sign or check webhooks, in one line that names the variable
+ * (never the value); undefined when it may. The key is what webhookKey gives: decoded base64 after
+ * `whsec_`, else the UTF-8 bytes. No upper bound, though the spec suggests at most 64 bytes: HMAC-SHA256
+ * hashes a key longer than its 64-byte block, so a longer one is no weaker, and the reference libraries
+ * accept any length.
+ */
+export function webhookSecretProblem(envName: string, secret: string): string | undefined {
+  if (secret.startsWith(SECRET_PREFIX) && !STRICT_BASE64.test(secret.slice(SECRET_PREFIX.length)))
+    return `${envName}: the part after whsec_ is not base64 (Standard Webhooks secrets are whsec_ and the base64 of the key)`;
+  const bytes = webhookKey(secret).length;
+  if (bytes < MIN_KEY_BYTES)
+    return (
+      `${envName} is too short: its key is ${bytes} bytes, at least ${MIN_KEY_BYTES} are needed ` +
+      '(Standard Webhooks asks for 24 to 64 random bytes; for example whsec_ and the output of openssl rand -base64 32)'
+    );
+  return undefined;
+}
+
 export function signWebhook(secret: string, id: string, timestamp: number | string, body: Buffer | string) {
   const mac = createHmac('sha256', webhookKey(secret));
   mac.update(`${id}.${timestamp}.`);

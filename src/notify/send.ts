@@ -29,13 +29,32 @@ export function title(n: Notification): string {
   return `tour-import: operator ${n.operatorId} ${what[n.event]}`;
 }
 
+/**
+ * Slack parses `&`, `<` and `>` in `text` and in mrkdwn text objects as control characters (`<!channel>`
+ * pings everyone, `<url|label>` is a link): text that is not ours, such as an operator's error body in a
+ * pause reason, goes there as the HTML entities Slack documents. plain_text is shown as it is.
+ */
+function slackEscape(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** At most `max` characters of escaped text, never cut inside an entity (`&am` would show as text). */
+function clip(escaped: string, max: number): string {
+  if (escaped.length <= max) return escaped;
+  const cut = escaped.slice(0, max);
+  const amp = cut.lastIndexOf('&');
+  return amp >= 0 && !cut.includes(';', amp) ? cut.slice(0, amp) : cut;
+}
+
+/** Slack's limits: 150 characters in a header, 3,000 in a section's text. */
 export function slackBody(n: Notification) {
-  const context = [`event \`${n.event}\``, n.workflowId ? `workflow \`${n.workflowId}\`` : undefined];
+  const code = (s: string) => `\`${slackEscape(s)}\``;
+  const context = [`event ${code(n.event)}`, n.workflowId ? `workflow ${code(n.workflowId)}` : undefined];
   return {
-    text: `${title(n)}: ${n.message}`,
+    text: slackEscape(`${title(n)}: ${n.message}`),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: title(n).slice(0, 150) } },
-      { type: 'section', text: { type: 'mrkdwn', text: n.message.slice(0, 3000) } },
+      { type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(n.message), 3000) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: context.filter(Boolean).join(' · ') }] },
     ],
   };

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../domain/notifications.js';
+import { webhookSecretProblem } from '../domain/webhook-signature.js';
 import { OperatorConfigError } from '../operators/errors.js';
 import { envName } from '../operators/registry.js';
 
@@ -76,15 +77,36 @@ export function parseSinks(
     const { events, operators } = s;
     return s.type === 'slack'
       ? { name, type: s.type, url: need(s.urlEnv), events, operators }
-      : { name, type: s.type, url: s.url, secret: need(s.secretEnv), events, operators };
+      : {
+          name,
+          type: s.type,
+          url: s.url,
+          secret: signingSecret(`${file}: notification sink "${name}"`, s.secretEnv, need(s.secretEnv)),
+          events,
+          operators,
+        };
   });
   if (env.slackWebhookUrl) sinks.push({ name: 'env-slack', type: 'slack', url: env.slackWebhookUrl });
-  if (env.webhookUrl)
-    sinks.push({ name: 'env-webhook', type: 'webhook', url: env.webhookUrl, secret: env.webhookSecret });
+  if (env.webhookUrl) {
+    // config.ts refuses NOTIFY_WEBHOOK_URL without NOTIFY_WEBHOOK_SECRET; an empty one is just as weak.
+    const value = signingSecret(
+      'notification sink "env-webhook"',
+      'NOTIFY_WEBHOOK_SECRET',
+      env.webhookSecret ?? '',
+    );
+    sinks.push({ name: 'env-webhook', type: 'webhook', url: env.webhookUrl, secret: value });
+  }
   const names = sinks.map((s) => s.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new OperatorConfigError(`${file}: two notification sinks are named "${twice}"`);
   return sinks;
+}
+
+/** A secret anyone could sign with would make the receiver trust forged notifications: refused at load. */
+function signingSecret(where: string, envVar: string, value: string): string {
+  const problem = webhookSecretProblem(envVar, value);
+  if (problem) throw new OperatorConfigError(`${where}: ${problem}`);
+  return value;
 }
 
 export async function loadSinks(

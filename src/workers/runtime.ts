@@ -1,12 +1,13 @@
 import { NativeConnection } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { connectClient } from '../infra/temporal-client.js';
-import { config } from '../config.js';
+import { config, ConfigError, exitOnConfigError } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
 import { assertTemporalReachable } from '../infra/temporal.js';
 import { loadSinks } from '../notify/sinks.js';
+import { OperatorConfigError } from '../operators/errors.js';
 import { loadOperatorsFile } from '../operators/registry.js';
 import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../schedules/apply.js';
 import { registerOperators } from '../operators/resolver.js';
@@ -69,7 +70,15 @@ export async function operatorAdapters(pool: Pool): Promise<WorkerDeps['adapterF
 }
 
 /** The notification sinks of the operators file and the environment (docs/operations.md: Notifications). */
+/** The sinks of the operators file and the environment; a bad one ends the process in one line. */
 export async function notificationSinks(): Promise<WorkerDeps['sinks']> {
   const cfg = config();
-  return loadSinks(cfg.operatorsFile, cfg.secret, cfg.notify());
+  try {
+    return await loadSinks(cfg.operatorsFile, cfg.secret, cfg.notify());
+  } catch (err) {
+    if (!(err instanceof OperatorConfigError)) throw err;
+    return exitOnConfigError(() => {
+      throw new ConfigError(err.message);
+    });
+  }
 }

@@ -17,11 +17,13 @@ Runtime.install(temporalRuntimeOptions());
 startTracing({ serviceName: 'tour-import-worker', endpoint: config().tracing.endpoint });
 
 const sizing = sizeTourWorker(readHostLimits(), { workflowThreads: config().workers.tourWorkflowThreads });
+// Before any connection too: a notification sink it cannot use (a weak secret, say) is refused at once.
+const sinks = await notificationSinks();
 const deps = await buildWorkerDeps();
 // The operators file is registered in PostgreSQL before any adapter exists: see registerOperators.
 const adapterFor = await operatorAdapters(deps.pool);
 const worker = await createTourImportWorker(
-  { ...deps, adapterFor, sinks: await notificationSinks(), housekeeping: config().housekeeping },
+  { ...deps, adapterFor, sinks, housekeeping: config().housekeeping },
   {
     maxActivities: config().workers.tourMaxActivities,
     maxWorkflows: config().workers.tourMaxWorkflows,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../../src/config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
 import { PRODUCT_DYNAMIC_CONFIG } from '../../src/infra/dev-server.js';
 import { TEMPORAL_SERVER_VERSION } from '../../src/infra/temporal-server.js';
@@ -116,6 +117,14 @@ describe('docker-compose.yml', () => {
       expect(published.map((p) => p.port)).toContain(port);
     for (const { port, hostIp } of published)
       expect(hostIp, port).toBe(port === 'api:3000' ? 'all interfaces' : '127.0.0.1');
+  });
+
+  it('has the API listen on every interface of its container, so that its published port answers', async () => {
+    const { environment = {} } = (await services())['api']!;
+    expect(environment['API_BIND']).toBe('0.0.0.0');
+    // As the API process reads its environment: nothing else there decides otherwise.
+    const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, v ?? undefined]));
+    expect(loadConfig(env).apiBind).toBe('0.0.0.0');
   });
 
   it('runs the whole stack, with scalable workers', async () => {

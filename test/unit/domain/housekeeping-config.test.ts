@@ -40,6 +40,16 @@ describe('housekeeping configuration', () => {
     });
   });
 
+  it('takes a GC grace under an hour outside production only', () => {
+    expect(loadConfig({ BLOB_GC_GRACE_HOURS: '0.001' }).housekeeping.blobGc.graceMs).toBe(3_600);
+    const production = {
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: 't:7233',
+      DATABASE_URL: 'postgres://db/x',
+    };
+    expect(() => loadConfig({ ...production, BLOB_GC_GRACE_HOURS: '0.5' })).toThrow(/BLOB_GC_GRACE_HOURS/);
+  });
+
   it.each([
     ['RETENTION_WEBHOOK_DELIVERIES_HOURS', '0.05'], // within the signature tolerance a replay must be refused by id
     ['BLOB_GC_GRACE_HOURS', '0'],

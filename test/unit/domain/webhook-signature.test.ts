@@ -1,6 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, webhookKey } from '../../../src/domain/webhook-signature.js';
+import {
+  signWebhook,
+  verifyWebhook,
+  webhookKey,
+  webhookSecretProblem,
+} from '../../../src/domain/webhook-signature.js';
 import { esc, html } from '../../../src/api/catalog/html.js';
 
 const NOW = 1_790_000_000;
@@ -48,6 +53,36 @@ describe('Standard Webhooks signature verification', () => {
     expect(verifyWebhook(secret, headers(), Buffer.from('{"externalId":"T-2"}'), NOW).ok).toBe(false);
     for (const t of [NOW - 300, NOW + 300])
       expect(verifyWebhook(secret, headers({ timestamp: String(t) }), body, NOW).ok).toBe(true);
+  });
+});
+
+describe('webhook secret strength (Standard Webhooks: 24 to 64 random bytes)', () => {
+  const whsec = (bytes: number) => `whsec_${randomBytes(bytes).toString('base64')}`;
+
+  it.each([
+    ['whsec_ and 24 bytes', whsec(24)],
+    ['whsec_ and 64 bytes', whsec(64)],
+    ['whsec_ and more than 64 bytes (HMAC hashes a longer key; the reference libraries take it)', whsec(100)],
+    ['whsec_ and unpadded base64', whsec(25).replace(/=+$/, '')],
+    ['24 plain ASCII characters', 'x'.repeat(24)],
+    ['12 characters that are 24 bytes of UTF-8', 'ü'.repeat(12)],
+  ])('accepts %s', (_, secret) => {
+    expect(webhookSecretProblem('HOOK_SECRET', secret)).toBeUndefined();
+  });
+
+  it.each([
+    ['whsec_ alone', 'whsec_', /^HOOK_SECRET is too short: its key is 0 bytes, at least 24 are needed/],
+    ['whsec_ and 23 bytes', whsec(23), /its key is 23 bytes/],
+    ['23 plain characters', 'x'.repeat(23), /its key is 23 bytes/],
+    ['whsec_ and base64url', `whsec_${'-_'.repeat(20)}`, /^HOOK_SECRET: the part after whsec_ is not base64/],
+    ['whsec_ and text', 'whsec_ this is not a key at all!', /not base64/],
+  ])('refuses %s, naming the variable', (_, secret, reason) => {
+    expect(webhookSecretProblem('HOOK_SECRET', secret)).toMatch(reason);
+  });
+
+  it('never shows the value it refuses', () => {
+    for (const secret of ['local-secret', 'whsec_bG9jYWwtc2VjcmV0', 'whsec_local secret'])
+      expect(webhookSecretProblem('HOOK_SECRET', secret)).not.toMatch(/local|bG9jYWwt/);
   });
 });
 

@@ -16,9 +16,12 @@ notifications:
       operators: [alpine-trails]
 operators: []
 `;
+/** Standard Webhooks' shortest key: 24 bytes. */
+const KEY_24 = 'whsec_' + Buffer.from('notify-sinks-test-key-24').toString('base64');
+const PLAIN_24 = 'plain-secret-of-24-bytes';
 const secrets: Record<string, string> = {
   SLACK_URL: 'https://hooks.slack.example/T0/B0/x',
-  NOTIFY_SECRET: 'whsec_c2VjcmV0',
+  NOTIFY_SECRET: KEY_24,
 };
 const secret = (name: string): string | undefined => secrets[name];
 
@@ -26,7 +29,7 @@ describe('notification sinks', () => {
   it('reads sinks from the operators file (secrets by variable name) and the environment, with their filters', () => {
     const sinks = parseSinks(FILE, 'ops.yaml', secret, {
       webhookUrl: 'https://x.example/n',
-      webhookSecret: 's',
+      webhookSecret: PLAIN_24,
     });
     expect(sinks).toEqual([
       {
@@ -40,11 +43,11 @@ describe('notification sinks', () => {
         name: 'webhook-2',
         type: 'webhook',
         url: 'https://ops.example.com/hooks/tour-import',
-        secret: 'whsec_c2VjcmV0',
+        secret: KEY_24,
         events: undefined,
         operators: ['alpine-trails'],
       },
-      { name: 'env-webhook', type: 'webhook', url: 'https://x.example/n', secret: 's' },
+      { name: 'env-webhook', type: 'webhook', url: 'https://x.example/n', secret: PLAIN_24 },
     ]);
     expect(sinkWants(sinks[0], 'paused', 'any')).toBe(true);
     expect(sinkWants(sinks[0], 'import-failed', 'any')).toBe(false);
@@ -69,6 +72,40 @@ describe('notification sinks', () => {
     expect(parseSinks('operators: []\n', 'ops.yaml', secret)).toEqual([]);
   });
 
+  it.each([
+    ['whsec_ alone (an empty key)', 'whsec_', /NOTIFY_SECRET is too short: its key is 0 bytes, at least 24/],
+    ['a 23-byte key', 'whsec_' + Buffer.alloc(23, 7).toString('base64'), /its key is 23 bytes/],
+    ['a 23-byte plain secret (its UTF-8 bytes are the key)', 'é'.repeat(11) + 'x', /its key is 23 bytes/],
+    ['whsec_ and no base64', `whsec_${'!'.repeat(40)}`, /NOTIFY_SECRET: the part after whsec_ is not base64/],
+  ])('refuses a webhook sink whose secret is %s, naming the sink and the variable', (_, value, reason) => {
+    const load = () => parseSinks(FILE, 'ops.yaml', (n) => (n === 'NOTIFY_SECRET' ? value : secrets[n]));
+    expect(load).toThrow(OperatorConfigError);
+    expect(load).toThrow(/^ops\.yaml: notification sink "webhook-2": /);
+    expect(load).toThrow(reason);
+  });
+
+  it('refuses a too short NOTIFY_WEBHOOK_SECRET, and takes 24 bytes or more (longer than 64 too)', () => {
+    const env = (webhookSecret: string) => ({ webhookUrl: 'https://x.example/n', webhookSecret });
+    const only = (webhookSecret: string) =>
+      parseSinks('operators: []\n', 'ops.yaml', secret, env(webhookSecret));
+    expect(() => only('s'.repeat(23))).toThrow(
+      /^notification sink "env-webhook": NOTIFY_WEBHOOK_SECRET is too short: its key is 23 bytes/,
+    );
+    expect(only(PLAIN_24)).toHaveLength(1);
+    expect(only(KEY_24)).toHaveLength(1);
+    expect(only('whsec_' + Buffer.alloc(100, 1).toString('base64'))).toHaveLength(1);
+    // The message names the variable, never its value.
+    const refusal = (() => {
+      try {
+        only('whsec_c2VjcmV0');
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(refusal).toMatch(/NOTIFY_WEBHOOK_SECRET is too short: its key is 6 bytes/);
+    expect(refusal).not.toContain('c2VjcmV0');
+  });
+
   it('formats Slack text and blocks, and JSON whose message id is the same at every attempt', () => {
     const n = {
       event: 'paused' as const,
@@ -82,7 +119,7 @@ describe('notification sinks', () => {
       text: 'tour-import: operator alpine-trails paused (by the breaker): circuit breaker: 5 tours failed in a row',
       blocks: [{ type: 'header' }, { type: 'section' }, { type: 'context' }],
     });
-    const sink = { name: 'ops', type: 'webhook' as const, url: 'https://x', secret: 'whsec_c2VjcmV0' };
+    const sink = { name: 'ops', type: 'webhook' as const, url: 'https://x', secret: KEY_24 };
     const id = messageId(n, sink);
     expect(id).toBe(messageId({ ...n }, sink)); // every attempt of one notification carries one id
     const body = JSON.stringify(webhookBody(n, new Date()));
