@@ -1,9 +1,12 @@
+import type { PushWindow } from '../domain/removal-guard.js';
 import type { Queryable } from './pool.js';
 
 /**
  * Removals need evidence and, in bulk, a person. An import notes each removal it has evidence for
  * (`pending`); when it ends they are applied together, or, when there are more than the operator's
- * guard allows, all held (`held`) until a person applies or discards them.
+ * guard allows, all held (`held`) until a person applies or discards them. A push's removal is decided
+ * at once, against the pushed removals of a rolling window (see the end of this file); held, it has no
+ * import run.
  */
 export type RemovalEvidence = 'tombstone' | 'unlisted';
 
@@ -151,3 +154,101 @@ export async function countActiveTours(db: Queryable, operatorId: string): Promi
   );
   return rows[0].n;
 }
+
+/**
+ * The import the operator's lock holder runs, whose run a tour it listed belongs to: the ImportTour
+ * child knows its parent only by workflow id, and the lock names the same one. (Across continue-as-new
+ * the run stays the one the import began with.)
+ */
+export async function runningImportRunId(db: Queryable, operatorId: string): Promise<number | undefined> {
+  const { rows } = await db.query(
+    `SELECT r.id FROM operators o
+       JOIN import_runs r ON r.operator_id = o.id AND r.workflow_id = o.running_workflow_id
+      WHERE o.id = $1 AND r.mode <> 'tour' AND r.finished_at IS NULL
+      ORDER BY r.id DESC LIMIT 1`,
+    [operatorId],
+  );
+  return rows[0] ? Number(rows[0].id) : undefined;
+}
+
+/**
+ * The class of the advisory lock (`pg_advisory_xact_lock(class, hashtext(operator id))`) that
+ * serializes the decisions on one operator's pushed removals: a burst of pushes decided at once on
+ * several workers must not each count the window before the others' removals are in it.
+ */
+export const PUSHED_REMOVALS_LOCK = 7_441_108;
+
+/** Takes the operator's pushed-removals lock until the transaction ends. */
+export async function lockPushedRemovals(tx: Queryable, operatorId: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [PUSHED_REMOVALS_LOCK, operatorId]);
+}
+
+/** What the guard weighs a pushed removal against; log entries older than the window are dropped first. */
+export async function pushWindow(tx: Queryable, operatorId: string, windowMs: number): Promise<PushWindow> {
+  await tx.query(
+    `DELETE FROM pushed_removals
+      WHERE operator_id = $1 AND removed_at < now() - make_interval(secs => $2 / 1000.0)`,
+    [operatorId, windowMs],
+  );
+  const { rows } = await tx.query(
+    `SELECT (SELECT count(*)::int FROM pushed_removals p
+               JOIN tours t ON t.operator_id = p.operator_id AND t.external_id = p.external_id
+                           AND t.status = 'removed' AND t.removed_at = p.removed_at
+              WHERE p.operator_id = $1) AS applied,
+            (SELECT count(*)::int FROM tours WHERE operator_id = $1 AND status = 'active') AS active,
+            (SELECT count(*)::int FROM removals WHERE operator_id = $1 AND status = 'held') AS held`,
+    [operatorId],
+  );
+  return { appliedInWindow: rows[0].applied, activeNow: rows[0].active, held: rows[0].held };
+}
+
+/** Removes the active tour a push brought a tombstone for, and logs it in the window. */
+export async function removePushed(tx: Queryable, operatorId: string, externalId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `WITH gone AS (
+       UPDATE tours SET status = 'removed', removed_at = now(), updated_at = now()
+        WHERE operator_id = $1 AND external_id = $2 AND status = 'active'
+        RETURNING operator_id, external_id, removed_at)
+     INSERT INTO pushed_removals (operator_id, external_id, removed_at)
+     SELECT operator_id, external_id, removed_at FROM gone`,
+    [operatorId, externalId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Holds the removal of the active tour a push brought a tombstone for, for a person. */
+export async function holdPushed(tx: Queryable, operatorId: string, externalId: string): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `INSERT INTO removals (operator_id, external_id, import_run_id, evidence, status)
+     SELECT $1, $2, NULL, 'tombstone', 'held'
+      WHERE EXISTS (SELECT 1 FROM tours WHERE operator_id = $1 AND external_id = $2 AND status = 'active')
+     ${HELD_FROM_PUSH}`,
+    [operatorId, externalId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Takes back the removals the window's pushes applied (of tours removed since, by that push) and holds
+ * them: the burst they were part of waits for a person whole, as an import's removals do. Empties the
+ * window's log. Returns how many tours are active again.
+ */
+export async function holdWindow(tx: Queryable, operatorId: string): Promise<number> {
+  const { rowCount } = await tx.query(
+    `WITH logged AS (DELETE FROM pushed_removals WHERE operator_id = $1 RETURNING external_id, removed_at),
+          back AS (
+            UPDATE tours t SET status = 'active', removed_at = NULL, updated_at = now() FROM logged l
+             WHERE t.operator_id = $1 AND t.external_id = l.external_id
+               AND t.status = 'removed' AND t.removed_at = l.removed_at
+            RETURNING t.external_id)
+     INSERT INTO removals (operator_id, external_id, import_run_id, evidence, status)
+     SELECT $1, external_id, NULL, 'tombstone', 'held' FROM back
+     ${HELD_FROM_PUSH}`,
+    [operatorId],
+  );
+  return rowCount ?? 0;
+}
+
+/** A push's held removal replaces what an import had noted for the tour: a person decides it now. */
+const HELD_FROM_PUSH = `ON CONFLICT (operator_id, external_id) DO UPDATE SET import_run_id = NULL,
+       evidence = 'tombstone', status = 'held', noted_at = now()`;

@@ -43,7 +43,7 @@ export interface DialectBOptions {
   apiKey: string;
   imageFormatId?: string;
   deltaLookbackMs?: number;
-  /** Whether the operator serves GET /v1/products/{code}; the spec defines only the list. */
+  /** Whether the operator serves GET /v1/products/{code}; the spec defines only the list, so by default not. */
   detailEndpoint?: boolean;
 }
 
@@ -163,7 +163,7 @@ export function createDialectBAdapter(options: DialectBOptions): OperatorAdapter
     supportsDelta: true,
     reportsRemovals: false,
     listingCarriesTours: true,
-    detailEndpoint: options.detailEndpoint ?? true,
+    detailEndpoint: options.detailEndpoint ?? false,
     async listPage(position, list): Promise<ListPage> {
       const since = list.mode === 'delta' ? list.since : undefined;
       const sinceMs = since === undefined ? NaN : Date.parse(since);

@@ -85,27 +85,37 @@ const common = {
   delta: z.boolean().optional(),
   /**
    * An import that would remove more than `maxShare` of the operator's active tours, and at least
-   * `minCount`, holds its removals for a person (src/domain/removal-guard.ts).
+   * `minCount`, holds its removals for a person; so do pushes whose removals within `pushWindow` would
+   * (src/domain/removal-guard.ts).
    */
   removalGuard: z
     .strictObject({
       maxShare: z.number().gt(0).max(1).default(DEFAULT_REMOVAL_GUARD.maxShare),
       minCount: z.number().int().positive().default(DEFAULT_REMOVAL_GUARD.minCount),
+      pushWindow: duration
+        .refine((ms) => ms >= 1000, 'must be at least 1 second')
+        .default(DEFAULT_REMOVAL_GUARD.pushWindowMs),
     })
+    .transform(({ pushWindow, ...rest }) => ({ ...rest, pushWindowMs: pushWindow }))
     .default(DEFAULT_REMOVAL_GUARD),
   timeoutMs: z.number().int().positive().optional(),
   maxBodyBytes: z.number().int().positive().optional(),
 };
 
-/** Whether the operator serves its per-product endpoint (A, B: optional; C: always). */
-const detailEndpoint = z.boolean().default(true);
+/**
+ * Whether the operator serves its per-product endpoint (C: always). A's model, Viator, has one, but an
+ * operator of the dialect need not serve it; B's spec defines none, so a B operator has one only when
+ * the file says so. Where the file says nothing and an A operator answers 404 there, a pushed tour is
+ * looked up in the listing anyway (src/activities/tour.ts).
+ */
+const detailEndpoint = { A: z.boolean().default(true), B: z.boolean().default(false) };
 
 const OperatorSchema = z.discriminatedUnion('dialect', [
-  z.strictObject({ ...common, dialect: z.literal('A'), detailEndpoint }),
+  z.strictObject({ ...common, dialect: z.literal('A'), detailEndpoint: detailEndpoint.A }),
   z.strictObject({
     ...common,
     dialect: z.literal('B'),
-    detailEndpoint,
+    detailEndpoint: detailEndpoint.B,
     imageFormatId: z.string().min(1).default(DEFAULT_IMAGE_FORMAT_ID),
   }),
   z.strictObject({

@@ -42,7 +42,9 @@ export function registerDialectA(app: FastifyInstance, op: SimOperator): void {
       const denied = checkHeaders(op, req);
       if (denied) return denied;
       const index = op.catalog.indexOf(req.params.code);
-      if (index === undefined || op.catalog.isRemoved(index))
+      const removed = index !== undefined && op.catalog.isRemoved(index);
+      if (removed && op.spec.detailTombstones) return json(200, tombstone(op.catalog.tour(index)));
+      if (index === undefined || removed)
         return json(404, errorBody('NOT_FOUND', `Product ${req.params.code} not found`));
       return json(200, product(op, op.catalog.tour(index)));
     }),

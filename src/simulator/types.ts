@@ -125,6 +125,12 @@ export const OperatorSpecSchema = z.object({
    * show.xml is part of its dialect.
    */
   detailEndpoint: z.boolean().default(true),
+  /**
+   * Dialect A: whether the per-product endpoint answers a removed product with its tombstone
+   * (`{ productCode, status: "INACTIVE", lastUpdatedAt }`, as Viator does: no hard deletes) instead of
+   * 404. Off by default, so an importer also meets an operator whose endpoint forgets removed products.
+   */
+  detailTombstones: z.boolean().default(false),
 });
 export type OperatorSpec = z.infer<typeof OperatorSpecSchema>;
 export type OperatorSpecInput = z.input<typeof OperatorSpecSchema>;

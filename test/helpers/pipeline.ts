@@ -48,6 +48,8 @@ export interface Pipeline {
 export interface PipelineOptions {
   /** Extra YAML lines per operator id in the operators file, e.g. `timeoutMs: 2000`. */
   operatorYaml?: Record<string, string>;
+  /** Operators served without a per-product endpoint whose file entry does not say so (the default applies). */
+  detailEndpointUnsaid?: string[];
   /** Another PostgreSQL than the suite's (e.g. a private cluster a test restarts). */
   databaseUrl?: string;
   /** IMAGE_RECHECK_MINUTES in ms; unset: every image is asked for on every import. */
@@ -98,7 +100,8 @@ export async function startPipeline(
         ? `channelId: ${o.credentials.channelId}\n    marketplaceId: ${o.credentials.marketplaceId}\n    `
         : '';
     // An operator the simulator serves without its per-product endpoint is configured so, as a user would.
-    const detail = o.detailEndpoint ? '' : 'detailEndpoint: false\n    ';
+    const detail =
+      o.detailEndpoint || options.detailEndpointUnsaid?.includes(o.id) ? '' : 'detailEndpoint: false\n    ';
     return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}${detail}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8${options.operatorYaml?.[o.id] ? `\n    ${options.operatorYaml[o.id]}` : ''}`;
   });
   const configs = parseOperatorsYaml(`operators:\n${yaml.join('\n')}\n`, `${label}.yaml`);
