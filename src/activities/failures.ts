@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { DATA_REJECTED } from '../domain/errors.js';
+import { DATA_REJECTED, UNAVAILABLE_FAILURES } from '../domain/errors.js';
 
 /** Errors of the operator, network and image modules carry a searchable `type` and whether to retry. */
 interface TypedError extends Error {
@@ -63,6 +63,43 @@ export function isPostgresDataError(err: unknown): err is PostgresError {
   return cls === '22' || (cls === '23' && !RACE_CODES.has(err.code));
 }
 
+/**
+ * SQLSTATEs of a server that cannot take the query now: class 08 (connection exception), 53300 (too many
+ * connections), 57P01–57P03 (shutting down, crashed, starting up).
+ */
+const UNAVAILABLE_CODES = new Set(['53300', '57P01', '57P02', '57P03']);
+/** Socket errors of a connection that could not be made or was lost. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+/** node-postgres's own words for a connection it lost or could not get in time. */
+const PG_CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/;
+
+/**
+ * Which service an untyped error says is unreachable: PostgreSQL (its connection errors, as the driver
+ * reports them), the blob store (the AWS SDK's errors carry `$metadata`: a network error or a 5xx after
+ * its own retries), or neither. Typed errors of the operator and image modules never get here.
+ */
+export function unavailableService(err: unknown): 'database' | 'blob store' | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code;
+  const aws = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
+  if (aws) {
+    const status = aws.httpStatusCode;
+    return status === undefined || status >= 500 ? 'blob store' : undefined;
+  }
+  if (isPostgresError(err))
+    return err.code.startsWith('08') || UNAVAILABLE_CODES.has(err.code) ? 'database' : undefined;
+  if ((code && NETWORK_CODES.has(code)) || PG_CONNECTION_MESSAGES.test(err.message)) return 'database';
+  return undefined;
+}
+
 /** pg's detail may quote the whole failing row (a 50 kB description): enough to find the value. */
 const DETAIL_CHARS = 300;
 
@@ -85,6 +122,16 @@ function describePostgresError(err: PostgresError): string {
  */
 export function toActivityFailure(err: unknown): unknown {
   if (isPostgresDataError(err)) return nonRetryable(DATA_REJECTED, describePostgresError(err));
+  const unavailable = unavailableService(err);
+  if (unavailable)
+    return ApplicationFailure.create({
+      type:
+        unavailable === 'database'
+          ? UNAVAILABLE_FAILURES.databaseUnavailable
+          : UNAVAILABLE_FAILURES.blobStoreUnavailable,
+      message: `${unavailable === 'database' ? 'PostgreSQL' : 'the blob store'} is unreachable: ${(err as Error).message}`,
+      cause: err as Error,
+    });
   if (!isTyped(err)) return err;
   return ApplicationFailure.create({
     message: err.message,

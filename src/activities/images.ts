@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import type { Pool } from '../db/pool.js';
+import { inTransaction, type Pool } from '../db/pool.js';
 import * as assets from '../db/assets.js';
 import { downloadToBlobStore } from '../net/download.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -10,6 +10,7 @@ import { singleFlight } from './single-flight.js';
 import { variantsComplete } from './variants.js';
 import { fairLimit } from './fair-limit.js';
 import { DEFAULT_PRIORITY_KEY } from '../constants.js';
+import { UNAVAILABLE_TYPES } from '../domain/errors.js';
 import { inActiveSpan, withSpan } from '../telemetry/spans.js';
 import {
   IMAGES_AT_ONCE,
@@ -18,7 +19,7 @@ import {
   type FetchedImage,
   type ImageOutcome,
 } from '../domain/tour-images.js';
-import { persistStagedTour } from './staged-tour.js';
+import { persistStagedTour, type ImagesSwept } from './staged-tour.js';
 
 export type { ImageOutcome } from '../domain/tour-images.js';
 
@@ -47,7 +48,8 @@ export interface ImportedImage {
  */
 export type TourImagesImport =
   | { outcome: 'imported' | 'stale'; images: number; failedImages: number }
-  | { outcome: 'images-to-retry'; imageOutcomes: ImageOutcome[] };
+  | { outcome: 'images-to-retry'; imageOutcomes: ImageOutcome[] }
+  | ImagesSwept;
 
 export function createImageActivities(deps: ImageDeps) {
   const w: ImageWork = {
@@ -120,9 +122,10 @@ async function importTourImages(w: ImageWork, a: TourImagesRequest, ctx: Context
   );
   if (settled.includes(RETRY_ALONE)) return { outcome: 'images-to-retry', imageOutcomes };
   const stored = settled.filter((x) => x !== RETRY_ALONE);
-  const { outcome } = await persistStagedTour(w.deps.pool, { ...a, images: stored });
+  const persisted = await persistStagedTour(w.deps.pool, { ...a, images: stored });
+  if (persisted.outcome === 'images-swept') return persisted;
   const failedImages = stored.filter((x) => x.status === 'failed').length;
-  return { outcome, images: stored.length, failedImages };
+  return { outcome: persisted.outcome, images: stored.length, failedImages };
 }
 
 /** A tour's images at once, IMAGES_AT_ONCE in flight; each image's failure comes back as its outcome. */
@@ -136,7 +139,9 @@ function importBatch(w: ImageWork, urls: string[], ctx: Context): Promise<ImageO
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
           const failure = toActivityFailure(err);
-          if (!(failure instanceof ApplicationFailure)) throw err; // not an image's fault: retry the batch
+          // Not the image's fault (a lost worker, PostgreSQL or the blob store unreachable): the batch fails.
+          if (!(failure instanceof ApplicationFailure) || UNAVAILABLE_TYPES.includes(failure.type ?? ''))
+            throw err;
           return {
             url,
             failure: {
@@ -151,9 +156,31 @@ function importBatch(w: ImageWork, urls: string[], ctx: Context): Promise<ImageO
   );
 }
 
-/** One image: its original downloaded (conditional GET) and stored, its variants made unless they exist. */
+/** An import of one image finds its asset swept by the blob GC midway this many times before it gives up. */
+const SWEPT_ROUNDS = 3;
+
+/**
+ * One image: its original downloaded (conditional GET) and stored, its variants made unless they exist.
+ * Should the blob GC sweep its asset midway (src/db/blob-gc.ts: an image unreferenced for its grace period
+ * that a new tour takes up), the image is imported afresh, unconditionally; a few rounds at most.
+ */
 async function downloadAndResize(w: ImageWork, url: string, ctx: Context): Promise<ImportedImage> {
-  const original = await fetchOriginal(w.deps, url, ctx);
+  for (let round = 1; ; round++) {
+    const imported = await importOnce(w, url, ctx, round > 1);
+    if (imported !== 'swept') return imported;
+    if (round >= SWEPT_ROUNDS)
+      throw new Error(`${url}: its asset was swept by the blob GC during ${SWEPT_ROUNDS} imports in a row`);
+  }
+}
+
+async function importOnce(
+  w: ImageWork,
+  url: string,
+  ctx: Context,
+  afresh: boolean,
+): Promise<ImportedImage | 'swept'> {
+  const original = await fetchOriginal(w.deps, url, ctx, afresh);
+  if (original === 'swept') return 'swept';
   // Skipped when the variants of these bytes exist: a photo shared by many tours, an unchanged
   // image (304) or a retried activity is resized once.
   const resized = !(await variantsComplete(w.deps, original.sha256));
@@ -162,21 +189,28 @@ async function downloadAndResize(w: ImageWork, url: string, ctx: Context): Promi
   const { fairnessKey = '', priorityKey } = ctx.info.priority ?? {};
   // (An unset key arrives as 0: the server's default.)
   // The span covers the wait for a resize permit too; the resize runs in it whichever task frees the permit.
-  if (resized)
-    await withSpan('image.resize', { attributes: { 'image.sha256': original.sha256 } }, () =>
-      w.resizing(
-        fairnessKey,
-        inActiveSpan(() => makeVariants(w, original, ctx)),
-        priorityKey || DEFAULT_PRIORITY_KEY,
-      ),
-    );
+  const saved = !resized
+    ? true
+    : await withSpan('image.resize', { attributes: { 'image.sha256': original.sha256 } }, () =>
+        w.resizing(
+          fairnessKey,
+          inActiveSpan(() => makeVariants(w, original, ctx)),
+          priorityKey || DEFAULT_PRIORITY_KEY,
+        ),
+      );
+  if (!saved) return 'swept';
   return { sha256: original.sha256, downloaded: original.downloaded, resized };
 }
 
-/** The original in the blob store: a conditional GET on its stored ETag while we hold its bytes. */
-async function fetchOriginal(deps: ImageDeps, url: string, ctx: Context) {
+/**
+ * The original in the blob store: a conditional GET on its stored ETag while we hold its bytes (unless
+ * `afresh`). Its rows are written before its blob, and a 304 renews them under a lock the blob GC's sweep
+ * respects (src/db/assets.ts), so a sweep either sees the image in use or has deleted it first; then it
+ * is `swept`, or, downloaded, recorded and stored again.
+ */
+async function fetchOriginal(deps: ImageDeps, url: string, ctx: Context, afresh: boolean) {
   const { pool, store } = deps;
-  const known = await assets.findSource(pool, url);
+  const known = afresh ? undefined : await assets.findSource(pool, url);
   const cached = known && (await store.has(known.storageKey)) ? known : undefined;
   // The span's URL leaves out the query: a CDN's signed URL carries its signature there.
   const result = await withSpan('image.download', { attributes: { 'url.full': url.split('?')[0] } }, (span) =>
@@ -188,6 +222,7 @@ async function fetchOriginal(deps: ImageDeps, url: string, ctx: Context) {
       allowPrivateHosts: deps.images.allowPrivateHosts,
       onProgress: (bytes) => ctx.heartbeat(bytes),
       signal: ctx.cancellationSignal,
+      beforeStore: (d) => assets.upsertOriginal(pool, { ...d, storageKey: d.key, url }),
     }).then((r) => {
       span.setAttributes(
         r.kind === 'downloaded' ? { 'image.bytes': r.bytes } : { 'image.not_modified': true },
@@ -197,22 +232,21 @@ async function fetchOriginal(deps: ImageDeps, url: string, ctx: Context) {
   );
   if (result.kind === 'not-modified') {
     if (!cached) throw new Error(`${url} answered 304 to an unconditional GET`);
-    await assets.touchSource(pool, url);
+    if (!(await assets.claimSource(pool, url, cached.sha256))) return 'swept';
     return { sha256: cached.sha256, storageKey: cached.storageKey, downloaded: false };
   }
-  await assets.upsertOriginal(pool, {
-    sha256: result.sha256,
-    storageKey: result.key,
-    bytes: result.bytes,
-    contentType: result.contentType,
-    url,
-    etag: result.etag,
-  });
   return { sha256: result.sha256, storageKey: result.key, downloaded: true };
 }
 
-/** Every configured size of one original, decoded once, recorded after the files are stored. */
-async function makeVariants(w: ImageWork, original: { sha256: string; storageKey: string }, ctx: Context) {
+/**
+ * Every configured size of one original, decoded once, recorded after the files are stored. False when
+ * the blob GC swept the original meanwhile: nothing is recorded.
+ */
+async function makeVariants(
+  w: ImageWork,
+  original: { sha256: string; storageKey: string },
+  ctx: Context,
+): Promise<boolean> {
   const { pool, store } = w.deps;
   const result = await w.processor.makeVariants({
     input: store.path?.(original.storageKey) ?? store.open(original.storageKey),
@@ -220,19 +254,15 @@ async function makeVariants(w: ImageWork, original: { sha256: string; storageKey
     heartbeat: () => ctx.heartbeat(),
     signal: ctx.cancellationSignal,
   });
-  await assets.saveVariants(
-    pool,
-    original.sha256,
-    result.source,
-    result.variants.map((v) => ({
-      width: v.size,
-      format: v.format,
-      storageKey: v.key,
-      actualWidth: v.width,
-      actualHeight: v.height,
-      bytes: v.bytes,
-    })),
-  );
+  const variants = result.variants.map((v) => ({
+    width: v.size,
+    format: v.format,
+    storageKey: v.key,
+    actualWidth: v.width,
+    actualHeight: v.height,
+    bytes: v.bytes,
+  }));
+  return inTransaction(pool, (tx) => assets.saveVariants(tx, original.sha256, result.source, variants));
 }
 
 export type ImageActivities = ReturnType<typeof createImageActivities>;

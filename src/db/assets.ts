@@ -13,7 +13,13 @@ export async function findSource(
     : undefined;
 }
 
-/** Records an original (content-addressed: one row however many URLs and tours share it) and where it came from. */
+/**
+ * Records an original (content-addressed: one row however many URLs and tours share it) and where it came
+ * from, before its blob is stored: the blob GC's sweep (src/db/blob-gc.ts) holds the asset row while it
+ * deletes an asset's rows and blobs, and this waits for it (the no-op update locks the row), so an import
+ * either finds the asset kept (checked just now: in use) or records it afresh after the sweep and then
+ * stores the blob the sweep deleted.
+ */
 export async function upsertOriginal(
   db: Queryable,
   a: {
@@ -28,11 +34,39 @@ export async function upsertOriginal(
   await db.query(
     `WITH asset AS (
        INSERT INTO assets (sha256, storage_key, bytes, content_type) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (sha256) DO NOTHING)
+       ON CONFLICT (sha256) DO UPDATE SET bytes = assets.bytes)
      INSERT INTO asset_sources (source_url, sha256, etag) VALUES ($5, $1, $6)
      ON CONFLICT (source_url) DO UPDATE SET sha256 = EXCLUDED.sha256, etag = EXCLUDED.etag, checked_at = now()`,
     [a.sha256, a.storageKey, a.bytes, a.contentType, a.url, a.etag],
   );
+}
+
+/**
+ * Renews a source's check for an import that takes its stored original as it is (the operator answered
+ * 304), holding its asset row against the blob GC's sweep meanwhile, so a sweep after it sees the asset in
+ * use. False when a sweep deleted the asset first: the import downloads it afresh.
+ */
+export async function claimSource(db: Queryable, url: string, sha256: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH asset AS (SELECT sha256 FROM assets WHERE sha256 = $2 FOR KEY SHARE)
+     UPDATE asset_sources s SET checked_at = now() FROM asset
+      WHERE s.source_url = $1 AND s.sha256 = asset.sha256`,
+    [url, sha256],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Of these originals, those whose asset rows exist, held until the transaction ends (a sweep that would
+ * delete one waits, and one it deleted first is missing): a persist refers only to assets it holds.
+ */
+export async function holdAssets(db: Queryable, hashes: readonly string[]): Promise<Set<string>> {
+  if (!hashes.length) return new Set();
+  const { rows } = await db.query(
+    `SELECT sha256 FROM assets WHERE sha256 = ANY($1::text[]) ORDER BY sha256 FOR KEY SHARE`,
+    [[...new Set(hashes)]],
+  );
+  return new Set(rows.map((r) => r.sha256 as string));
 }
 
 /** The hash of each URL that was downloaded or answered 304 since `since`. */
@@ -46,10 +80,6 @@ export async function findCheckedSince(
     [urls, since],
   );
   return new Map(rows.map((r) => [r.source_url as string, r.sha256 as string]));
-}
-
-export async function touchSource(db: Queryable, url: string): Promise<void> {
-  await db.query('UPDATE asset_sources SET checked_at = now() WHERE source_url = $1', [url]);
 }
 
 export interface VariantRow {
@@ -76,25 +106,36 @@ export async function listVariants(db: Queryable, sha256: string): Promise<Varia
   }));
 }
 
+/**
+ * Records an original's size and its variants, in the caller's transaction. The update locks the asset
+ * row, so the variants are recorded only while their asset exists: false when the blob GC's sweep deleted
+ * it since the import began (its variants' blobs with it), and nothing is recorded.
+ */
 export async function saveVariants(
   db: Queryable,
   sha256: string,
   source: { width: number; height: number; format: string },
   variants: VariantRow[],
-): Promise<void> {
-  await db.query(`UPDATE assets SET width = $2, height = $3, format = $4 WHERE sha256 = $1`, [
-    sha256,
-    source.width,
-    source.height,
-    source.format,
-  ]);
-  for (const v of variants) {
-    await db.query(
-      `INSERT INTO asset_variants (sha256, width, format, storage_key, actual_width, actual_height, bytes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (sha256, width, format) DO UPDATE SET storage_key = EXCLUDED.storage_key,
-         actual_width = EXCLUDED.actual_width, actual_height = EXCLUDED.actual_height, bytes = EXCLUDED.bytes`,
-      [sha256, v.width, v.format, v.storageKey, v.actualWidth, v.actualHeight, v.bytes],
-    );
-  }
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE assets SET width = $2, height = $3, format = $4 WHERE sha256 = $1`,
+    [sha256, source.width, source.height, source.format],
+  );
+  if (!rowCount) return false;
+  await db.query(
+    `INSERT INTO asset_variants (sha256, width, format, storage_key, actual_width, actual_height, bytes)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::int[], $7::bigint[])
+     ON CONFLICT (sha256, width, format) DO UPDATE SET storage_key = EXCLUDED.storage_key,
+       actual_width = EXCLUDED.actual_width, actual_height = EXCLUDED.actual_height, bytes = EXCLUDED.bytes`,
+    [
+      sha256,
+      variants.map((v) => v.width),
+      variants.map((v) => v.format),
+      variants.map((v) => v.storageKey),
+      variants.map((v) => v.actualWidth),
+      variants.map((v) => v.actualHeight),
+      variants.map((v) => v.bytes),
+    ],
+  );
+  return true;
 }

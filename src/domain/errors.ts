@@ -43,3 +43,17 @@ export const PERMANENT_FAILURES = {
 
 /** Failure type of a write PostgreSQL refused for its data: the same write fails on every retry. */
 export const DATA_REJECTED = PERMANENT_FAILURES.dataRejected;
+
+/**
+ * Failure types of a service the import depends on being unreachable, not of the work itself: the
+ * workflows call such a step again (with a durable wait between) until the service is back, however long
+ * that takes, instead of recording the tour or its images as failed. Never rename one.
+ */
+export const UNAVAILABLE_FAILURES = {
+  /** PostgreSQL refused or lost the connection, or is shutting down or starting up. */
+  databaseUnavailable: 'DatabaseUnavailable',
+  /** The blob store (S3) could not be reached or answered 5xx after its own retries. */
+  blobStoreUnavailable: 'BlobStoreUnavailable',
+} as const;
+
+export const UNAVAILABLE_TYPES: readonly string[] = Object.values(UNAVAILABLE_FAILURES);

@@ -10,6 +10,12 @@
  */
 export const IMAGES_AT_ONCE = 8;
 
+/**
+ * The failure type of a tour whose images the blob GC swept before each of its persists (see
+ * src/db/blob-gc.ts): a race with the sweep, not the tour's fault, so it holds the delta mark.
+ */
+export const IMAGES_SWEPT = 'ImagesSwept';
+
 /** A tour's image as its fetch hands it on: no bytes; its hash when nothing is to do. */
 export interface FetchedImage {
   url: string;

@@ -49,6 +49,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   timeouts?: Partial<DownloadTimeouts>;
   userAgent?: string;
+  /**
+   * Called with what was downloaded once its bytes are hashed, before they are stored: the caller records
+   * them first, so a blob that is deleted meanwhile (garbage collection) is stored again right after.
+   */
+  beforeStore?: (downloaded: Omit<Extract<DownloadResult, { kind: 'downloaded' }>, 'kind'>) => Promise<void>;
 }
 
 export type DownloadResult =
@@ -76,28 +81,32 @@ export async function downloadToBlobStore(opts: DownloadOptions): Promise<Downlo
   const tmp = await opts.store.tempPath('.download');
   const stream = got.stream(url, requestOptions(opts, allow));
   try {
+    const downloaded = await receive(stream, tmp, opts);
+    if (!downloaded) return { kind: 'not-modified' };
+    // The caller's records and the store's errors are not the download's: they are not classified.
+    await opts.beforeStore?.(downloaded);
+    await opts.store.putFile(downloaded.key, tmp);
+    return { kind: 'downloaded', ...downloaded };
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** The response's body into `tmp`, hashed; undefined for a 304. Failures come out classified. */
+async function receive(stream: ReturnType<typeof got.stream>, tmp: string, opts: DownloadOptions) {
+  try {
     const response = await responseOf(stream);
     if (response.statusCode === 304) {
       stream.destroy();
-      return { kind: 'not-modified' };
+      return undefined;
     }
     checkResponse(response, opts);
     const { sha256, bytes } = await bodyToFile(stream, tmp, opts);
-    const key = originalKey(sha256);
-    await opts.store.putFile(key, tmp);
-    return {
-      kind: 'downloaded',
-      sha256,
-      key,
-      bytes,
-      etag: header(response, 'etag'),
-      contentType: mediaType(response),
-    };
+    const etag = header(response, 'etag');
+    return { sha256, key: originalKey(sha256), bytes, etag, contentType: mediaType(response) };
   } catch (err) {
     stream.destroy();
     throw classify(err, opts.signal);
-  } finally {
-    await fs.rm(tmp, { force: true });
   }
 }
 

@@ -55,10 +55,20 @@ export function registerAdmin(
     const o = op(req.params.id);
     return { tour: summary(o, o.remove(req.params.code)) };
   });
+  app.post<P>('/admin/operators/:id/tours/:code/restore', async (req) => {
+    const o = op(req.params.id);
+    return { tour: summary(o, o.restore(req.params.code)) };
+  });
   app.post<P>('/admin/operators/:id/tours/:code/images/:slot/replace', async (req) => {
     const { newUrl } = z.object({ newUrl: z.boolean().optional() }).parse(req.body ?? {});
     const o = op(req.params.id);
     return { tour: summary(o, o.replaceImage(req.params.code, Number(req.params.slot), { newUrl })) };
+  });
+
+  app.post<P>('/admin/operators/:id/tours/:code/images/:slot/use', async (req) => {
+    const { imageId } = z.object({ imageId: z.string().min(1) }).parse(req.body ?? {});
+    const o = op(req.params.id);
+    return { tour: summary(o, o.useImage(req.params.code, Number(req.params.slot), imageId)) };
   });
 
   app.put<P>('/admin/operators/:id/faults', async (req) => ({

@@ -151,6 +151,14 @@ export class OperatorCatalog {
     return this.tour(index);
   }
 
+  /** A removed tour offered again (an operator re-activating it): its content as before, stamped now. */
+  restore(code: string): TourRecord {
+    const index = this.indexOf(code);
+    if (index === undefined || !this.isRemoved(index)) throw new SimError(404, `No removed tour ${code}`);
+    this.touch(index).removed = false;
+    return this.tour(index);
+  }
+
   add(count: number): TourRecord[] {
     const out: TourRecord[] = [];
     for (let k = 0; k < count; k++) {
@@ -179,6 +187,15 @@ export class OperatorCatalog {
       const prev = this.imageRevs.get(current.id)?.rev ?? 0;
       this.imageRevs.set(current.id, { rev: prev + 1, at: o.updatedAt });
     }
+    return this.tour(index);
+  }
+
+  /** The tour shows another of the operator's images in this slot (a photo shared with other tours). */
+  useImage(code: string, slot: number, imageId: string): TourRecord {
+    const index = this.activeIndex(code);
+    if (!this.tour(index).images[slot]) throw new SimError(404, `Tour ${code} has no image ${slot}`);
+    if (!this.image(imageId)) throw new SimError(404, `No image ${imageId}`);
+    this.touch(index).images.set(slot, imageId);
     return this.tour(index);
   }
 

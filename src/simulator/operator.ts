@@ -112,12 +112,20 @@ export class SimOperator {
     return this.catalog.remove(code);
   }
 
+  restore(code: string): TourRecord {
+    return this.catalog.restore(code);
+  }
+
   add(count: number): TourRecord[] {
     return this.catalog.add(count);
   }
 
   replaceImage(code: string, slot: number, options: { newUrl?: boolean } = {}): TourRecord {
     return this.catalog.replaceImage(code, slot, options.newUrl ?? false);
+  }
+
+  useImage(code: string, slot: number, imageId: string): TourRecord {
+    return this.catalog.useImage(code, slot, imageId);
   }
 
   /** The tour as the simulator holds it (also for removed tours), or undefined for unknown codes. */

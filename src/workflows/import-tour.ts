@@ -17,6 +17,7 @@ import type { ImageActivities, TourImagesImport } from '../activities/images.js'
 import {
   failedAsset,
   IMAGES_AT_ONCE,
+  IMAGES_SWEPT,
   failureReason,
   readyAsset,
   RETRY_ALONE,
@@ -27,6 +28,7 @@ import {
 } from '../domain/tour-images.js';
 import { operatorPriority, SIGNALS, TASK_QUEUES } from '../constants.js';
 import { rootFailure } from './failure.js';
+import { untilReachable } from './unreachable.js';
 import { validateImportTourInput } from './input.js';
 import { DEFAULT_RETRY, NON_RETRYABLE_TYPES } from '../domain/operator-import.js';
 import { activityProfiles, localActivityProfiles, retriesAloneAfterBatch } from './retry.js';
@@ -108,8 +110,11 @@ async function importInPasses(input: ImportTourInput): Promise<ImportTourResult>
   return result;
 }
 
-/** What one pass over the tour came to: stored, unchanged, or gone (a tombstone). */
-type Pass = Omit<ImportTourResult, 'passes'> | 'unchanged' | 'gone';
+/**
+ * What one pass over the tour came to: stored, unchanged, gone (a tombstone), or a tombstone whose
+ * removal waits for the import's end or for a person: the tour stays active meanwhile, so unchanged.
+ */
+type Pass = Omit<ImportTourResult, 'passes'> | 'unchanged' | 'gone' | 'removal-noted' | 'removal-held';
 
 /** The activities of a tour's import, with its retry policy, priority and image queue. */
 function tourSteps(input: ImportTourInput) {
@@ -143,17 +148,40 @@ async function importOnce(
   steps: ReturnType<typeof tourSteps>,
   o: { listed?: boolean },
 ): Promise<Pass> {
-  const fetched = await steps.fetch.fetchTour({
-    operatorId: input.operatorId,
-    externalId: input.externalId,
-    force: input.force,
-    listed: o.listed,
-  });
+  const fetched = await untilReachable('fetchTour', () =>
+    steps.fetch.fetchTour({
+      operatorId: input.operatorId,
+      externalId: input.externalId,
+      force: input.force,
+      listed: o.listed,
+    }),
+  );
   if (fetched.outcome !== 'changed') return fetched.outcome;
-  if (input.persistWithImages && fetched.images.some((img) => !img.readySha256))
-    return importAndPersist(input, steps, fetched);
-  return persist(input, steps, fetched.contentHash, await importImages(fetched.images, steps));
+  const { contentHash } = fetched;
+  let images = fetched.images;
+  for (let round = 1; ; round++) {
+    const pass =
+      input.persistWithImages && images.some((img) => !img.readySha256)
+        ? await importAndPersist(input, steps, { contentHash, images })
+        : await persist(input, steps, contentHash, await importImages(images, steps));
+    if (typeof pass === 'string' || !('swept' in pass)) return pass;
+    // The blob GC swept images the persist was to refer to: they are imported again, a few times at most.
+    if (round >= SWEPT_ROUNDS)
+      throw ApplicationFailure.retryable(
+        `images of tour ${input.operatorId}/${input.externalId} were swept by the blob GC before ${round} persists in a row`,
+        IMAGES_SWEPT,
+      );
+    images = images.map((img) =>
+      pass.swept.includes(img.url) ? { url: img.url, caption: img.caption } : img,
+    );
+  }
 }
+
+/** A pass, or the images its persist found swept by the blob GC (nothing was written). */
+type Persisted = Pass | { swept: string[] };
+
+/** Persists in a row that find images swept before the tour fails (for a reason that holds the delta mark). */
+const SWEPT_ROUNDS = 3;
 
 /**
  * The tour's images and its persist in one activity on the image queue. Images that failed there for a
@@ -165,21 +193,24 @@ async function importAndPersist(
   input: ImportTourInput,
   steps: ReturnType<typeof tourSteps>,
   fetched: { contentHash: string; images: FetchedImage[] },
-): Promise<Pass> {
+): Promise<Persisted> {
   let r: TourImagesImport;
   try {
-    r = await steps.images.importTourImages({
-      operatorId: input.operatorId,
-      externalId: input.externalId,
-      contentHash: fetched.contentHash,
-      images: fetched.images,
-      retriesAlone: steps.imageAlone !== null,
-    });
+    r = await untilReachable('importTourImages', () =>
+      steps.images.importTourImages({
+        operatorId: input.operatorId,
+        externalId: input.externalId,
+        contentHash: fetched.contentHash,
+        images: fetched.images,
+        retriesAlone: steps.imageAlone !== null,
+      }),
+    );
   } catch (err) {
     if (isCancellation(err) || !(err instanceof ActivityFailure) || isNonRetryable(err)) throw err;
     const assets = await settleImages(fetched.images, [], activityFailureReason(err), steps);
     return persist(input, steps, fetched.contentHash, assets);
   }
+  if (r.outcome === 'images-swept') return { swept: r.urls };
   if (r.outcome !== 'images-to-retry')
     return { outcome: r.outcome, images: r.images, failedImages: r.failedImages };
   const assets = await settleImages(fetched.images, r.imageOutcomes, null, steps);
@@ -191,13 +222,14 @@ async function persist(
   steps: ReturnType<typeof tourSteps>,
   contentHash: string,
   assets: TourAssetInput[],
-): Promise<Pass> {
+): Promise<Persisted> {
   const persisted = await steps.persist.persistTour({
     operatorId: input.operatorId,
     externalId: input.externalId,
     contentHash,
     images: assets,
   });
+  if (persisted.outcome === 'images-swept') return { swept: persisted.urls };
   return {
     outcome: persisted.outcome,
     images: assets.length,
@@ -220,7 +252,7 @@ async function importImages(
   let batchFailure: string | null = null;
   if (todo.length) {
     try {
-      outcomes = await steps.images.importImages({ urls: todo });
+      outcomes = await untilReachable('importImages', () => steps.images.importImages({ urls: todo }));
     } catch (err) {
       // The batch itself gave up (not one image's fault): every image gets its own activity, or, with a
       // single attempt allowed, is stored as failed for the batch's reason.
@@ -250,7 +282,8 @@ async function settleImages(
     const asset = settled[position];
     if (asset !== RETRY_ALONE) return asset;
     try {
-      return readyAsset(img, position, (await imageAlone.importImage({ url: img.url })).sha256);
+      const imported = await untilReachable('importImage', () => imageAlone.importImage({ url: img.url }));
+      return readyAsset(img, position, imported.sha256);
     } catch (err) {
       if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
       return failedAsset(img, position, activityFailureReason(err), !isNonRetryable(err));

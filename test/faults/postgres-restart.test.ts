@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseIfMissing } from '../../src/db/database.js';
 import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { importTourWorkflowId } from '../../src/constants.js';
 import { progressQuery } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { clusterFolder } from '../helpers/cluster-folder.js';
@@ -23,6 +24,15 @@ describe('fault: PostgreSQL restarts mid-import', () => {
       'pgrestart',
       [
         {
+          id: 'pictures',
+          dialect: 'B',
+          seed: 10,
+          tourCount: 12,
+          imagesPerTour: { min: 2, max: 2 },
+          imageWidth: 400,
+          imageHeight: 267,
+        },
+        {
           id: 'steady',
           dialect: 'B',
           seed: 9,
@@ -37,6 +47,7 @@ describe('fault: PostgreSQL restarts mid-import', () => {
       },
     );
     p.sim.operator('steady').addFaults('detail', [{ type: 'latency', ms: 200 }]);
+    p.sim.operator('pictures').addFaults('image', [{ type: 'latency', ms: 300 }]);
   });
   afterAll(async () => {
     await p?.close();
@@ -64,4 +75,37 @@ describe('fault: PostgreSQL restarts mid-import', () => {
     );
     expect(rows[0]).toEqual({ tours: 16, distinct_tours: 16, ready_images: 16, staged: 0 });
   });
+
+  it('an outage longer than the image activities retry for stores no image as failed, and trips no breaker', async () => {
+    const handle = await p.startImport('pictures', 'full', {
+      window: 4,
+      retry: { initialIntervalMs: 200, maximumAttempts: 2 },
+    });
+    const op = p.sim.operator('pictures');
+    await until(async () => op.state().requests.image >= 2, 'images downloading');
+    await stopPrivateCluster(dir);
+    // Down until an image activity has used up its attempts against it: the whole retry policy failed.
+    await until(() => imageActivityFailed(op.activeCodes()), 'an image activity failing for good', 120_000);
+    await startPrivateCluster(() => undefined, dir);
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.progress).toMatchObject({ done: 12, failed: 0, paused: false });
+    const { rows } = await p.db.pool.query(
+      `SELECT ta.status, count(*)::int AS n FROM tour_assets ta JOIN tours t ON t.id = ta.tour_id
+        WHERE t.operator_id = 'pictures' GROUP BY ta.status`,
+    );
+    expect(rows).toEqual([{ status: 'ready', n: 24 }]);
+  });
+
+  /** Whether an ImportTour of these tours recorded an activity that failed after all its attempts. */
+  async function imageActivityFailed(codes: string[]): Promise<boolean> {
+    for (const code of codes) {
+      const history = await p.env.client.workflow
+        .getHandle(importTourWorkflowId('pictures', code))
+        .fetchHistory()
+        .catch(() => undefined);
+      if (history?.events?.some((e) => e.activityTaskFailedEventAttributes)) return true;
+    }
+    return false;
+  }
 });

@@ -9,11 +9,14 @@ import {
   type TourImagesImport,
 } from '../../src/activities/images.js';
 import { upsertOperator } from '../../src/db/operators.js';
+import { pruneBatch } from '../../src/db/retention.js';
 import { stageTours } from '../../src/db/tours.js';
 import type { Tour } from '../../src/domain/tour.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { createLocalBlobStore, type BlobStore } from '../../src/storage/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
+
+const DAY = 24 * 3_600_000;
 
 /** The image activity on real HTTP, PostgreSQL, sharp and a blob folder. */
 describe('importImage', () => {
@@ -177,6 +180,25 @@ describe('importImage', () => {
     } finally {
       op().clearFaults();
     }
+  });
+
+  it('importTourImages retried after its tour was persisted and its staged record pruned answers from the stored tour', async () => {
+    const photo = op().imageUrl(op().tour(op().activeCodes()[5])!.images[0].id);
+    const images = await stage('S4', 'h4', [{ url: photo, caption: null }]);
+    const done = { outcome: 'imported', images: 1, failedImages: 0 };
+    expect(await runTogether('S4', 'h4', images)).toEqual(done);
+    // Its completion was lost, and the retry comes after Housekeeping pruned the persisted staged row.
+    const pruned = await pruneBatch(db.pool, 'staged_tours', {
+      olderThanMs: DAY,
+      limit: 100,
+      persistedKeepMs: 0,
+    });
+    expect(pruned).toBeGreaterThanOrEqual(1);
+    expect(await runTogether('S4', 'h4', images)).toEqual(done);
+    const tours = await db.pool.query(
+      `SELECT content_hash, status FROM tours WHERE operator_id = 'img' AND external_id = 'S4'`,
+    );
+    expect(tours.rows).toEqual([{ content_hash: 'h4', status: 'active' }]);
   });
 
   it('importTourImages fails as StagedTourMissing, for good, when the staged record is gone', async () => {

@@ -235,7 +235,11 @@ describe('ImportTour', () => {
       { url: 'http://img/flaky.jpg', caption: null },
     ];
     /** Runs an ImportTour whose importTourImages does `together`; records what ran. */
-    async function importTogether(together: () => unknown, images = IMAGES) {
+    async function importTogether(
+      together: () => unknown,
+      images: { url: string; caption: null; readySha256?: string }[] = IMAGES,
+      persistOutcome: () => unknown = () => ({ outcome: 'imported' }),
+    ) {
       const ran: string[] = [];
       const persisted: { contentHash: string; images: { status: string; sha256: string | null }[] }[] = [];
       const activities = {
@@ -258,7 +262,7 @@ describe('ImportTour', () => {
         async persistTour(a: (typeof persisted)[number]) {
           ran.push(`persistTour ${a.contentHash}`);
           persisted.push(a);
-          return { outcome: 'imported' };
+          return persistOutcome();
         },
         async recordTourFailure() {},
         async recordTourRun() {},
@@ -308,7 +312,7 @@ describe('ImportTour', () => {
 
     it('when it gives up, every image is retried alone, as after a failed batch', async () => {
       const r = await importTogether(() => {
-        throw ApplicationFailure.retryable('connection refused', 'DatabaseUnavailable');
+        throw ApplicationFailure.retryable('the blob store rejected the upload', 'Error');
       });
       // (The two images are retried alone at once: in either order.)
       expect([...r.ran.slice(0, 3), ...r.ran.slice(3, 5).sort(), r.ran[5]]).toEqual([
@@ -320,6 +324,52 @@ describe('ImportTour', () => {
         'persistTour h',
       ]);
       expect(r.result).toMatchObject({ outcome: 'imported', passes: 1 });
+    });
+
+    it('while PostgreSQL is unreachable it is called again after a wait, and no image is stored as failed', async () => {
+      let calls = 0;
+      const r = await importTogether(() => {
+        // Both attempts of the first call, then the database is back.
+        if (++calls <= 2) throw ApplicationFailure.retryable('connect ECONNREFUSED', 'DatabaseUnavailable');
+        return { outcome: 'imported', images: 2, failedImages: 0 };
+      });
+      expect(r.ran).toEqual(['fetchTour', ...Array(3).fill('importTourImages 2 retriesAlone=true')]);
+      expect(r.result).toMatchObject({ outcome: 'imported', images: 2, failedImages: 0, passes: 1 });
+    });
+
+    it('an image the blob GC swept before the persist is imported again, then the tour persisted with it', async () => {
+      const ready = IMAGES.map((img) => ({ ...img, readySha256: 'd'.repeat(64) }));
+      let persists = 0;
+      const r = await importTogether(
+        () => ({ outcome: 'imported', images: 2, failedImages: 0 }),
+        ready,
+        () =>
+          ++persists === 1
+            ? { outcome: 'images-swept', urls: ['http://img/flaky.jpg'] }
+            : { outcome: 'imported' },
+      );
+      // The first persist wrote nothing; the swept image goes to the image activity, which persists.
+      expect(r.ran).toEqual(['fetchTour', 'persistTour h', 'importTourImages 2 retriesAlone=true']);
+      expect(r.result).toMatchObject({ outcome: 'imported', passes: 1 });
+    });
+
+    it('a tour whose images are swept before every persist fails for a reason that holds the delta mark', async () => {
+      const ready = IMAGES.map((img) => ({ ...img, readySha256: 'd'.repeat(64) }));
+      const r = await importTogether(
+        () => ({ outcome: 'images-swept', urls: ['http://img/flaky.jpg'] }),
+        ready,
+        () => ({ outcome: 'images-swept', urls: ['http://img/ok.jpg'] }),
+      );
+      expect(r.ran).toEqual([
+        'fetchTour',
+        'persistTour h',
+        'importTourImages 2 retriesAlone=true',
+        'importTourImages 2 retriesAlone=true',
+      ]);
+      expect(rootCause(r.result as WorkflowFailedError)).toMatchObject({
+        type: 'ImagesSwept',
+        nonRetryable: false,
+      });
     });
 
     it('fails the tour on a failure no retry fixes, as the persist would', async () => {

@@ -5,6 +5,7 @@ import { countPage } from '../../domain/operator-import.js';
 import { rootFailure } from '../failure.js';
 import { activityProfiles } from '../retry.js';
 import { askForRoom } from '../room.js';
+import { untilReachable } from '../unreachable.js';
 import type { CarriedState } from '../types.js';
 import type { OperatorImportRun } from './run.js';
 
@@ -31,12 +32,15 @@ export function operatorListing(run: OperatorImportRun, state: CarriedState, oth
 
   async function nextPage(): Promise<string[] | undefined> {
     try {
-      const page = await operatorApi.listPage({
-        operatorId: input.operatorId,
-        importRunId: state.importRunId,
-        position: state.position,
-        settings: state.settings,
-      });
+      // PostgreSQL unreachable is waited out: it is not the operator's failure, and trips no breaker.
+      const page = await untilReachable('listPage', () =>
+        operatorApi.listPage({
+          operatorId: input.operatorId,
+          importRunId: state.importRunId,
+          position: state.position,
+          settings: state.settings,
+        }),
+      );
       state.position = page.next;
       state.listingDone = page.next === undefined;
       state.deltaMark = page.deltaMark ?? state.deltaMark;
