@@ -39,8 +39,8 @@ export type SweepVerdict = 'sweep' | 'referenced' | 'in-use';
  *   window in which an import takes a checked image as it is, without touching it): an import in flight
  *   may be about to refer to it. Marked again, from now.
  * - `sweep`: its asset rows and its candidate row are deleted here; the caller deletes its blobs before
- *   committing. A persist that would refer to it now fails on the foreign key instead of pointing at
- *   nothing, and its tour is imported again by the next import.
+ *   committing, holding the asset row all along. Imports take that row too (src/db/assets.ts): one that
+ *   comes after the sweep finds the asset gone and imports the image again before anything refers to it.
  * Undefined when no candidate is due.
  */
 export async function takeDueCandidate(
