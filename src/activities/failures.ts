@@ -122,22 +122,29 @@ function describePostgresError(err: PostgresError): string {
  */
 export function toActivityFailure(err: unknown): unknown {
   if (isPostgresDataError(err)) return nonRetryable(DATA_REJECTED, describePostgresError(err));
-  const unavailable = unavailableService(err);
-  if (unavailable)
+  // Typed errors first: a download cut off (ECONNRESET) is the image's failure, not an outage.
+  if (isTyped(err))
     return ApplicationFailure.create({
-      type:
-        unavailable === 'database'
-          ? UNAVAILABLE_FAILURES.databaseUnavailable
-          : UNAVAILABLE_FAILURES.blobStoreUnavailable,
-      message: `${unavailable === 'database' ? 'PostgreSQL' : 'the blob store'} is unreachable: ${(err as Error).message}`,
-      cause: err as Error,
+      message: err.message,
+      type: err.type,
+      nonRetryable: !err.retryable,
+      nextRetryDelay: err.retryAfterMs,
     });
-  if (!isTyped(err)) return err;
+  return unavailableFailure(err) ?? err;
+}
+
+/** `DatabaseUnavailable` or `BlobStoreUnavailable` (retryable) for an error saying which is unreachable. */
+function unavailableFailure(err: unknown): ApplicationFailure | undefined {
+  const service = unavailableService(err);
+  if (!service) return undefined;
+  const [type, name] =
+    service === 'database'
+      ? [UNAVAILABLE_FAILURES.databaseUnavailable, 'PostgreSQL']
+      : [UNAVAILABLE_FAILURES.blobStoreUnavailable, 'the blob store'];
   return ApplicationFailure.create({
-    message: err.message,
-    type: err.type,
-    nonRetryable: !err.retryable,
-    nextRetryDelay: err.retryAfterMs,
+    type,
+    message: `${name} is unreachable: ${(err as Error).message}`,
+    cause: err as Error,
   });
 }
 

@@ -53,24 +53,55 @@ describe('PostgreSQL errors as activity failures', () => {
     expect(isPostgresDataError(databaseError('23503', 'violates foreign key constraint'))).toBe(true);
   });
 
-  it('races and outages stay retryable: the error passes through unchanged', () => {
-    const retryable = [
+  it('races stay retryable: the error passes through unchanged', () => {
+    const races = [
       databaseError('23505', 'duplicate key value violates unique constraint'),
       databaseError('23P01', 'conflicting key value violates exclusion constraint'),
       databaseError('40001', 'could not serialize access due to concurrent update'),
       databaseError('40P01', 'deadlock detected'),
-      databaseError('57P01', 'terminating connection due to administrator command'),
-      databaseError('08006', 'connection failure'),
-      databaseError('53300', 'sorry, too many clients already'),
-      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
-      // A Node system error whose code happens to have five letters is not a PostgreSQL error.
-      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
-      new Error('Connection terminated unexpectedly'),
     ];
-    for (const err of retryable) {
+    for (const err of races) {
       expect(isPostgresDataError(err)).toBe(false);
       expect(toActivityFailure(err)).toBe(err);
     }
+  });
+
+  it('an unreachable PostgreSQL is a retryable DatabaseUnavailable, which the workflows wait out', () => {
+    const outages = [
+      databaseError('57P01', 'terminating connection due to administrator command'),
+      databaseError('57P03', 'the database system is starting up'),
+      databaseError('08006', 'connection failure'),
+      databaseError('53300', 'sorry, too many clients already'),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      // A Node system error whose code happens to have five letters is not a PostgreSQL data error.
+      Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+      new Error('Connection terminated unexpectedly'),
+      new Error('timeout exceeded when trying to connect'),
+    ];
+    for (const err of outages) {
+      expect(isPostgresDataError(err)).toBe(false);
+      const failure = asFailure(err);
+      expect(failure).toMatchObject({ type: 'DatabaseUnavailable', nonRetryable: false });
+      expect(failure.message).toBe(`PostgreSQL is unreachable: ${err.message}`);
+    }
+  });
+
+  it("an S3 server that cannot be reached is BlobStoreUnavailable; the store's other answers pass through", () => {
+    const aws = (status: number | undefined, code?: string) =>
+      Object.assign(new Error('S3 said no'), { $metadata: { httpStatusCode: status }, code });
+    expect(asFailure(aws(undefined, 'ECONNREFUSED')).type).toBe('BlobStoreUnavailable');
+    expect(asFailure(aws(503)).type).toBe('BlobStoreUnavailable');
+    const notFound = aws(404);
+    expect(toActivityFailure(notFound)).toBe(notFound);
+  });
+
+  it("a typed error keeps its own type, whatever its network code: a cut-off download is the image's failure", () => {
+    const cut = Object.assign(new Error('Download failed: ECONNRESET'), {
+      type: 'DownloadFailed',
+      retryable: true,
+      code: 'ECONNRESET',
+    });
+    expect(asFailure(cut)).toMatchObject({ type: 'DownloadFailed', nonRetryable: false });
   });
 });
 
