@@ -51,6 +51,11 @@ export function importOperatorWorkflowId(operatorId: string): string {
   return `import:${operatorId}`;
 }
 
+/** A dry run's workflow id: its own, so it never meets the operator's imports. */
+export function dryRunWorkflowId(operatorId: string, at: Date): string {
+  return `dry-run:${operatorId}:${at.toISOString()}`;
+}
+
 export function importTourWorkflowId(operatorId: string, externalId: string): string {
   return `tour:${operatorId}:${externalId}`;
 }

@@ -10,12 +10,16 @@ import {
   waitForImport,
   waitForTourImport,
 } from './commands/import.js';
-import { listOperatorsCommand, syncOperatorsCommand } from './commands/operators.js';
+import { checkCommand, checkExitCode } from './commands/check.js';
+import { listOperatorsCommand, requireOperator, syncOperatorsCommand } from './commands/operators.js';
 import { pauseOperator, resumeOperator, type PauseResult } from './commands/pause.js';
 import { applySchedulesCommand, setSchedulesPaused, triggerSchedule } from './commands/schedules.js';
 import { failuresCommand, operatorStatus, runsCommand } from './commands/status.js';
 import type { CliContext } from './context.js';
-import { runsTable, statusText, table, when } from './format.js';
+import { dryRunText } from './dry-run-text.js';
+import { dryRunImport } from '../operations/dry-run.js';
+import { DEFAULT_SAMPLE_IMAGES } from '../operations/check.js';
+import { checkText, runsTable, statusText, table, when } from './format.js';
 import { createProgressBar } from './progress-bar.js';
 
 type Opts = { json?: boolean };
@@ -52,6 +56,7 @@ export function buildProgram(ctx: CliContext, io: Io): Command {
     .exitOverride()
     .showSuggestionAfterError();
   addOperatorCommands(program, cli);
+  addCheckCommand(program, cli);
   addImportCommands(program, cli);
   addPauseCommands(program, cli);
   addReadCommands(program, cli);
@@ -83,6 +88,33 @@ function addOperatorCommands(program: Command, { ctx, print }: Cli) {
     });
 }
 
+function addCheckCommand(program: Command, { ctx, io, print }: Cli) {
+  program
+    .command('check <operator>')
+    .description(
+      'can the operator be imported? credentials, listing, mapping, images, rate limits, delta; writes nothing',
+    )
+    .option('--all', 'list and map every page (default: the first; for dialect C, 20 tours)')
+    .option('--images <n>', 'image URLs to download and decode', parseCount, DEFAULT_SAMPLE_IMAGES)
+    .option('--json', 'print JSON')
+    .action(async (operator: string, o: Opts & { all?: boolean; images: number }) => {
+      const { images, allowPrivateHosts, secret } = config();
+      const r = await checkCommand(
+        {
+          configs: await ctx.configs(),
+          secret,
+          pool: await ctx.pool(),
+          // The image workers' limits: a sample refused here is refused by an import.
+          images: { maxBytes: images.maxBytes, maxPixels: images.maxPixels, allowPrivateHosts },
+        },
+        operator,
+        { allPages: o.all, sampleImages: o.images },
+      );
+      io.setExitCode(checkExitCode(r));
+      print(o, r, () => checkText(r));
+    });
+}
+
 function addImportCommands(program: Command, { io, print, deps }: Cli) {
   withQueues(
     program
@@ -90,22 +122,31 @@ function addImportCommands(program: Command, { io, print, deps }: Cli) {
       .description('start an import of one operator (delta unless --full)')
       .option('--full', 'list the whole catalog (marks tours that vanished as removed)')
       .option('--wait', 'show live progress and wait for the result')
+      .option('--dry-run', 'list and decide as an import would, write nothing, and say what it would do')
       .option('--json', 'print JSON'),
-  ).action(async (operator: string, o: Opts & QueueOpts & { full?: boolean; wait?: boolean }) => {
-    const d = await deps();
-    const started = await startImport(d, operator, o);
-    if (!o.wait) return print(o, started, () => `started ${started.mode} import ${started.workflowId}`);
-    const bar = o.json ? undefined : createProgressBar(operator);
-    const outcome = await waitForImport(d.client, started.workflowId, (p) => bar?.update(p)).finally(() =>
-      bar?.stop(),
-    );
-    io.setExitCode(importExitCode(outcome.status));
-    print(o, outcome, () =>
-      outcome.status === 'paused'
-        ? `${outcome.workflowId} ${outcome.message} (the import waits; run \`tour-import resume ${operator}\`)`
-        : `${outcome.workflowId} ${outcome.status}: ${outcome.message}`,
-    );
-  });
+  ).action(
+    async (operator: string, o: Opts & QueueOpts & { full?: boolean; wait?: boolean; dryRun?: boolean }) => {
+      const d = await deps();
+      if (o.dryRun) {
+        await requireOperator(d.pool, operator);
+        const r = await dryRunImport(d, operator, o);
+        io.setExitCode(importExitCode(r.status));
+        return print(o, r, () => dryRunText(r));
+      }
+      const started = await startImport(d, operator, o);
+      if (!o.wait) return print(o, started, () => `started ${started.mode} import ${started.workflowId}`);
+      const bar = o.json ? undefined : createProgressBar(operator);
+      const outcome = await waitForImport(d.client, started.workflowId, (p) => bar?.update(p)).finally(() =>
+        bar?.stop(),
+      );
+      io.setExitCode(importExitCode(outcome.status));
+      print(o, outcome, () =>
+        outcome.status === 'paused'
+          ? `${outcome.workflowId} ${outcome.message} (the import waits; run \`tour-import resume ${operator}\`)`
+          : `${outcome.workflowId} ${outcome.status}: ${outcome.message}`,
+      );
+    },
+  );
 
   withQueues(
     program
@@ -295,6 +336,12 @@ function pauseText(r: PauseResult) {
     ...(held?.applied ? [`  held removals applied: ${held.applied} tours removed`] : []),
     ...(held?.discarded ? [`  held removals discarded: ${held.discarded} tours stay`] : []),
   ].join('\n');
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number, 0 or more');
+  return n;
 }
 
 function parsePositive(v: string): number {

@@ -69,6 +69,15 @@ export async function holdAssets(db: Queryable, hashes: readonly string[]): Prom
   return new Set(rows.map((r) => r.sha256 as string));
 }
 
+/** Of these image URLs, those already downloaded once (an import would ask again, conditionally). */
+export async function knownSources(db: Queryable, urls: readonly string[]): Promise<Set<string>> {
+  if (!urls.length) return new Set();
+  const { rows } = await db.query('SELECT source_url FROM asset_sources WHERE source_url = ANY($1::text[])', [
+    urls,
+  ]);
+  return new Set(rows.map((r) => r.source_url as string));
+}
+
 /** The hash of each URL that was downloaded or answered 304 since `since`. */
 export async function findCheckedSince(
   db: Queryable,

@@ -45,6 +45,15 @@ export async function findTourStates(
   );
 }
 
+/** The external ids of the operator's active tours. */
+export async function activeExternalIds(db: Queryable, operatorId: string): Promise<string[]> {
+  const { rows } = await db.query(
+    `SELECT external_id FROM tours WHERE operator_id = $1 AND status = 'active' ORDER BY external_id`,
+    [operatorId],
+  );
+  return rows.map((r) => r.external_id as string);
+}
+
 export async function stampListed(db: Queryable, operatorId: string, externalIds: string[], runId: number) {
   await db.query(
     `UPDATE tours SET last_listed_run = $3 WHERE operator_id = $1 AND external_id = ANY($2::text[])`,

@@ -1,6 +1,7 @@
 import { condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
 import type { BegunImport } from '../activities/operator-import/index.js';
 import { summary } from '../domain/operator-import.js';
+import { dryRunImport } from './import-operator/dry-run.js';
 import { applyOrHoldRemovals, closeImport, importInterrupted } from './import-operator/end.js';
 import { operatorListing } from './import-operator/listing.js';
 import { newImportState, openRun, type OperatorImportRun } from './import-operator/run.js';
@@ -22,6 +23,7 @@ const MAX_HISTORY_EVENTS = 10_000;
  */
 export async function ImportOperator(unchecked: ImportOperatorInput): Promise<ImportOperatorResult> {
   const input = validateImportOperatorInput(unchecked);
+  if (input.dryRun) return dryRunImport(input);
   const { run, began } = openRun(input);
   const begun = await beginOrCarryOn(run);
   if (begun.outcome === 'skipped') {

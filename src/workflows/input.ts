@@ -48,6 +48,7 @@ const ImportOperatorSchema = v.strictObject({
   operatorId,
   mode: v.picklist(['delta', 'full']),
   settings: v.optional(Settings),
+  dryRun: v.optional(v.boolean()),
   // Its shape is the workflow's own; who may carry it is checked below.
   // (Runs begun before #14 carry the run's id as a string: pg's int8.)
   carried: v.optional(

@@ -1,3 +1,4 @@
+import type { DryRunReport } from '../activities/operator-import/index.js';
 import type { PausedBy } from '../domain/notifications.js';
 import type {
   ImportMode,
@@ -25,6 +26,8 @@ export interface ImportOperatorInput {
   operatorId: string;
   mode: ImportMode;
   settings?: ImportSettings;
+  /** Lists and decides as an import would, writes nothing, and answers what it would do (`dryRun`). */
+  dryRun?: boolean;
   /** Carried across continue-as-new; never set by callers. */
   carried?: CarriedState;
 }
@@ -70,6 +73,8 @@ export interface ImportOperatorResult {
   status: ImportStatus;
   message: string;
   progress: Progress;
+  /** A dry run's report: what the import would add, change, remove… */
+  dryRun?: DryRunReport;
 }
 
 export interface ImportTourInput {

@@ -1,11 +1,13 @@
 import { withFailureMappingAll } from '../failures.js';
 import type { OperatorImportDeps } from './deps.js';
+import { dryRunListing, type DryRunInput } from './dry-run.js';
 import { listPage, type ListPageInput } from './listing.js';
 import { completeListing, settleRemovals, type SettleRemovalsInput } from './removals.js';
 import * as runs from './runs.js';
 
 export type { OperatorImportDeps, OperatorSchedules } from './deps.js';
 export type { BegunImport } from './runs.js';
+export type { DryRunReport } from './dry-run.js';
 
 /**
  * The activities of an operator's import (ImportOperator), and the bookkeeping ImportTour shares:
@@ -23,6 +25,7 @@ export function createOperatorImportActivities(deps: OperatorImportDeps) {
     recordTourFailure: (a: Parameters<typeof runs.recordTourFailure>[1]) => runs.recordTourFailure(deps, a),
     recordTourRun: (a: runs.TourRunInput) => runs.recordTourRun(deps, a),
     finishImport: (a: runs.FinishImportInput) => runs.finishImport(deps, a),
+    dryRunListing: (a: DryRunInput) => dryRunListing(deps, a),
   });
 }
 

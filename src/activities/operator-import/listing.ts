@@ -114,7 +114,8 @@ async function recordInvalidEntry(
   });
 }
 
-function needsImport(
+/** Whether a listed tour needs an import: new, removed before, images to retry, or changed. */
+export function needsImport(
   e: Extract<ListEntry, { kind: 'active' }>,
   contentHash: string | undefined,
   stored: tours.StoredTourState | undefined,

@@ -21,7 +21,7 @@ export const IMPORT_STATUS = defineSearchAttributeKey(
 export function showImportStatus(input: ImportOperatorInput, status: ImportStatus): void {
   upsertSearchAttributes([
     { key: OPERATOR_ID, value: input.operatorId },
-    { key: IMPORT_MODE, value: input.mode },
+    { key: IMPORT_MODE, value: input.dryRun ? 'dry-run' : input.mode },
     { key: IMPORT_STATUS, value: status },
   ]);
 }
