@@ -95,7 +95,7 @@ describe('real PostgreSQL data errors are DataRejected (non-retryable)', () => {
   });
 });
 
-describe('real PostgreSQL races and outages stay retryable', () => {
+describe('real PostgreSQL races stay retryable; outages are DatabaseUnavailable, retryable', () => {
   it('23505: a duplicate key passes through unchanged', async () => {
     await client.query(`INSERT INTO parents (id) VALUES ('p')`);
     const err = await refusal(`INSERT INTO parents (id) VALUES ('p')`);
@@ -104,7 +104,7 @@ describe('real PostgreSQL races and outages stay retryable', () => {
     expect(toActivityFailure(err)).toBe(err);
   });
 
-  it('57P01: a connection the administrator terminates passes through unchanged', async () => {
+  it('57P01: a connection the administrator terminates is DatabaseUnavailable', async () => {
     const victim = new pg.Client({ connectionString: url });
     victim.on('error', () => undefined); // the terminated connection also emits 'error'
     await victim.connect();
@@ -117,16 +117,16 @@ describe('real PostgreSQL races and outages stay retryable', () => {
     const err = await sleeping;
     await victim.end().catch(() => undefined);
     expect((err as pg.DatabaseError | undefined)?.code).toBe('57P01');
-    expect(toActivityFailure(err)).toBe(err);
+    expect(toActivityFailure(err)).toMatchObject({ type: 'DatabaseUnavailable', nonRetryable: false });
   });
 
-  it('ECONNREFUSED: an unreachable server passes through unchanged', async () => {
+  it('ECONNREFUSED: an unreachable server is DatabaseUnavailable', async () => {
     const nowhere = new pg.Client({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 2_000 });
     const err = await nowhere.connect().then(
       () => undefined,
       (e: Error) => e,
     );
     expect((err as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNREFUSED');
-    expect(toActivityFailure(err)).toBe(err);
+    expect(toActivityFailure(err)).toMatchObject({ type: 'DatabaseUnavailable', nonRetryable: false });
   });
 });
