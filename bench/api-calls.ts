@@ -1,8 +1,9 @@
 /**
  * Operator API calls per full import, per dialect: a small catalog of each dialect, imported in full by
  * the product, counted by the simulator on its list, detail and image routes. The bench's main catalog
- * is dialect A only, and what an import costs an operator's API depends on the dialect: A and B can
- * import from their listing records, C needs one detail call per tour (OPERATOR_DIALECTS.md).
+ * is dialect A only, and what an import costs an operator's API depends on the dialect: A, B and D can
+ * import from their listing records (D's is one answer, staged), C needs one detail call per tour
+ * (OPERATOR_DIALECTS.md).
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -12,7 +13,7 @@ import type { Bench } from './lib/harness.js';
 import type { ImportContext } from './lib/rig.js';
 import type { SimHandle } from './lib/sim.js';
 
-export const API_CALL_DIALECTS: Dialect[] = ['A', 'B', 'C'];
+export const API_CALL_DIALECTS: Dialect[] = ['A', 'B', 'C', 'D'];
 
 /** The simulator operator whose catalog is imported to count dialect `d`'s calls. */
 export const apiCallsOperatorId = (d: Dialect) => `calls-${d.toLowerCase()}`;

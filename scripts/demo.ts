@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: Temporal, PostgreSQL, the operator simulator (three dialects), both workers and the
+ * `npm run demo`: Temporal, PostgreSQL, the operator simulator (four dialects), both workers and the
  * API; a full import of every operator with progress bars (one operator starts failing halfway and is
  * paused by its circuit breaker, which notifies a receiver the demo starts, then resumes on its own after
  * a short cooldown once its API recovers), then catalog changes and a delta import, then a summary.
@@ -29,7 +29,7 @@ import { followImports, startProcess, terminateOpenImports } from './demo-suppor
 const exitAfterSummary = process.argv.includes('--exit');
 const cfg = config();
 const SCHEMA = 'demo';
-// Dialect C fetches every tour from its per-product endpoint (A and B import from their listings).
+// Dialect C fetches every tour from its per-product endpoint (A, B and D import from their listings).
 const FAILING = 'city-tours';
 const logDir = path.join(cfg.dataDir, 'demo-logs');
 /** The half-open breaker's cooldown in the demo (15 minutes by default): it probes again after this. */

@@ -131,7 +131,12 @@ async function fetchedTour(
   if (!detailAnswers) return inDeltaListing(o, a, stored, 'its delta listing does not list it');
   const detail = await adapter.fetchTour(a.externalId);
   // A tour its listing just called active that the endpoint does not know is the operator's inconsistency.
-  if (detail.kind !== 'not-found' || !pushed || !adapter.listingCarriesTours)
+  if (
+    detail.kind !== 'not-found' ||
+    !pushed ||
+    !adapter.listingCarriesTours ||
+    adapter.detailEndpointPromised
+  )
     return fromOperator(detail, a, 'its per-product endpoint answered 404');
   const where = 'its per-product endpoint answered 404 and its delta listing does not list it';
   return inDeltaListing(o, a, stored, where, (found) => {

@@ -5,7 +5,7 @@ import { storableText } from './text.js';
 export interface OperatorRow {
   id: string;
   name: string;
-  dialect: 'A' | 'B' | 'C';
+  dialect: 'A' | 'B' | 'C' | 'D';
   baseUrl: string;
   settings: Record<string, unknown>;
   paused: boolean;

@@ -79,6 +79,32 @@ async function pruneStagedTours(db: Queryable, b: PruneBatch & { persistedKeepMs
   return rowCount ?? 0;
 }
 
+/**
+ * Staged listings (dialect D) of runs that finished longer ago than the staged tours' retention: nobody
+ * pages them again. An operator's next import drops its finished runs' listings itself; this takes
+ * those of operators no longer imported (the newest run of each is kept, so no cascade would).
+ */
+async function pruneStagedListings(db: Queryable, b: PruneBatch): Promise<number> {
+  const finished = `SELECT id FROM import_runs WHERE finished_at < now() - make_interval(secs => $1 / 1000.0)`;
+  const { rowCount } = await db.query(
+    `DELETE FROM staged_listings WHERE (import_run_id, attempt, seq) IN (
+       SELECT import_run_id, attempt, seq FROM staged_listings WHERE import_run_id IN (${finished}) LIMIT $2)`,
+    [b.olderThanMs, b.limit],
+  );
+  await db.query(
+    `DELETE FROM staged_listing_runs m WHERE m.import_run_id IN (${finished})
+        AND NOT EXISTS (SELECT 1 FROM staged_listings s WHERE s.import_run_id = m.import_run_id)`,
+    [b.olderThanMs],
+  );
+  return rowCount ?? 0;
+}
+
+/** Staged listings are staged tours too: pruned in the same phase, within the same batch bound. */
+async function pruneStaged(db: Queryable, b: PruneBatch & { persistedKeepMs: number }): Promise<number> {
+  const tours = await pruneStagedTours(db, b);
+  return tours < b.limit ? tours + (await pruneStagedListings(db, { ...b, limit: b.limit - tours })) : tours;
+}
+
 /** One batch of the table's retention. */
 export function pruneBatch(
   db: Queryable,
@@ -93,6 +119,6 @@ export function pruneBatch(
     case 'webhook_deliveries':
       return pruneWebhookDeliveries(db, b);
     case 'staged_tours':
-      return pruneStagedTours(db, b);
+      return pruneStaged(db, b);
   }
 }

@@ -17,7 +17,10 @@ export interface HousekeepingPolicy {
     tourFailuresMs: number;
     /** Must outlast the signature's timestamp tolerance (5 minutes): a replay within it is refused by id. */
     webhookDeliveriesMs: number;
-    /** Staged tours never persisted (their import failed or was cancelled), of operators not importing now. */
+    /**
+     * Staged tours never persisted (their import failed or was cancelled), of operators not importing now;
+     * and staged listings (dialect D) of runs finished this long ago.
+     */
     stagedToursMs: number;
   };
   /** Unreferenced originals and variants: mark, then sweep after `graceMs` if still unreferenced. */

@@ -64,12 +64,58 @@ export class OperatorHttpError extends OperatorError {
     reason: string,
     /** Present on 503 responses that carry Retry-After. */
     readonly retryAfterMs?: number,
+    /** When the body says more than the status (OCTO's INTERNAL_SERVER_ERROR under 400: retried). */
+    retryable?: boolean,
   ) {
     super(
       `operator request GET ${redactUrl(url)} failed: ${status === undefined ? reason : `HTTP ${status} ${reason}`}`.trim(),
       url,
     );
-    this.retryable = status === undefined || status >= 500 || status === 408;
+    this.retryable = retryable ?? (status === undefined || status >= 500 || status === 408);
+  }
+}
+
+/**
+ * The operator refused our credentials (OCTO's UNAUTHORIZED or FORBIDDEN, whatever the status). Retrying
+ * cannot help until someone fixes the key, so the message names the operator to fix it for.
+ */
+export class OperatorCredentialsError extends OperatorError {
+  readonly type = 'OperatorCredentialsRefused';
+  readonly retryable = false;
+  constructor(
+    readonly operatorId: string,
+    url: string,
+    readonly status: number,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(
+      `operator "${operatorId}" refused the credentials (${code}, HTTP ${status}) for GET ${redactUrl(url)}` +
+        `${detail ? `: ${excerpt(detail)}` : ''}; check the API key configured for "${operatorId}"`,
+      url,
+    );
+  }
+}
+
+/**
+ * The operator did not initialise a capability the import cannot do without (OCTO's `octo/content`:
+ * without it a product has no title, description or images). Permanent until the operator enables it.
+ */
+export class OperatorCapabilityError extends OperatorError {
+  readonly type = 'OperatorCapabilityMissing';
+  readonly retryable = false;
+  constructor(
+    readonly operatorId: string,
+    url: string,
+    readonly capability: string,
+    granted: string | undefined,
+  ) {
+    super(
+      `operator "${operatorId}" did not initialise the capability ${capability} for GET ${redactUrl(url)} ` +
+        `(its Octo-Capabilities: ${granted === undefined ? 'none sent' : `"${excerpt(granted)}"`}): without ` +
+        `${capability} there is nothing to import; ask the operator to enable ${capability} for this API key`,
+      url,
+    );
   }
 }
 
@@ -102,7 +148,8 @@ export class OperatorApplicationError extends OperatorError {
   }
 }
 
-const AUTH_CODE = /AUTH|KEY|SIGNATURE|CREDENTIAL|PERMISSION|FORBIDDEN|DENIED|CHANNEL/i;
+/** Codes of an application error that refuses the credentials (B's AUTHENTICATION_FAILED, C's FAIL_AUTH). */
+export const AUTH_CODE = /AUTH|KEY|SIGNATURE|CREDENTIAL|PERMISSION|FORBIDDEN|DENIED|CHANNEL/i;
 const TRANSIENT_CODE = /TIMEOUT|UNAVAILABLE|INTERNAL|TEMPORAR|BUSY|TRY.?AGAIN|MAINTENANCE/i;
 const THROTTLE_CODE = /RATE.?LIMIT|QUOTA|TOO.?MANY|THROTTL/i;
 

@@ -11,6 +11,7 @@ import {
   redactUrl,
 } from './errors.js';
 import { parseRetryAfter } from '../net/retry-after.js';
+import { openStream, type StreamOptions } from './http-stream.js';
 
 /**
  * The only module that talks HTTP to operators. It bounds every request (timeouts, body size,
@@ -33,6 +34,15 @@ export interface OperatorHttpOptions {
   userAgent?: string;
   /** Secret values (API keys) scrubbed from every error message, whatever the operator echoes back. */
   secrets?: string[];
+  /** Sees every response the operator sends, whatever its status (e.g. to read rate-limit headers). */
+  onResponse?: (response: ResponseSeen) => void;
+}
+
+/** A response as `onResponse` sees it: before its status is judged, its URL redacted as in messages. */
+export interface ResponseSeen {
+  status: number;
+  headers: IncomingHttpHeaders;
+  url: string;
 }
 
 export interface RequestOptions {
@@ -64,6 +74,11 @@ export interface OperatorHttp {
     pathAndQuery: string,
     options?: RequestOptions & { contentType?: RegExp },
   ): Promise<OperatorResponse<string>>;
+  /**
+   * The body as it arrives, for answers too large to hold (./http-stream.ts), capped at `maxBytes`
+   * (default: maxBodyBytes); a status it does not accept is thrown as getJson throws it.
+   */
+  getStream(pathAndQuery: string, options?: StreamOptions): Promise<OperatorResponse<AsyncIterable<Buffer>>>;
   /** Removes configured secrets from text an adapter puts into an error. */
   redact(text: string): string;
 }
@@ -113,7 +128,34 @@ export function createOperatorHttp(options: OperatorHttpOptions): OperatorHttp {
     redact,
     getJson: (pathAndQuery, opts = {}) => getJson(c, pathAndQuery, opts),
     getText: (pathAndQuery, opts = {}) => getText(c, pathAndQuery, opts),
+    getStream: (pathAndQuery, opts = {}) => getStream(c, pathAndQuery, opts),
   };
+}
+
+/** A streamed GET, in a span like any request (its body read after the span ends). */
+function getStream(c: HttpContext, pathAndQuery: string, opts: StreamOptions) {
+  const url = `${c.baseUrl}${pathAndQuery.startsWith('/') ? '' : '/'}${pathAndQuery}`;
+  const attributes = { 'http.request.method': 'GET', 'url.full': c.redact(redactUrl(url)) };
+  return withSpan('operator.http GET', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    await c.options.rateLimiter?.acquire();
+    const { options, timeoutMs, redact } = c;
+    const res = await openStream(
+      {
+        timeoutMs,
+        connectTimeoutMs: options.connectTimeoutMs ?? Math.min(DEFAULT_CONNECT_TIMEOUT_MS, timeoutMs),
+        userAgent: options.userAgent ?? DEFAULT_USER_AGENT,
+        maxBytes: c.maxBodyBytes,
+        redact,
+        onResponse: options.onResponse,
+        statusError: (raw) => statusError(raw, redact),
+        networkError: (u, err) => networkError(u, err, redact),
+      },
+      url,
+      opts,
+    );
+    span.setAttribute('http.response.status_code', res.status);
+    return response({ ...res, text: '', url }, res.body);
+  });
 }
 
 async function getJson(
@@ -181,6 +223,7 @@ async function exchange(c: HttpContext, url: string, opts: RequestOptions): Prom
   await c.options.rateLimiter?.acquire();
   try {
     const res = await send(c, url, opts.headers ?? {});
+    c.options.onResponse?.({ status: res.statusCode, headers: res.headers, url: c.redact(redactUrl(url)) });
     const text = res.body.toString('utf8');
     const raw = { status: res.statusCode, headers: res.headers, text, url };
     if ((res.statusCode >= 200 && res.statusCode < 300) || opts.acceptStatuses?.includes(res.statusCode))

@@ -54,7 +54,8 @@ export function entryFrom(externalId: string, build: () => ListEntry): ListEntry
   try {
     return build();
   } catch (err) {
-    if (err instanceof TourValidationError) return { kind: 'invalid', externalId, error: err.message };
+    if (err instanceof TourValidationError)
+      return { kind: 'invalid', externalId, error: err.message, field: err.field };
     throw err;
   }
 }

@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { createDialectAAdapter } from './dialect-a.js';
 import { DEFAULT_IMAGE_FORMAT_ID, createDialectBAdapter } from './dialect-b.js';
 import { createDialectCAdapter } from './dialect-c.js';
+import { DEFAULT_MAX_LISTING_BYTES, createDialectDAdapter } from './dialect-d.js';
 import { DEFAULT_FAILING_RUNS, DEFAULT_HALF_OPEN } from '../domain/notifications.js';
 import { DEFAULT_REMOVAL_GUARD } from '../domain/removal-guard.js';
 import { OperatorConfigError } from './errors.js';
 import { createOperatorHttp, type OperatorHttpOptions, type RateLimiter } from './http.js';
-import type { OperatorAdapter } from './types.js';
+import type { Dialect, OperatorAdapter } from './types.js';
 
 /**
  * Operators come from config/operators.yaml. Credentials are referenced by the NAME of an
@@ -110,6 +111,12 @@ const common = {
  */
 const detailEndpoint = { A: z.boolean().default(true), B: z.boolean().default(false) };
 
+/** BCP 47 language ranges with optional q-values, comma-separated (RFC 9110 Accept-Language). */
+const LANGUAGE_RANGE = String.raw`(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)(\s*;\s*q=(0(\.\d{0,3})?|1(\.0{0,3})?))?`;
+const LANGUAGE_RANGES = new RegExp(String.raw`^\s*${LANGUAGE_RANGE}(\s*,\s*${LANGUAGE_RANGE})*\s*$`);
+/** A listing cap beyond this is surely a typo: the staged copy of 4 GiB of products is already a lot. */
+const MAX_LISTING_BYTES = 4 * 1024 * 1024 * 1024;
+
 const OperatorSchema = z.discriminatedUnion('dialect', [
   z.strictObject({ ...common, dialect: z.literal('A'), detailEndpoint: detailEndpoint.A }),
   z.strictObject({
@@ -124,6 +131,27 @@ const OperatorSchema = z.discriminatedUnion('dialect', [
     channelId: z.number().int().nonnegative(),
     marketplaceId: z.number().int().nonnegative().default(0),
     delta: z.literal(false, 'dialect C has no delta listing; remove "delta" or set it to false').optional(),
+  }),
+  z.strictObject({
+    ...common,
+    dialect: z.literal('D'),
+    // OCTO (src/operators/dialect-d.ts): every product in one answer, no change mark, always GET /products/{id}.
+    delta: z
+      .literal(false, 'dialect D (OCTO) has no delta listing; remove "delta" or set it to false')
+      .optional(),
+    detailEndpoint: z
+      .literal(true, 'dialect D (OCTO) always serves GET /products/{id}; remove "detailEndpoint"')
+      .optional(),
+    acceptLanguage: z
+      .string()
+      .regex(LANGUAGE_RANGES, 'must be an Accept-Language value such as "en" or "de-CH, de;q=0.8, en;q=0.5"')
+      .optional(),
+    maxListingBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024, 'must be at least 1048576 (1 MiB)')
+      .max(MAX_LISTING_BYTES, `must be at most ${MAX_LISTING_BYTES} (4 GiB)`)
+      .default(DEFAULT_MAX_LISTING_BYTES),
   }),
 ]);
 
@@ -144,7 +172,7 @@ const FileSchema = z
   });
 
 type ParsedOperator = z.infer<typeof OperatorSchema>;
-/** A validated operator; `delta` resolved from the dialect when not set (A, B: true; C: false). */
+/** A validated operator; `delta` resolved from the dialect when not set (A, B: true; C, D: false). */
 export type OperatorConfig = ParsedOperator & { delta: boolean };
 
 function formatPath(path: PropertyKey[]): string {
@@ -173,7 +201,7 @@ export function parseOperatorsYaml(text: string, file: string): OperatorConfig[]
     throw new OperatorConfigError(`${file}: ${problems.join('; ')}`);
   }
   return result.data.operators.map(
-    (op) => ({ ...op, delta: op.delta ?? op.dialect !== 'C' }) as OperatorConfig,
+    (op) => ({ ...op, delta: op.delta ?? (op.dialect === 'A' || op.dialect === 'B') }) as OperatorConfig,
   );
 }
 
@@ -195,7 +223,10 @@ export interface AdapterDeps {
    * hosts (sharedDbRateLimiter in ./resolver.ts); tests and benchmarks pass their own.
    */
   rateLimiter: RateLimiter;
-  http?: Pick<OperatorHttpOptions, 'timeoutMs' | 'connectTimeoutMs' | 'maxBodyBytes' | 'userAgent'>;
+  http?: Pick<
+    OperatorHttpOptions,
+    'timeoutMs' | 'connectTimeoutMs' | 'maxBodyBytes' | 'userAgent' | 'onResponse'
+  >;
 }
 
 function requireSecret(op: OperatorConfig, envName: string, what: string, deps: AdapterDeps): string {
@@ -239,6 +270,14 @@ export function createAdapter(op: OperatorConfig, deps: AdapterDeps): OperatorAd
           channelId: op.channelId,
           marketplaceId: op.marketplaceId,
         });
+      case 'D':
+        return createDialectDAdapter({
+          operatorId: op.id,
+          http,
+          apiKey,
+          acceptLanguage: op.acceptLanguage,
+          maxListingBytes: op.maxListingBytes,
+        });
     }
   }
 }
@@ -261,8 +300,23 @@ function scrubbingSecrets(adapter: OperatorAdapter, redact: (text: string) => st
     reportsRemovals: adapter.reportsRemovals,
     listingCarriesTours: adapter.listingCarriesTours,
     detailEndpoint: adapter.detailEndpoint,
+    detailEndpointPromised: adapter.detailEndpointPromised,
     listPage: (position, options) => adapter.listPage(position, options).catch(scrub),
+    ...(adapter.streamListing && { streamListing: scrubbedStream(adapter.streamListing, scrub) }),
     fetchTour: (externalId) => adapter.fetchTour(externalId).catch(scrub),
+  };
+}
+
+function scrubbedStream(
+  stream: NonNullable<OperatorAdapter['streamListing']>,
+  scrub: (err: unknown) => never,
+): NonNullable<OperatorAdapter['streamListing']> {
+  return async function* (options) {
+    try {
+      yield* stream(options);
+    } catch (err) {
+      scrub(err);
+    }
   };
 }
 
@@ -278,7 +332,7 @@ export function operatorWebhookSecret(op: OperatorConfig, secret: AdapterDeps['s
 export interface SyncedOperator {
   id: string;
   name: string;
-  dialect: 'A' | 'B' | 'C';
+  dialect: Dialect;
   base_url: string;
   /** Everything non-secret the pipeline needs; env var names are left out too, they are deployment detail. */
   settings: Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { Tour } from '../domain/tour.js';
 
-export type Dialect = 'A' | 'B' | 'C';
+export type Dialect = 'A' | 'B' | 'C' | 'D';
 
 /** What a listing page says about one tour. */
 export type ListEntry =
@@ -14,7 +14,13 @@ export type ListEntry =
     }
   | { kind: 'removed'; externalId: string; sourceUpdatedAt: string | null }
   /** The listing had this entry but it failed validation: recorded, never a crash. */
-  | { kind: 'invalid'; externalId: string; error: string };
+  | {
+      kind: 'invalid';
+      externalId: string;
+      error: string;
+      /** Dotted path of the first field the schema rejected (`price.amount`), when it named one. */
+      field?: string;
+    };
 
 export interface ListPage {
   entries: ListEntry[];
@@ -48,13 +54,24 @@ export interface OperatorAdapter {
   readonly supportsDelta: boolean;
   /** Whether removed tours appear in a delta listing (A: tombstones) or only as absences from a full one. */
   readonly reportsRemovals: boolean;
-  /** Whether listing entries carry whole tours (A, B): those are imported without a per-tour call. */
+  /** Whether listing entries carry whole tours (A, B, D): those are imported without a per-tour call. */
   readonly listingCarriesTours: boolean;
   /**
    * Whether the operator serves a per-product endpoint (`fetchTour`). A and B need not: a pushed tour
-   * is then looked up in a delta listing (src/operators/find-in-listing.ts). C always has one.
+   * is then looked up in a delta listing (src/operators/find-in-listing.ts). C and D always have one.
    */
   readonly detailEndpoint: boolean;
+  /**
+   * Whether the dialect's specification promises that endpoint (D: OCTO's GET /products/{id}): its
+   * not-found is then the operator's answer, and a pushed tour is never looked for in the listing too.
+   */
+  readonly detailEndpointPromised?: boolean;
   listPage(position: string | undefined, options: ListOptions): Promise<ListPage>;
+  /**
+   * Dialects whose listing is one answer with every tour (D): its entries as the body is parsed, so no
+   * process holds the whole catalog; it ends only once the answer was complete, and throws otherwise.
+   * The import stages them in PostgreSQL and pages through its copy.
+   */
+  streamListing?(options?: { signal?: AbortSignal }): AsyncIterable<ListEntry>;
   fetchTour(externalId: string): Promise<FetchResult>;
 }

@@ -23,4 +23,11 @@ export const DEMO_OPERATORS: OperatorSpecInput[] = [
     tourCount: 60,
     credentials: { apiKey: 'city-tours-secret', channelId: '3930', marketplaceId: '0' },
   },
+  {
+    id: 'lake-cruises',
+    dialect: 'D',
+    seed: 'lake-cruises',
+    tourCount: 60,
+    credentials: { apiKey: 'lake-cruises-key' },
+  },
 ];

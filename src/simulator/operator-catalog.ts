@@ -302,6 +302,8 @@ function formatCode(dialect: Dialect, v: number): string {
   const hex = v.toString(16).toUpperCase().padStart(8, '0');
   if (dialect === 'A') return `VP${hex}`;
   if (dialect === 'B') return `P${hex}`;
+  // OCTO ids are the supplier's own strings, often UUIDs: this one is UUID-shaped and reversible.
+  if (dialect === 'D') return `${hex.toLowerCase()}-0c70-4d00-8000-${hex.toLowerCase()}0000`;
   return String(v);
 }
 
@@ -311,7 +313,9 @@ function parseCode(dialect: Dialect, code: string): number | undefined {
       ? /^VP([0-9A-F]{8})$/.exec(code)
       : dialect === 'B'
         ? /^P([0-9A-F]{8})$/.exec(code)
-        : /^(\d{1,10})$/.exec(code);
+        : dialect === 'D'
+          ? /^([0-9a-f]{8})-0c70-4d00-8000-[0-9a-f]{12}$/.exec(code)
+          : /^(\d{1,10})$/.exec(code);
   if (!m) return undefined;
   const v = dialect === 'C' ? Number(m[1]) : parseInt(m[1], 16);
   // Only the canonical spelling names a tour (no leading zeros in dialect C ids).

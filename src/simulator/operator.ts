@@ -24,7 +24,7 @@ export interface OperatorInfo {
   id: string;
   dialect: Dialect;
   baseUrl: string;
-  /** A and B: { apiKey }. C: { apiKey (the HMAC secret), channelId, marketplaceId }. */
+  /** A, B and D: { apiKey }. C: { apiKey (the HMAC secret), channelId, marketplaceId }. */
   credentials: Credentials;
   /** Whether the per-product endpoint is served (always true for C). */
   detailEndpoint: boolean;
@@ -83,9 +83,12 @@ export class SimOperator {
     };
   }
 
-  /** Dialect C always has show.xml; A and B serve their per-product endpoint only when told to. */
+  /**
+   * C always has show.xml and D (OCTO) GET /products/{id}; A and B serve their per-product endpoint only
+   * when told to.
+   */
   get servesDetail(): boolean {
-    return this.dialect === 'C' || this.spec.detailEndpoint;
+    return this.dialect === 'C' || this.dialect === 'D' || this.spec.detailEndpoint;
   }
 
   imageUrl(id: string, format: ImageFormat = 'original'): string {

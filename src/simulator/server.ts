@@ -7,6 +7,7 @@ import { DEMO_OPERATORS } from './demo-operators.js';
 import { dialectAHooks, registerDialectA } from './dialect-a.js';
 import { dialectBHooks, registerDialectB } from './dialect-b.js';
 import { dialectCHooks, registerDialectC } from './dialect-c.js';
+import { dialectDHooks, registerDialectD } from './dialect-d.js';
 import { registerImageRoutes } from './image-route.js';
 import { ImageGenerator } from './images.js';
 import { SimOperator, type OperatorInfo } from './operator.js';
@@ -16,7 +17,7 @@ export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
-  /** Defaults to the three demo operators. */
+  /** Defaults to the demo operators (one per dialect). */
   operators?: OperatorSpecInput[];
   /** Bound on cached encoded images. */
   imageCacheBytes?: number;
@@ -45,6 +46,7 @@ const REGISTER = {
   A: [registerDialectA, dialectAHooks],
   B: [registerDialectB, dialectBHooks],
   C: [registerDialectC, dialectCHooks],
+  D: [registerDialectD, dialectDHooks],
 } as const;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {

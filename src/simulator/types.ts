@@ -86,7 +86,7 @@ export type Faults = z.infer<typeof FaultsSchema>;
 export type FaultsInput = z.input<typeof FaultsSchema>;
 
 export const CredentialsSchema = z.object({
-  /** Dialects A and B: the API key. Dialect C: the HMAC secret. */
+  /** Dialects A, B and D: the API key. Dialect C: the HMAC secret. */
   apiKey: z.string().min(1),
   /** Dialect C only. */
   channelId: z.string().optional(),
@@ -96,7 +96,7 @@ export type Credentials = z.infer<typeof CredentialsSchema>;
 
 export const OperatorSpecSchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  dialect: z.enum(['A', 'B', 'C']),
+  dialect: z.enum(['A', 'B', 'C', 'D']),
   credentials: CredentialsSchema.optional(),
   seed: z.union([z.string(), z.number().int()]).default(1),
   tourCount: z.number().int().min(10).max(100_000).default(60),
@@ -131,6 +131,20 @@ export const OperatorSpecSchema = z.object({
    * 404. Off by default, so an importer also meets an operator whose endpoint forgets removed products.
    */
   detailTombstones: z.boolean().default(false),
+  /** Dialect D (OCTO) only. */
+  octo: z
+    .object({
+      /** Whether octo/content is ever initialised; false: answers carry no content, whatever is asked. */
+      grantContent: z.boolean().default(true),
+      /** UNAUTHORIZED and FORBIDDEN under 400, where the spec documents them, instead of 401 / 403. */
+      authErrorsAs400: z.boolean().default(false),
+      /** Content languages (BCP 47), the first the default; Accept-Language picks among them. */
+      languages: z
+        .array(z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/))
+        .min(1)
+        .default(['en']),
+    })
+    .prefault({}),
 });
 export type OperatorSpec = z.infer<typeof OperatorSpecSchema>;
 export type OperatorSpecInput = z.input<typeof OperatorSpecSchema>;

@@ -17,6 +17,11 @@ export function activityProfiles(retry: { initialIntervalMs: number; maximumAtte
     /** Operator API calls: listing pages and single-tour fetches. */
     http: { startToCloseTimeout: '2 minutes', heartbeatTimeout: '20 seconds', retry: policy },
     /**
+     * A listing page. Its first call may stream and stage a whole one-answer catalog (dialect D, hundreds
+     * of MiB): it heartbeats throughout, so a dead worker is noticed in seconds all the same.
+     */
+    listing: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '20 seconds', retry: policy },
+    /**
      * All of a tour's images at once; downloads and resizes stream and heartbeat, so a dead worker is
      * noticed in seconds, while the batch may wait long for the CPU behind other imports.
      */

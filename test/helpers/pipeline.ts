@@ -62,6 +62,8 @@ export interface PipelineOptions {
   tourWorkerBundle?: string;
   /** Interceptors of the client `startImport` uses (e.g. tracing's, as the CLI's client has them). */
   clientInterceptors?: ClientInterceptors;
+  /** Operators served by something else than the simulator: their operators-file entries and secrets. */
+  extraOperators?: { yaml: string; secrets: Record<string, string> }[];
 }
 
 /**
@@ -104,6 +106,10 @@ export async function startPipeline(
       o.detailEndpoint || options.detailEndpointUnsaid?.includes(o.id) ? '' : 'detailEndpoint: false\n    ';
     return `  - id: ${o.id}\n    name: ${o.id}\n    dialect: ${o.dialect}\n    baseUrl: ${o.baseUrl}\n    ${c}${detail}apiKeyEnv: ${env}\n    rateLimit: { requestsPerSecond: 200 }\n    window: 8${options.operatorYaml?.[o.id] ? `\n    ${options.operatorYaml[o.id]}` : ''}`;
   });
+  for (const extra of options.extraOperators ?? []) {
+    yaml.push(extra.yaml);
+    Object.assign(secrets, extra.secrets);
+  }
   const configs = parseOperatorsYaml(`operators:\n${yaml.join('\n')}\n`, `${label}.yaml`);
   await syncOperators(db.pool, configs);
   const env = await connectTestEnv();

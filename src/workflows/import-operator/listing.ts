@@ -24,7 +24,7 @@ export interface OperatorListing {
 export function operatorListing(run: OperatorImportRun, state: CarriedState, otherImports: string[]) {
   const { input } = run;
   const operatorApi = proxyActivities<OperatorImportActivities>({
-    ...activityProfiles(state.settings.retry).http,
+    ...activityProfiles(state.settings.retry).listing,
     priority: operatorPriority(input.operatorId),
   });
   let pagesListed = 0;

@@ -17,13 +17,13 @@ export interface Call {
  * requests (paging, drift). The real HTTP module is tested against a real server in http.test.ts.
  */
 export function fakeHttp(
-  answer: (path: string) => { status?: number; body: unknown },
+  answer: (path: string) => { status?: number; body: unknown; headers?: Record<string, string> },
 ): OperatorHttp & { calls: Call[] } {
   const calls: Call[] = [];
   const respond = (path: string, options: RequestOptions = {}): OperatorResponse<unknown> => {
     calls.push({ path, headers: options.headers ?? {} });
-    const { status = 200, body } = answer(path);
-    return { status, headers: {}, body, url: `http://fake${path}` };
+    const { status = 200, body, headers = {} } = answer(path);
+    return { status, headers, body, url: `http://fake${path}` };
   };
   return {
     baseUrl: 'http://fake',
@@ -31,5 +31,14 @@ export function fakeHttp(
     redact: (t) => t,
     getJson: async (path, options) => respond(path, options),
     getText: async (path, options) => respond(path, options) as OperatorResponse<string>,
+    // The answer's body as JSON text, in one chunk (chunking is tested on the splitter itself).
+    getStream: async (path, options) => {
+      const res = respond(path, options);
+      const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+      const body = (async function* () {
+        yield Buffer.from(text);
+      })();
+      return { ...res, headers: { 'content-type': 'application/json', ...res.headers }, body };
+    },
   };
 }

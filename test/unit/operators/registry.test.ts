@@ -25,13 +25,15 @@ function configError(fn: () => unknown): string {
 }
 
 describe('operators file', () => {
-  it('loads the three demo operators with dialect defaults', async () => {
+  it('loads the four demo operators with dialect defaults', async () => {
     const ops = await loadOperatorsFile(demoFile);
     expect(ops.map((o) => [o.id, o.dialect, o.delta])).toEqual([
       ['alpine-trails', 'A', true],
       ['coastal-walks', 'B', true],
       ['city-tours', 'C', false],
+      ['lake-cruises', 'D', false],
     ]);
+    expect(ops[3]).toMatchObject({ acceptLanguage: 'en', maxListingBytes: 256 * 1024 * 1024 });
     const city = ops[2];
     expect(city).toMatchObject({
       baseUrl: 'http://127.0.0.1:4010/ops/city-tours',
@@ -66,7 +68,7 @@ describe('operators file', () => {
   });
 
   it('names the file, the field and the operator in validation errors', () => {
-    expect(configError(() => parseOperatorsYaml(minimal('', 'D'), 'ops.yaml'))).toMatch(
+    expect(configError(() => parseOperatorsYaml(minimal('', 'E'), 'ops.yaml'))).toMatch(
       /^ops\.yaml: field "operators\[0\]\.dialect" \(operator "demo-op"\)/,
     );
     expect(configError(() => parseOperatorsYaml(minimal('    window: 0\n'), 'ops.yaml'))).toContain(
@@ -104,6 +106,30 @@ describe('operators file', () => {
     expect(configError(() => parseOperatorsYaml('operators: [', 'o.yaml'))).toContain('o.yaml: invalid YAML');
   });
 
+  it('dialect D (OCTO): no delta, always its detail endpoint, a checked language and listing cap', () => {
+    const [op] = parseOperatorsYaml(minimal('', 'D'), 'o.yaml');
+    expect(op).toMatchObject({ dialect: 'D', delta: false, maxListingBytes: 256 * 1024 * 1024 });
+    expect(op).not.toHaveProperty('acceptLanguage');
+    const [de] = parseOperatorsYaml(
+      minimal('    acceptLanguage: de-CH, de;q=0.8, en;q=0.5\n', 'D'),
+      'o.yaml',
+    );
+    expect(de).toMatchObject({ acceptLanguage: 'de-CH, de;q=0.8, en;q=0.5' });
+    const refused = (extra: string) => configError(() => parseOperatorsYaml(minimal(extra, 'D'), 'o.yaml'));
+    expect(refused('    delta: true\n')).toContain(
+      'field "operators[0].delta" (operator "demo-op"): dialect D (OCTO) has no delta listing',
+    );
+    expect(refused('    detailEndpoint: false\n')).toContain('always serves GET /products/{id}');
+    expect(refused('    acceptLanguage: "en; DROP"\n')).toContain(
+      'field "operators[0].acceptLanguage" (operator "demo-op"): must be an Accept-Language value',
+    );
+    expect(refused('    maxListingBytes: 1000\n')).toContain(
+      'field "operators[0].maxListingBytes" (operator "demo-op"): must be at least 1048576 (1 MiB)',
+    );
+    expect(refused('    maxListingBytes: 1.5e10\n')).toContain('must be at most 4294967296 (4 GiB)');
+    expect(refused('    channelId: 1\n')).toContain('Unrecognized key: "channelId"');
+  });
+
   it('builds adapters from environment variable names and says which one is missing', async () => {
     const ops = await loadOperatorsFile(demoFile);
     const env: Record<string, string> = {
@@ -127,6 +153,14 @@ describe('operators file', () => {
       'operator "city-tours": environment variable OP_CITY_TOURS_API_KEY (API key for dialect C) is not set',
     );
     expect(operatorWebhookSecret(ops[2], secret)).toBe('w');
+    expect(createAdapter(ops[3], { ...deps, secret: () => 'k' })).toMatchObject({
+      dialect: 'D',
+      supportsDelta: false,
+      reportsRemovals: false,
+      listingCarriesTours: true,
+      detailEndpoint: true,
+    });
+    expect(typeof createAdapter(ops[3], { ...deps, secret: () => 'k' }).streamListing).toBe('function');
   });
 
   it('gives the operators table a row without secrets or their variable names', async () => {

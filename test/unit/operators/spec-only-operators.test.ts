@@ -3,8 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDialectAAdapter } from '../../../src/operators/dialect-a.js';
 import { createDialectBAdapter } from '../../../src/operators/dialect-b.js';
+import { createDialectDAdapter } from '../../../src/operators/dialect-d.js';
 import { findInListing } from '../../../src/operators/find-in-listing.js';
 import { createOperatorHttp } from '../../../src/operators/http.js';
+import type { ListEntry } from '../../../src/operators/types.js';
+import { SPEC_KEY, startSpecOctoServer } from '../../helpers/octo-spec-server.js';
 
 /**
  * Operators written from ../shared/OPERATOR_DIALECTS.md alone, not by the project's simulator: A serves
@@ -133,5 +136,44 @@ describe('adapters against operators that serve only what the dialect spec promi
       expect(await findInListing(adapter, 'NOPE', undefined)).toEqual({ kind: 'not-found' });
     }
     expect(await findInListing(a(), 'GONE', undefined)).toEqual({ kind: 'tombstone' });
+  });
+});
+
+describe('the OCTO adapter against a supplier written from the OCTO specification alone', () => {
+  const started = startSpecOctoServer();
+  afterAll(async () => (await started).close());
+  const adapter = async (apiKey = SPEC_KEY) =>
+    createDialectDAdapter({
+      operatorId: 'spec-d',
+      http: createOperatorHttp({ baseUrl: (await started).baseUrl }),
+      apiKey,
+      acceptLanguage: 'de, en;q=0.5',
+    });
+
+  it('lists every product whole from the one answer, in the language asked for', async () => {
+    const entries: ListEntry[] = [];
+    for await (const e of (await adapter()).streamListing!()) entries.push(e);
+    expect(entries.map((e) => e.kind === 'active' && [e.externalId, e.tour?.title, e.tour?.price])).toEqual([
+      ['harbour-bike', 'Hafen mit dem Rad', { amount: 24, currency: 'EUR' }],
+      ['boat-charter', 'Private boat charter', { amount: 450, currency: 'EUR' }],
+      ['museum-pass', 'Museum pass (24 h)', null],
+    ]);
+    expect((await started).requests.at(-1)).toEqual({
+      path: '/products',
+      capabilities: 'octo/content, octo/pricing',
+      language: 'de, en;q=0.5',
+    });
+  });
+
+  it('fetches one product; an unknown one is not-found; a wrong key is refused naming the operator', async () => {
+    const a = await adapter();
+    expect(await a.fetchTour('boat-charter')).toMatchObject({
+      kind: 'found',
+      tour: { externalId: 'boat-charter', durationMinutes: 240 },
+    });
+    expect(await a.fetchTour('no-such-product')).toEqual({ kind: 'not-found' });
+    await expect((await adapter('wrong')).fetchTour('boat-charter')).rejects.toThrow(
+      'operator "spec-d" refused the credentials (UNAUTHORIZED, HTTP 400)',
+    );
   });
 });
