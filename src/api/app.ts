@@ -5,6 +5,7 @@ import { registerCatalog } from './catalog/routes.js';
 import type { ApiDeps, ApiOptions } from './deps.js';
 import { registerHealth } from './health.js';
 import { createMetrics, registerMetrics } from './metrics.js';
+import { CHECK_DEADLINE_MS, defaultImageLimits, registerOperatorCheck } from './operator-check.js';
 import { registerOperatorControl } from './operator-control.js';
 import { DELIVERY_TAKEOVER_MS, registerWebhook } from './webhook.js';
 
@@ -22,6 +23,8 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
     imageTaskQueue: TASK_QUEUES.imageProcessing,
     namespace: 'default',
     deliveryTakeoverMs: DELIVERY_TAKEOVER_MS,
+    imageLimits: defaultImageLimits(),
+    checkDeadlineMs: CHECK_DEADLINE_MS,
     ...rest,
     sinks: rest.sinks ?? [],
   };
@@ -55,6 +58,7 @@ export async function createApi(options: ApiOptions): Promise<FastifyInstance> {
   registerWebhook(app, deps, metrics.countWebhook);
   registerCatalog(app, deps);
   registerOperatorControl(app, deps);
+  registerOperatorCheck(app, deps);
   await app.ready();
   return app;
 }

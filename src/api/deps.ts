@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Pool } from '../db/pool.js';
 import type { Sink } from '../notify/sinks.js';
+import type { ImageLimits } from '../operations/check.js';
 import type { OperatorConfig } from '../operators/registry.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { ApiCredentials } from './auth.js';
@@ -31,6 +32,13 @@ export interface ApiOptions {
   credentials?: ApiCredentials;
   /** Notification sinks, for a pause or resume sent here while no import runs (none by default). */
   sinks?: Sink[];
+  /**
+   * The image workers' limits, which `GET /operators/:id/check` samples images under (IMAGE_MAX_BYTES,
+   * IMAGE_MAX_PIXELS, ALLOW_PRIVATE_HOSTS); unset: the defaults, no private host allowed.
+   */
+  imageLimits?: ImageLimits;
+  /** How long `GET /operators/:id/check` may take before it answers with what it saw (CHECK_DEADLINE_MS). */
+  checkDeadlineMs?: number;
   /** A pino logger for request logs; none by default (tests). */
   logger?: FastifyBaseLogger;
 }

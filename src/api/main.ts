@@ -55,6 +55,12 @@ const app = await createApi({
   // The dev server's UI; config.ts has no separate UI address setting yet (docker-compose's UI differs).
   temporalUiUrl: cfg.temporal.uiUrl,
   namespace: cfg.temporal.namespace,
+  // `GET /operators/:id/check` samples images as the image workers would take them.
+  imageLimits: {
+    maxBytes: cfg.images.maxBytes,
+    maxPixels: cfg.images.maxPixels,
+    allowPrivateHosts: cfg.allowPrivateHosts,
+  },
   logger,
 });
 await app.listen({ port: cfg.apiPort, host: cfg.apiBind });

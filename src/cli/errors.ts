@@ -19,6 +19,14 @@ export const EXIT = {
   databaseUnreachable: 7,
   /** The operators file, or the environment (src/config.ts), is missing or invalid. */
   config: CONFIG_EXIT_CODE,
+  /**
+   * `check`: the operator cannot be imported, by the first class that failed in the order auth, listing,
+   * mapping, images (an earlier step's failure makes the later ones meaningless).
+   */
+  checkAuth: 9,
+  checkListing: 10,
+  checkMapping: 11,
+  checkImages: 12,
 } as const;
 
 /** An error whose message is meant for the user as is, with the exit code it maps to. */

@@ -1,5 +1,6 @@
 import type { DeliveryRow } from '../db/notifications.js';
 import type { ImportRunRow } from '../db/runs.js';
+import type { CheckReport } from '../operations/check.js';
 import type { Progress } from '../workflows/types.js';
 import type { HeldRemovals, OperatorStatus } from './commands/status.js';
 
@@ -93,4 +94,53 @@ export function notificationsTable(rows: DeliveryRow[]): string {
       d.lastError,
     ]),
   );
+}
+
+const CHECK_STEPS = ['auth', 'listing', 'mapping', 'delta', 'images', 'rateLimit'] as const;
+
+/** `tour-import check`: the verdict, one row per step, then the pages, invalid tours and images seen. */
+export function checkText(r: CheckReport): string {
+  const failedSteps = CHECK_STEPS.filter((s) => r.steps[s].status === 'failed');
+  const verdict = r.importable
+    ? 'can be imported'
+    : r.failed
+      ? `cannot be imported: ${failedSteps.join(' and ')} failed`
+      : "not decided: the check's deadline passed";
+  const { listing, mapping, images } = r.steps;
+  const sections = [
+    `${r.operatorId} (dialect ${r.dialect}, ${r.baseUrl}): ${verdict}`,
+    table(
+      ['step', 'status', 'details'],
+      CHECK_STEPS.map((s) => [s, r.steps[s].status, r.steps[s].message]),
+    ),
+  ];
+  if (listing.pages.length)
+    sections.push(
+      table(
+        ['page', 'entries', 'ms'],
+        listing.pages.map((p) => [p.page, p.entries, p.ms]),
+      ),
+    );
+  if (mapping.invalidTours.length)
+    sections.push(
+      table(
+        ['invalid tour', 'field', 'reason'],
+        mapping.invalidTours.map((t) => [t.externalId, t.field, t.reason]),
+      ),
+    );
+  if (images.sampled.length)
+    sections.push(
+      table(
+        ['image', 'tour', 'result', 'content type', 'bytes', 'pixels'],
+        images.sampled.map((i) => [
+          i.url,
+          i.externalId,
+          i.ok ? 'ok' : i.refusedBy,
+          i.contentType,
+          i.bytes,
+          i.width === null ? null : `${i.width}×${i.height} ${i.format}`,
+        ]),
+      ),
+    );
+  return sections.join('\n\n');
 }

@@ -10,7 +10,7 @@ import {
   waitForImport,
   waitForTourImport,
 } from './commands/import.js';
-import { checkCommand, checkExitCode } from './commands/check.js';
+import { checkCommand, checkDeps, checkExitCode } from './commands/check.js';
 import { listOperatorsCommand, requireOperator, syncOperatorsCommand } from './commands/operators.js';
 import { pauseOperator, resumeOperator, type PauseResult } from './commands/pause.js';
 import { applySchedulesCommand, setSchedulesPaused, triggerSchedule } from './commands/schedules.js';
@@ -98,18 +98,8 @@ function addCheckCommand(program: Command, { ctx, io, print }: Cli) {
     .option('--images <n>', 'image URLs to download and decode', parseCount, DEFAULT_SAMPLE_IMAGES)
     .option('--json', 'print JSON')
     .action(async (operator: string, o: Opts & { all?: boolean; images: number }) => {
-      const { images, allowPrivateHosts, secret } = config();
-      const r = await checkCommand(
-        {
-          configs: await ctx.configs(),
-          secret,
-          pool: await ctx.pool(),
-          // The image workers' limits: a sample refused here is refused by an import.
-          images: { maxBytes: images.maxBytes, maxPixels: images.maxPixels, allowPrivateHosts },
-        },
-        operator,
-        { allPages: o.all, sampleImages: o.images },
-      );
+      const options = { allPages: o.all, sampleImages: o.images };
+      const r = await checkCommand(await checkDeps(ctx), operator, options);
       io.setExitCode(checkExitCode(r));
       print(o, r, () => checkText(r));
     });
