@@ -7,9 +7,10 @@ import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 /**
  * `import --dry-run` on the real pipeline: it lists and decides as the import after it does, and leaves
- * the database and the blob store exactly as they were — for dialects whose listing carries tours (B)
- * and the one whose tours are fetched one by one (C), for a removal guard that would hold, and for an
- * operator whose API fails.
+ * the database and the blob store exactly as they were — for dialects whose listing carries tours (B),
+ * the one whose tours are fetched one by one (C) and the one whose listing is one answer (D, staged by an
+ * import, held in memory by a dry run), for a removal guard that would hold, and for an operator whose
+ * API fails.
  */
 const TOURS = { tourCount: 20, imagesPerTour: { min: 1, max: 2 }, imageWidth: 320, imageHeight: 213 };
 
@@ -19,10 +20,11 @@ describe('a dry run of an import', () => {
     p = await startPipeline('dryrun', [
       { id: 'dry-b', dialect: 'B', seed: 41, ...TOURS },
       { id: 'dry-c', dialect: 'C', seed: 42, ...TOURS },
+      { id: 'dry-d', dialect: 'D', seed: 45, ...TOURS },
       { id: 'dry-guard', dialect: 'B', seed: 43, ...TOURS },
       { id: 'dry-down', dialect: 'B', seed: 44, ...TOURS },
     ]);
-    for (const id of ['dry-b', 'dry-c', 'dry-guard', 'dry-down'])
+    for (const id of ['dry-b', 'dry-c', 'dry-d', 'dry-guard', 'dry-down'])
       expect((await (await p.startImport(id, 'full')).result()).status).toBe('completed');
   });
   afterAll(async () => p?.close());
@@ -46,7 +48,7 @@ describe('a dry run of an import', () => {
     return { changed: [a, b], removed: c, invalid: d, added };
   }
 
-  for (const operatorId of ['dry-b', 'dry-c']) {
+  for (const operatorId of ['dry-b', 'dry-c', 'dry-d']) {
     it(`${operatorId}: says what the import would do, writes nothing, and the import then does just that`, async () => {
       const m = mutate(operatorId);
       const before = await snapshot(p);
