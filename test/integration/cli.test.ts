@@ -28,6 +28,7 @@ const OPERATORS = [
   { id: 'cli-alpha', dialect: 'A' as const, seed: 5, tourCount: 10, ...tour },
   { id: 'cli-bravo', dialect: 'B' as const, seed: 6, tourCount: 10, ...tour },
   { id: 'cli-delta', dialect: 'A' as const, seed: 7, tourCount: 10, ...tour },
+  { id: 'cli-echo', dialect: 'C' as const, seed: 8, tourCount: 10, ...tour },
 ];
 
 /** The CLI's commands against real Temporal, PostgreSQL and the simulator, through the same functions. */
@@ -218,7 +219,7 @@ describe('tour-import CLI', () => {
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => e,
       );
-    const [unknown, runs, unreachable, imported] = await Promise.all([
+    const [unknown, runs, unreachable, imported, dryRun] = await Promise.all([
       cli(['status', 'nope']),
       cli(['runs', 'cli-bravo', '--json']),
       cli(['pause', 'cli-bravo'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
@@ -232,11 +233,20 @@ describe('tour-import CLI', () => {
         '--image-task-queue',
         p.imageTaskQueue,
       ]),
+      cli(['import', 'cli-echo', '--full', '--dry-run', '--task-queue', p.taskQueue]),
     ]);
     expect(imported.code).toBe(EXIT.ok);
+    // cli-echo was never imported: every tour would be added (and its tours fetched one by one: C).
+    expect(dryRun.code).toBe(EXIT.ok);
+    expect(dryRun.stdout).toMatch(
+      /^Dry run of cli-echo, a full listing: 1 page\(s\), 10 listed; nothing was written\./,
+    );
+    expect(dryRun.stdout).toMatch(/^add +10 /m);
     expect(JSON.parse(imported.stdout)).toMatchObject({ status: 'completed', progress: { failed: 0 } });
     expect(unknown.code).toBe(EXIT.usage);
-    expect(unknown.stderr).toContain('unknown operator "nope" (configured: cli-alpha, cli-bravo, cli-delta)');
+    expect(unknown.stderr).toContain(
+      'unknown operator "nope" (configured: cli-alpha, cli-bravo, cli-delta, cli-echo)',
+    );
     expect(runs.code).toBe(EXIT.ok);
     expect(JSON.parse(runs.stdout)).toEqual([
       expect.objectContaining({ operatorId: 'cli-bravo', status: 'completed' }),
