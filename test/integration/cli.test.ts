@@ -17,6 +17,7 @@ import { setPaused } from '../../src/db/operators.js';
 import type { Pool } from '../../src/db/pool.js';
 import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
 import { applySchedules, listSchedules, SCHEDULE_PREFIX } from '../../src/schedules/apply.js';
+import { progressQuery } from '../../src/workflows/import-operator.js';
 import type { Progress } from '../../src/workflows/types.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { uniqueName } from '../helpers/temporal.js';
@@ -114,6 +115,10 @@ describe('tour-import CLI', () => {
     expect(schedule.state).toMatchObject({ paused: true, note: 'operator paused: maintenance window' });
     const whilePaused = await waitForImport(deps.client, started.workflowId, undefined, 100);
     expect(whilePaused).toMatchObject({ status: 'paused', message: 'paused: maintenance window' });
+    // The import has recorded its pause (and paused the schedules itself) before the person resumes: a
+    // resume that overtook that record would see the schedule paused again for a moment.
+    const handle = deps.client.workflow.getHandle(started.workflowId);
+    await untilWithin30s(async () => (await handle.query(progressQuery)).status === 'paused');
     const status = await operatorStatus(deps, 'cli-alpha');
     expect(status.operators[0]).toMatchObject({ state: 'paused', pauseReason: 'maintenance window' });
 
