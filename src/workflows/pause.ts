@@ -9,10 +9,13 @@ import type { CarriedState, ImportStatus, PauseState, Progress } from './types.j
 export interface PauseControl {
   /** Whether the import is paused (or asked to pause): no new tour starts. */
   readonly paused: boolean;
-  /** A pause asked for by a person (signal) or by the breaker (failed tours, a failed listing). */
-  request(reason: string, by: PausedBy): void;
-  /** A person's resume (signal): `hold` records it and lets the import go on. */
-  resume(): void;
+  /**
+   * A pause asked for by a person (signal) or by the breaker (failed tours, a failed listing); `told`: the
+   * one who asked tells the team (the CLI, the API), so the import records it without telling it again.
+   */
+  request(reason: string, by: PausedBy, o?: { told?: boolean }): void;
+  /** A person's resume (signal): `hold` records it and lets the import go on; `told` as for request. */
+  resume(o?: { told?: boolean }): void;
   /** The breaker tripped: a pause, or, while a probe runs, the breaker open again for a longer cooldown. */
   trip(reason: string): void;
   /** Waits durably while paused; a breaker pause may end on its own after its cooldown (half-open). */
@@ -75,17 +78,23 @@ class ImportPause implements PauseControl {
     return this.o.progress().paused;
   }
 
-  resume = () => {
+  /** Whether the resume that ends the present pause was told by whoever asked for it. */
+  private resumeTold = false;
+
+  resume = (o: { told?: boolean } = {}) => {
     this.o.progress().paused = false;
+    this.resumeTold = o.told ?? false;
   };
 
-  request = (reason: string, by: PausedBy) => {
+  request = (reason: string, by: PausedBy, o: { told?: boolean } = {}) => {
     const progress = this.o.progress();
     progress.paused = true;
     progress.pauseReason = reason;
     if (!this.o.state()) this.askedEarly = true;
     this.p.by = by;
     this.p.recorded = false;
+    if (o.told) this.p.told = true;
+    else delete this.p.told;
   };
 
   trip = (reason: string) => {
@@ -159,7 +168,8 @@ class ImportPause implements PauseControl {
     });
     // Reported as paused only once the pause is durable in PostgreSQL.
     this.o.showStatus((progress.status = 'paused'));
-    if (!p.reopened) this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: p.by });
+    if (!p.reopened && !p.told)
+      this.o.notifier.send('paused', progress.pauseReason ?? 'paused', { pausedBy: p.by });
     p.reopened = false;
   }
 
@@ -176,13 +186,14 @@ class ImportPause implements PauseControl {
     progress.pauseReason = null;
     this.o.showStatus((progress.status = 'running'));
     if (alone) state.probeLeft = probeTours!;
-    else this.closeBreaker('resumed by a person');
+    else this.closeBreaker('resumed by a person', !this.resumeTold);
+    this.resumeTold = false;
   }
 
-  private closeBreaker(message: string) {
+  private closeBreaker(message: string, tell = true) {
     const state = this.state;
     state.probeLeft = 0;
     state.breakerCooldownMs = undefined;
-    this.o.notifier.send('resumed', message);
+    if (tell) this.o.notifier.send('resumed', message);
   }
 }

@@ -67,6 +67,8 @@ export interface PauseState {
   recorded: boolean;
   /** A failed probe pauses again without telling anyone again: "paused" was sent when it first tripped. */
   reopened: boolean;
+  /** Whoever asked for the pause (the CLI, the API) tells the team of it and of the resume itself. */
+  told?: boolean;
 }
 
 export interface ImportOperatorResult {

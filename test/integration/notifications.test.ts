@@ -219,6 +219,49 @@ describe('notifications', () => {
     }
   });
 
+  it('a pause and resume through the API of a running import are told once each, by the API, and recorded by the import', async () => {
+    p.sim.operator('ntf-person').addFaults('detail', [{ type: 'latency', ms: 300 }]);
+    const sinks: Sink[] = [
+      { name: 'ops-json', type: 'webhook', url: `${receiver.url}/json`, secret: SECRET },
+    ];
+    const app = await createPipelineApi(p, { sinks });
+    const post = (action: string, payload: object) =>
+      app.inject({
+        method: 'POST',
+        url: `/operators/ntf-person/${action}`,
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
+    const told = async () =>
+      (
+        await p.db.pool.query(
+          `SELECT event, dedup_key FROM notification_deliveries WHERE operator_id = 'ntf-person'
+             AND sink = 'ops-json' AND created_at >= $1 ORDER BY id`,
+          [since],
+        )
+      ).rows.map((r) => [r.event, r.dedup_key.split(':')[0]]);
+    const since = new Date();
+    try {
+      const handle = await p.startImport('ntf-person', 'full', { window: 1, force: true });
+      await until(async () => (await handle.query(progressQuery)).done >= 1);
+      const paused = await post('pause', { reason: 'supplier asked' });
+      expect(paused.json()).toMatchObject({ signalled: handle.workflowId });
+      // The import records the pause (its status, the row), and does not tell it a second time.
+      await until(async () => (await handle.query(progressQuery)).status === 'paused', 'pause recorded');
+      expect(await operatorRow('ntf-person')).toMatchObject({ paused: true, paused_by: 'person' });
+      expect((await post('resume', {})).json()).toMatchObject({ signalled: handle.workflowId });
+      expect((await handle.result()).status).toBe('completed');
+      // Told by the API (its keys start with `cli:`), once each: not by the import it signalled.
+      expect(await told()).toEqual([
+        ['paused', 'cli'],
+        ['resumed', 'cli'],
+      ]);
+    } finally {
+      await app.close();
+      p.sim.operator('ntf-person').clearFaults();
+    }
+  });
+
   it('a sink that is down does not hold the import up: tried a few times, then recorded as failed, and shown', async () => {
     p.sim.operator('ntf-cancel').addFaults('image', [{ type: 'latency', ms: 300 }]);
     expect((await (await p.startImport('ntf-cancel', 'full')).result()).status).toBe('completed');

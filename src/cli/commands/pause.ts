@@ -42,10 +42,10 @@ export async function pauseOperator(
   // begins at the same moment either finds the operator paused or is found here (acquireImportLock).
   const paused = await setPaused(deps.pool, operatorId, true, reason, op.lastErrors);
   const holder = paused?.runningWorkflowId ?? null;
-  const signalled = await signalRunning(deps.client, holder, SIGNALS.pause, { reason });
+  // Told here, running import or not: one that is closing would record the pause too late to tell it.
+  const signalled = await signalRunning(deps.client, holder, SIGNALS.pause, { reason, told: true });
   const schedules = await pauseOperatorSchedules(deps.client, operatorId, `operator paused: ${reason}`);
-  // A running import tells the team itself when it records the pause; with none running, this does.
-  if (!signalled) await notifyOnce(deps, operatorId, 'paused', reason);
+  await notifyOnce(deps, operatorId, 'paused', reason);
   return { operatorId, paused: true, reason, signalled, schedules };
 }
 
@@ -65,14 +65,18 @@ export async function resumeOperator(
     const resumed = await setPaused(tx, operatorId, false, null);
     return { applied, discarded, holder: resumed?.runningWorkflowId ?? null };
   });
-  const signalled = await signalRunning(deps.client, settled.holder, SIGNALS.resume);
+  const signalled = await signalRunning(deps.client, settled.holder, SIGNALS.resume, { told: true });
   const schedules = await unpauseOperatorSchedules(deps.client, operatorId, 'operator resumed');
-  if (!signalled && op.paused) await notifyOnce(deps, operatorId, 'resumed', 'resumed by a person');
+  if (op.paused) await notifyOnce(deps, operatorId, 'resumed', 'resumed by a person');
   const { applied, discarded } = settled;
   return { operatorId, paused: false, reason: null, signalled, schedules, removals: { applied, discarded } };
 }
 
-/** One attempt per sink, recorded like the notify activity's; a sink that is down is recorded as failed. */
+/**
+ * One attempt per sink, recorded like the notify activity's; a sink that is down is recorded as failed.
+ * The CLI and the API tell a person's pause and resume themselves, whether an import runs or not: the
+ * import they signal records it without telling it again (`told` in the signal).
+ */
 async function notifyOnce(deps: PauseDeps, operatorId: string, event: NotificationEvent, message: string) {
   const sinks = (await deps.sinks?.()) ?? [];
   if (!sinks.length) return;

@@ -88,8 +88,10 @@ function answerSignals(run: OperatorImportRun): RoomRequest[] {
       ? { ...run.progress, window: run.pause.window(currentWindow(run.state, Date.now())) }
       : run.progress,
   );
-  setHandler(pauseSignal, (arg) => run.pause.request(arg?.reason ?? 'paused by request', 'person'));
-  setHandler(resumeSignal, () => run.pause.resume());
+  setHandler(pauseSignal, (arg) =>
+    run.pause.request(arg?.reason ?? 'paused by request', 'person', { told: arg?.told }),
+  );
+  setHandler(resumeSignal, (arg) => run.pause.resume({ told: arg?.told }));
   // A smaller import asks for room (see room.ts); one that asks before this import has begun waits.
   const early: RoomRequest[] = [];
   setHandler(makeRoomSignal, (request) =>
