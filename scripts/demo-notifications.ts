@@ -2,12 +2,21 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhook } from '../src/domain/webhook-signature.js';
 
+/** A notification whose signature verified: its Standard-Webhooks message id and its parsed body. */
+export interface VerifiedNotification {
+  webhookId: string;
+  body: { type: string; data: Record<string, unknown> };
+}
+
 /**
- * The demo's stand-in for an operations team's endpoint: it verifies each notification's signature as a
- * receiver would and keeps one line per notification until `take()` prints them.
+ * An operations team's endpoint: it verifies each notification's signature as a receiver would, answers
+ * 401 to one that fails (and drops it), and hands every verified one to `receive`.
  */
-export async function startNotificationReceiver(secret: string) {
-  const lines: string[] = [];
+export async function startSignedReceiver(
+  secret: string,
+  pathname: string,
+  receive: (n: VerifiedNotification) => void,
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -23,22 +32,33 @@ export async function startNotificationReceiver(secret: string) {
         },
         body,
       );
-      if (!verified.ok) {
-        res.writeHead(401).end();
-        return;
-      }
-      const n = JSON.parse(body.toString()) as { type: string; data: { title: string; message: string } };
-      lines.push(
-        `  ${new Date().toISOString().slice(11, 19)} ${n.type} (signature ok): ${n.data.title}: ${n.data.message}`,
-      );
+      if (!verified.ok) return void res.writeHead(401).end();
+      receive({
+        webhookId: verified.id,
+        body: JSON.parse(body.toString('utf8')) as VerifiedNotification['body'],
+      });
       res.writeHead(204).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/tour-import`,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${pathname}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The demo's receiver: one line per notification until `take()` prints them. */
+export async function startNotificationReceiver(secret: string) {
+  const lines: string[] = [];
+  const server = await startSignedReceiver(secret, '/tour-import', ({ body }) => {
+    const { title, message } = body.data as { title: string; message: string };
+    lines.push(
+      `  ${new Date().toISOString().slice(11, 19)} ${body.type} (signature ok): ${title}: ${message}`,
+    );
+  });
+  return {
+    ...server,
     /** The notifications received since the last call. */
     take: () => lines.splice(0),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
