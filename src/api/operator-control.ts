@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 // The same functions as `tour-import pause|resume`: one owner of pause state, whichever door is used.
-import { pauseOperator, resumeOperator } from '../cli/commands/pause.js';
-import { getOperator } from '../db/operators.js';
+import { UnknownOperatorError } from '../operations/operators.js';
+import { pauseOperator, resumeOperator } from '../operations/pause.js';
 import type { ApiDeps } from './deps.js';
 
 const PauseBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
@@ -28,9 +28,12 @@ export function registerOperatorControl(app: FastifyInstance, deps: ApiDeps) {
       const body = schema.safeParse(req.body);
       if (!body.success)
         return reply.code(400).send({ error: body.error.issues.map((i) => i.message).join('; ') });
-      if (!(await getOperator(deps.pool, req.params.operatorId)))
-        return reply.code(404).send({ error: `unknown operator "${req.params.operatorId}"` });
-      return run(req.params.operatorId, body.data);
+      try {
+        return await run(req.params.operatorId, body.data);
+      } catch (err) {
+        if (err instanceof UnknownOperatorError) return reply.code(404).send({ error: err.message });
+        throw err;
+      }
     });
   route('pause', PauseBody, (id, b) => pauseOperator(control, id, b.reason));
   route('resume', ResumeBody, (id, b) => resumeOperator(control, id, { applyRemovals: b.applyRemovals }));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 // The same start as `tour-import import-tour`: one workflow id, signal and input, whichever door is used.
-import { startOrRefreshTourImport } from '../cli/commands/start-or-refresh-tour.js';
+import { startOrRefreshTourImport } from '../operations/start-or-refresh-tour.js';
 import { operatorWebhookSecret, type OperatorConfig } from '../operators/registry.js';
 import type { ApiDeps } from './deps.js';
 import { verifyWebhook } from '../domain/webhook-signature.js';

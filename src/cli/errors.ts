@@ -39,10 +39,3 @@ export class CliError extends Error {
     this.name = 'CliError';
   }
 }
-
-export function unknownOperator(id: string, known: string[]): CliError {
-  const configured = known.length
-    ? `configured: ${known.join(', ')}`
-    : 'none configured; run `tour-import operators sync`';
-  return new CliError(`unknown operator "${id}" (${configured})`, EXIT.usage);
-}

@@ -4,6 +4,7 @@
  */
 import { CommanderError } from 'commander';
 import { config } from '../config.js';
+import { UnknownOperatorError } from '../operations/operators.js';
 import { OperatorConfigError } from '../operators/errors.js';
 import { startTracing, stopTracing } from '../telemetry/tracing.js';
 import { CliContext } from './context.js';
@@ -44,6 +45,10 @@ function reportError(err: unknown): number {
   if (err instanceof OperatorConfigError) {
     console.error(`tour-import: ${err.message}`);
     return EXIT.config;
+  }
+  if (err instanceof UnknownOperatorError) {
+    console.error(`tour-import: ${err.message}`);
+    return EXIT.usage;
   }
   const e = err as Error;
   console.error(`tour-import: ${e.message ?? String(err)}`);

@@ -11,8 +11,9 @@ import {
   waitForTourImport,
 } from './commands/import.js';
 import { checkCommand, checkDeps, checkExitCode } from './commands/check.js';
-import { listOperatorsCommand, requireOperator, syncOperatorsCommand } from './commands/operators.js';
-import { pauseOperator, resumeOperator, type PauseResult } from './commands/pause.js';
+import { requireOperator } from '../operations/operators.js';
+import { listOperatorsCommand, syncOperatorsCommand } from './commands/operators.js';
+import { pauseOperator, resumeOperator, type PauseResult } from '../operations/pause.js';
 import { applySchedulesCommand, setSchedulesPaused, triggerSchedule } from './commands/schedules.js';
 import { failuresCommand, operatorStatus, runsCommand } from './commands/status.js';
 import type { CliContext } from './context.js';

@@ -10,7 +10,7 @@ import {
   waitForTourImport,
 } from '../../src/cli/commands/import.js';
 import { listOperatorsCommand } from '../../src/cli/commands/operators.js';
-import { pauseOperator, resumeOperator } from '../../src/cli/commands/pause.js';
+import { pauseOperator, resumeOperator } from '../../src/operations/pause.js';
 import { failuresCommand, operatorStatus, runsCommand } from '../../src/cli/commands/status.js';
 import { CliError, EXIT } from '../../src/cli/errors.js';
 import { setPaused } from '../../src/db/operators.js';

@@ -214,6 +214,7 @@ describe('notifications', () => {
         payload: '{}',
       });
       expect(missing.statusCode).toBe(404);
+      expect(missing.json().error).toMatch(/^unknown operator "no-such-operator" \(configured: .*ntf-person/);
     } finally {
       await app.close();
     }

@@ -2,7 +2,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resumeOperator } from '../../src/cli/commands/pause.js';
+import { resumeOperator } from '../../src/operations/pause.js';
 import { operatorStatus } from '../../src/cli/commands/status.js';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { PUSHED_REMOVALS_LOCK } from '../../src/db/removals.js';

@@ -9,7 +9,8 @@ import {
   type ImageLimits,
 } from '../../operations/check.js';
 import type { CliContext } from '../context.js';
-import { EXIT, unknownOperator } from '../errors.js';
+import { UnknownOperatorError } from '../../operations/operators.js';
+import { EXIT } from '../errors.js';
 
 export interface CheckCommandDeps {
   /** The operators file: the operator is checked from there, synced or not. */
@@ -40,7 +41,7 @@ export function checkCommand(
   options: Omit<CheckOptions, 'deadlineMs'>,
 ): Promise<CheckReport> {
   if (!deps.configs.some((c) => c.id === operatorId))
-    throw unknownOperator(
+    throw new UnknownOperatorError(
       operatorId,
       deps.configs.map((c) => c.id),
     );

@@ -17,8 +17,8 @@ import type {
   Progress,
 } from '../../workflows/types.js';
 import { CliError, EXIT } from '../errors.js';
-import { requireOperator } from './operators.js';
-import { startOrRefreshTourImport } from './start-or-refresh-tour.js';
+import { requireOperator } from '../../operations/operators.js';
+import { startOrRefreshTourImport } from '../../operations/start-or-refresh-tour.js';
 
 export interface QueueOptions {
   /** Defaults to the product's queues; tests pass their own. */

@@ -1,8 +1,7 @@
-import { getOperator, listOperators, type OperatorRow } from '../../db/operators.js';
+import { listOperators, type OperatorRow } from '../../db/operators.js';
 import type { Pool } from '../../db/pool.js';
 import type { OperatorConfig } from '../../operators/registry.js';
 import { syncOperators } from '../../operators/resolver.js';
-import { unknownOperator } from '../errors.js';
 
 export interface OperatorSummary {
   id: string;
@@ -36,14 +35,4 @@ export async function syncOperatorsCommand(
 ): Promise<{ synced: string[] }> {
   await syncOperators(deps.pool, configs);
   return { synced: configs.map((c) => c.id) };
-}
-
-/** The operator's row; an unknown id is a usage error naming the operators that do exist. */
-export async function requireOperator(pool: Pool, id: string): Promise<OperatorRow> {
-  const op = await getOperator(pool, id);
-  if (op) return op;
-  throw unknownOperator(
-    id,
-    (await listOperators(pool)).map((o) => o.id),
-  );
 }

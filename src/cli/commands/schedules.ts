@@ -13,7 +13,8 @@ import {
 import { scheduleId } from '../../schedules/spec.js';
 import { applyHousekeepingSchedule, HOUSEKEEPING_SCHEDULE_ID } from '../../schedules/housekeeping.js';
 import type { ImportMode } from '../../workflows/types.js';
-import { CliError, EXIT, unknownOperator } from '../errors.js';
+import { UnknownOperatorError } from '../../operations/operators.js';
+import { CliError, EXIT } from '../errors.js';
 
 /**
  * Applies the operators file; operators paused in PostgreSQL get their new schedules paused too. With
@@ -68,7 +69,7 @@ export async function triggerSchedule(
 
 function requireConfigured(configs: OperatorConfig[], operatorId: string): void {
   if (!configs.some((c) => c.id === operatorId))
-    throw unknownOperator(
+    throw new UnknownOperatorError(
       operatorId,
       configs.map((c) => c.id),
     );

@@ -7,7 +7,8 @@ import type { HeldRemoval } from '../../db/removals.js';
 import { listFailures, listRuns, type ImportRunRow } from '../../db/runs.js';
 import type { Progress } from '../../workflows/types.js';
 import { queryProgress } from './import.js';
-import { operatorState, requireOperator, type OperatorSummary } from './operators.js';
+import { requireOperator } from '../../operations/operators.js';
+import { operatorState, type OperatorSummary } from './operators.js';
 
 export interface OperatorStatus {
   id: string;

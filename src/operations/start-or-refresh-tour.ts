@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId, operatorPriority } from '../../constants.js';
-import type { ImportTourInput } from '../../workflows/types.js';
+import { SIGNALS, WORKFLOW_TYPES, importTourWorkflowId, operatorPriority } from '../constants.js';
+import type { ImportTourInput } from '../workflows/types.js';
 
 export interface TourImportRequest {
   operatorId: string;

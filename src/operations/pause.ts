@@ -1,12 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { SIGNALS } from '../../constants.js';
-import { setPaused } from '../../db/operators.js';
-import { inTransaction, type Pool } from '../../db/pool.js';
-import * as removals from '../../db/removals.js';
-import type { NotificationEvent } from '../../domain/notifications.js';
-import { deliver } from '../../notify/deliver.js';
-import type { Sink } from '../../notify/sinks.js';
-import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../../schedules/apply.js';
+import { SIGNALS } from '../constants.js';
+import { setPaused } from '../db/operators.js';
+import { inTransaction, type Pool } from '../db/pool.js';
+import * as removals from '../db/removals.js';
+import type { NotificationEvent } from '../domain/notifications.js';
+import { deliver } from '../notify/deliver.js';
+import type { Sink } from '../notify/sinks.js';
+import { pauseOperatorSchedules, unpauseOperatorSchedules } from '../schedules/apply.js';
 import { requireOperator } from './operators.js';
 
 export interface PauseResult {
