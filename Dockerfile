@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every process of tour-import (workers, api, migrations, cli); the command picks one.
+# It holds the product only: src/ and its settings, never tooling/ (simulator, server starters), soak/,
+# bench/ or scripts/ (test/unit/deploy/image.test.ts reads what is copied).
 # TypeScript runs through tsx, as in development. The workflow bundle is built here, so a worker
 # loads it (WORKFLOW_BUNDLE_PATH) instead of webpacking its workflows on every start.
 
@@ -27,7 +29,6 @@ ENV NODE_ENV=production \
 COPY --from=deps /app/node_modules node_modules
 COPY package.json package-lock.json tsconfig.json ./
 COPY src src
-COPY scripts scripts
 COPY config config
 COPY --from=bundle /app/dist/workflow-bundle.js dist/workflow-bundle.js
 # Blobs live on a volume; a new named volume takes this folder's owner when first mounted.

@@ -30,8 +30,8 @@ export default tseslint.config(
   },
   {
     // sharp is imported by the image module only (and the simulator's own image generator).
-    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
-    ignores: ['src/images/**', 'src/simulator/images.ts', 'bench/**', 'test/helpers/images.ts'],
+    files: ['src/**/*.ts', 'tooling/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    ignores: ['src/images/**', 'tooling/simulator/images.ts', 'bench/**', 'test/helpers/images.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -42,8 +42,8 @@ export default tseslint.config(
   {
     // The AWS SDK is used by the blob store module only (tests may look into a bucket with it directly).
     // This repeats the sharp rule: a later block's no-restricted-imports replaces the one above.
-    files: ['src/**/*.ts'],
-    ignores: ['src/storage/**', 'src/images/**', 'src/simulator/images.ts', 'src/workflows/**'],
+    files: ['src/**/*.ts', 'tooling/**/*.ts'],
+    ignores: ['src/storage/**', 'src/images/**', 'tooling/simulator/images.ts', 'src/workflows/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -102,7 +102,7 @@ export default tseslint.config(
   {
     // Code that fits in one's head (docs/development.md, "Source layout"): a file a reader can hold, a
     // function that reads top to bottom. Tests are exempt: a scenario reads best written out.
-    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'soak/**/*.ts'],
+    files: ['src/**/*.ts', 'tooling/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'soak/**/*.ts'],
     rules: {
       'max-lines': ['warn', { max: 300, skipBlankLines: true, skipComments: true }],
       'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
@@ -110,7 +110,7 @@ export default tseslint.config(
   },
   {
     // One config module reads the environment.
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'tooling/**/*.ts'],
     ignores: ['src/config.ts'],
     rules: {
       'no-restricted-properties': [

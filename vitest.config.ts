@@ -50,7 +50,7 @@ export default defineConfig({
       },
       {
         // `npm run test:server`: the production shape of Temporal (the real server on PostgreSQL, see
-        // src/infra/temporal-server.ts). Its own tests, plus the system tier's imports, pause/resume,
+        // tooling/servers/temporal-server.ts). Its own tests, plus the system tier's imports, pause/resume,
         // cancel, schedules and CLI run again on it.
         extends: true,
         test: {

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { SIGNALS } from '../src/constants.js';
-import { freePort, startDevServer } from '../src/infra/dev-server.js';
+import { freePort, startDevServer } from '../tooling/servers/dev-server.js';
 import type { ImportOperatorResult, Progress } from '../src/workflows/types.js';
 import type { Bench } from './lib/harness.js';
 import { contextOf, measureImport, startPair, stopWorkers, type MeasuredImport } from './lib/imports.js';

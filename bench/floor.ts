@@ -10,7 +10,7 @@ import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { stopChild } from '../src/infra/dev-server.js';
+import { stopChild } from '../tooling/servers/dev-server.js';
 import type { FloorParent, FloorShape } from './floor/workflows.js';
 import { ROOT } from './lib/common.js';
 import type { Bench } from './lib/harness.js';

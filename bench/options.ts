@@ -3,7 +3,7 @@
  * that differs between a full run and `--smoke` is decided here, once.
  */
 import { Command, Option } from 'commander';
-import { PRODUCT_DYNAMIC_CONFIG } from '../src/infra/dev-server.js';
+import { PRODUCT_DYNAMIC_CONFIG } from '../tooling/servers/dev-server.js';
 import { SERVER_KINDS, type ServerKind } from './lib/server.js';
 
 /** The scenarios `--skip` names, in the order they run. */

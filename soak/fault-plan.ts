@@ -22,7 +22,7 @@ export interface FaultEvent {
   forMs: number;
   /** An operator id, a worker's name, or the server's: temporal, s3, postgres. */
   target: string;
-  /** Operator faults: the simulator's fault (src/simulator/types.ts) on one of its routes. */
+  /** Operator faults: the simulator's fault (tooling/simulator/types.ts) on one of its routes. */
   sim?: { route: SimRoute; fault: Record<string, unknown> };
 }
 

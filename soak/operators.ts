@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { OperatorInfo } from '../src/simulator/operator.js';
-import type { OperatorSpecInput } from '../src/simulator/types.js';
+import type { OperatorInfo } from '../tooling/simulator/operator.js';
+import type { OperatorSpecInput } from '../tooling/simulator/types.js';
 
 /**
  * The soak's operators, one per dialect: the simulator's specs, and the operators file the product's

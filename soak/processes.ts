@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { stopChild } from '../src/infra/dev-server.js';
+import { stopChild } from '../tooling/servers/dev-server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 

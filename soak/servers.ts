@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { createDatabaseIfMissing, withDatabase } from '../src/db/database.js';
-import { startPrivateCluster, stopPrivateCluster } from '../src/infra/postgres.js';
-import { freePort } from '../src/infra/dev-server.js';
-import { resolveVersitygw, startS3Server, type S3Server } from '../src/infra/s3-server.js';
+import { startPrivateCluster, stopPrivateCluster } from '../tooling/servers/private-postgres.js';
+import { freePort } from '../tooling/servers/dev-server.js';
+import { resolveVersitygw, startS3Server, type S3Server } from '../tooling/servers/s3-server.js';
 import {
   freePorts,
   resolveTemporalServer,
@@ -12,7 +12,7 @@ import {
   startServerProcess,
   startTemporalServer,
   type TemporalServerOptions,
-} from '../src/infra/temporal-server.js';
+} from '../tooling/servers/temporal-server.js';
 import { Supervised, type ExitReport, type Part } from './processes.js';
 
 /** The servers the product runs on, each a part the fault schedule can take down and bring back. */

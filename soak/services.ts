@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { S3Server } from '../src/infra/s3-server.js';
-import type { OperatorInfo } from '../src/simulator/operator.js';
-import type { OperatorSpecInput } from '../src/simulator/types.js';
+import type { S3Server } from '../tooling/servers/s3-server.js';
+import type { OperatorInfo } from '../tooling/simulator/operator.js';
+import type { OperatorSpecInput } from '../tooling/simulator/types.js';
 import { launchNode, Supervised, type ExitReport } from './processes.js';
 
 /** The project's own processes in the soak: the simulator, both worker kinds and the API. */

@@ -3,7 +3,7 @@
  * SIM_OPERATORS (JSON specs) from the environment; prints one JSON line with its URL and operators
  * (ids, base URLs, credentials) once it listens, and stops on SIGTERM.
  */
-import { startSimulator } from '../src/simulator/server.js';
+import { startSimulator } from '../tooling/simulator/server.js';
 
 const sim = await startSimulator({
   host: '127.0.0.1',

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import type pg from 'pg';
 import type { OperatorAdapter } from '../../src/operators/types.js';
 import { syncOperators } from '../../src/operators/resolver.js';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import type { OperatorSpecInput } from '../../tooling/simulator/types.js';
 import { LOW_LOAD_OPERATOR, lowLoadSize } from '../low-load.js';
 import { manyOperatorIds } from '../many-operators.js';
 import type { BenchOptions, BenchSize } from '../options.js';

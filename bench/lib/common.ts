@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { createAdapter, parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
 import type { Tour } from '../../src/domain/tour.js';
 import type { ListEntry, OperatorAdapter } from '../../src/operators/types.js';
-import type { OperatorInfo } from '../../src/simulator/operator.js';
+import type { OperatorInfo } from '../../tooling/simulator/operator.js';
 import type { OutputFormat } from '../../src/images/resize.js';
 import { treeCpuMs, treePeakRssMb } from './proc.js';
 

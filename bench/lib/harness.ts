@@ -12,7 +12,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
 import { createPool } from '../../src/db/pool.js';
 import { ensurePostgres } from '../../src/infra/postgres.js';
-import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
+import { resolveTemporalCli } from '../../tooling/servers/temporal-cli.js';
 import type { OperatorConfig } from '../../src/operators/registry.js';
 import type { BenchOptions, BenchSize } from '../options.js';
 import { downloadCatalog, startSimulator, warmOtherCatalogs, type BenchCatalog } from './catalogs.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import sharp from 'sharp';
-import { temporalCliVersion } from '../../src/infra/temporal-cli.js';
+import { temporalCliVersion } from '../../tooling/servers/temporal-cli.js';
 
 /** The machine the bench ran on, for the report's first section. */
 export async function machine(cli: string) {

@@ -4,7 +4,7 @@
  * PostgreSQL, what `npm run temporal:server` and docker compose run).
  */
 import path from 'node:path';
-import { freePort, startDevServer } from '../../src/infra/dev-server.js';
+import { freePort, startDevServer } from '../../tooling/servers/dev-server.js';
 import { dropDatabases } from '../../src/db/database.js';
 import {
   freePorts,
@@ -12,7 +12,7 @@ import {
   resolveTemporalSqlTool,
   startTemporalServer,
   TEMPORAL_SERVER_VERSION,
-} from '../../src/infra/temporal-server.js';
+} from '../../tooling/servers/temporal-server.js';
 
 export const SERVER_KINDS = ['dev', 'production'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];

@@ -6,8 +6,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSimulator } from '../../src/simulator/server.js';
-import type { OperatorSpecInput, RouteKey } from '../../src/simulator/types.js';
+import { startSimulator } from '../../tooling/simulator/server.js';
+import type { OperatorSpecInput, RouteKey } from '../../tooling/simulator/types.js';
 
 export interface Counters {
   api: number;

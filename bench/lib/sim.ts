@@ -4,9 +4,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stopChild } from '../../src/infra/dev-server.js';
-import type { OperatorInfo } from '../../src/simulator/operator.js';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import { stopChild } from '../../tooling/servers/dev-server.js';
+import type { OperatorInfo } from '../../tooling/simulator/operator.js';
+import type { OperatorSpecInput } from '../../tooling/simulator/types.js';
 import { ROOT } from './common.js';
 import type { Counters, RouteRequests, SimRequest } from './sim-child.js';
 
@@ -28,7 +28,7 @@ export interface SimHandle {
  * catalog's seed, image id and revision, and the size), so one folder per version of the painter.
  */
 export function imageCacheDir(): string {
-  const painter = readFileSync(path.join(ROOT, 'src/simulator/images.ts'));
+  const painter = readFileSync(path.join(ROOT, 'tooling/simulator/images.ts'));
   const version = createHash('sha256').update(painter).digest('hex').slice(0, 16);
   return path.join(os.homedir(), '.cache', 'tour-import', 'bench-images', version);
 }

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stopChild } from '../../src/infra/dev-server.js';
+import { stopChild } from '../../tooling/servers/dev-server.js';
 import { onCpus, ROOT } from './common.js';
 import { resetPeakRss, treeCpuMs, treePeakRssMb } from './proc.js';
 

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { config } from '../config.js';
 import { tracingClientInterceptors } from '../telemetry/tracing.js';
-import { assertTemporalReachable } from './temporal.js';
+import { assertTemporalReachable } from './temporal-reachable.js';
 import { temporalConnectionOptions } from './temporal-connection.js';
 
 /**

@@ -5,7 +5,7 @@ import { config, ConfigError, exitOnConfigError } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { createPool, type Pool } from '../db/pool.js';
 import { ensurePostgres } from '../infra/postgres.js';
-import { assertTemporalReachable } from '../infra/temporal.js';
+import { assertTemporalReachable } from '../infra/temporal-reachable.js';
 import { loadSinks } from '../notify/sinks.js';
 import { OperatorConfigError } from '../operators/errors.js';
 import { loadOperatorsFile } from '../operators/registry.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { animatedGif, svgWithScript, truncatedJpeg } from '../helpers/images.js';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import type { OperatorSpecInput } from '../../tooling/simulator/types.js';
 import { startHostileServer, type HostileKind, type HostileServer } from './helpers/hostile-server.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
-import type { TourRecord } from '../../src/simulator/operator-catalog.js';
+import type { TourRecord } from '../../tooling/simulator/operator-catalog.js';
 import { waitFor } from '../helpers/wait.js';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { ImportTour } from '../../src/workflows/import-tour.js';

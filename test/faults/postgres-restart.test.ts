@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabaseIfMissing } from '../../src/db/database.js';
-import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { startPrivateCluster, stopPrivateCluster } from '../../tooling/servers/private-postgres.js';
 import { importTourWorkflowId } from '../../src/constants.js';
 import { progressQuery } from '../../src/workflows/import-operator.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';

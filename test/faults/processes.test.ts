@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOperatorsYaml } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { startSimulator, type Simulator } from '../../tooling/simulator/server.js';
 import type { ImportOperatorResult } from '../../src/workflows/types.js';
 import { testLogFile } from '../helpers/data-dir.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';

@@ -1,14 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { isTemporalUp } from '../../src/infra/temporal-reachable.js';
 import {
-  isTemporalUp,
   freePort,
   PRODUCT_DYNAMIC_CONFIG,
   startDevServer,
   type DevServer,
-} from '../../src/infra/dev-server.js';
-import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
+} from '../../tooling/servers/dev-server.js';
+import { resolveTemporalCli } from '../../tooling/servers/temporal-cli.js';
 import { createDatabaseIfMissing, withDatabase } from '../../src/db/database.js';
 import { ensurePostgres } from '../../src/infra/postgres.js';
 import { TEST_DATA_ROOT } from './data-dir.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { resolveVersitygw, startS3Server, type S3Server } from '../../src/infra/s3-server.js';
+import { resolveVersitygw, startS3Server, type S3Server } from '../../tooling/servers/s3-server.js';
 import { testLogFile } from './data-dir.js';
 
 export interface TestS3 {
@@ -18,7 +18,7 @@ export interface TestS3 {
 
 /**
  * A real S3 server (versitygw) for one test file. A missing binary fails with how to get one rather
- * than building it inside a test's timeout: `npx tsx src/infra/versitygw-main.ts` (.ci/run does it).
+ * than building it inside a test's timeout: `npx tsx tooling/servers/versitygw-main.ts` (.ci/run does it).
  * Its log is versitygw-<label>.log in the test file's data folder (testLogFile), which outlives
  * close(): kept when a test fails, and its lines shown with the failure.
  */

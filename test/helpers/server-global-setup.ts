@@ -9,7 +9,7 @@ import {
   resolveTemporalServer,
   resolveTemporalSqlTool,
   startTemporalServer,
-} from '../../src/infra/temporal-server.js';
+} from '../../tooling/servers/temporal-server.js';
 import { provideTestDatabase } from './global-setup.js';
 
 declare module 'vitest' {

@@ -3,17 +3,17 @@ import { chmodSync, chownSync, mkdirSync, openSync, readFileSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { gidOf, uidOf } from '../../src/infra/postgres.js';
-import { postgresBinDir } from '../../src/infra/postgres-discovery.js';
-import { startS3Server, type S3Server, resolveVersitygw } from '../../src/infra/s3-server.js';
+import { gidOf, uidOf } from '../../tooling/servers/private-postgres.js';
+import { postgresBinDir } from '../../tooling/servers/postgres-discovery.js';
+import { startS3Server, type S3Server, resolveVersitygw } from '../../tooling/servers/s3-server.js';
 import {
   defaultPorts,
   resolveTemporalServer,
   resolveTemporalSqlTool,
   startTemporalServer,
   type TemporalServer,
-} from '../../src/infra/temporal-server.js';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+} from '../../tooling/servers/temporal-server.js';
+import type { OperatorSpecInput } from '../../tooling/simulator/types.js';
 import type { Host } from './netns.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

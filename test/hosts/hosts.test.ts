@@ -5,7 +5,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OperatorSpecInput } from '../../src/simulator/types.js';
+import type { OperatorSpecInput } from '../../tooling/simulator/types.js';
 import type { ImportOperatorResult } from '../../src/workflows/types.js';
 import { waitFor } from '../helpers/wait.js';
 import { startCoreHost, type CoreHost } from './core-host.js';

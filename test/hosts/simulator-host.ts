@@ -3,7 +3,7 @@
  * SIM_HOST, SIM_PORT and SIM_OPERATORS (JSON specs) from the environment; prints one JSON line with
  * its operators (ids, base URLs, credentials) once it listens.
  */
-import { startSimulator } from '../../src/simulator/server.js';
+import { startSimulator } from '../../tooling/simulator/server.js';
 
 const sim = await startSimulator({
   host: process.env['SIM_HOST'],

@@ -14,7 +14,7 @@ import { setPaused } from '../../src/db/operators.js';
 import { checkOperator, type CheckReport, type ImageLimits } from '../../src/operations/check.js';
 import { parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { startSimulator, type Simulator } from '../../tooling/simulator/server.js';
 import { createLocalBlobStore } from '../../src/storage/blob-store.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 import { connectTestEnv } from '../helpers/temporal.js';

@@ -15,7 +15,7 @@ import { failuresCommand, operatorStatus, runsCommand } from '../../src/cli/comm
 import { CliError, EXIT } from '../../src/cli/errors.js';
 import { setPaused } from '../../src/db/operators.js';
 import type { Pool } from '../../src/db/pool.js';
-import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
+import { resolveTemporalCli } from '../../tooling/servers/temporal-cli.js';
 import { applySchedules, listSchedules, SCHEDULE_PREFIX } from '../../src/schedules/apply.js';
 import { progressQuery } from '../../src/workflows/import-operator.js';
 import type { Progress } from '../../src/workflows/types.js';

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/infra/dev-server.js';
-import { ensurePostgres, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { freePort } from '../../tooling/servers/dev-server.js';
+import { ensurePostgres, type PostgresDiscovery } from '../../src/infra/postgres.js';
+import { stopPrivateCluster } from '../../tooling/servers/private-postgres.js';
 import { clusterFolder } from '../helpers/cluster-folder.js';
-import { embeddedPostgresBinDir, type PostgresDiscovery } from '../../src/infra/postgres-discovery.js';
+import { embeddedPostgresBinDir } from '../../tooling/servers/postgres-discovery.js';
 
 const nodeModules = fileURLToPath(new URL('../../node_modules/', import.meta.url));
 

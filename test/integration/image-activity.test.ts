@@ -12,7 +12,7 @@ import { upsertOperator } from '../../src/db/operators.js';
 import { pruneBatch } from '../../src/db/retention.js';
 import { stageTours } from '../../src/db/tours.js';
 import type { Tour } from '../../src/domain/tour.js';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { startSimulator, type Simulator } from '../../tooling/simulator/server.js';
 import { createLocalBlobStore, type BlobStore } from '../../src/storage/index.js';
 import { createTestDb, type TestDb } from '../helpers/db.js';
 

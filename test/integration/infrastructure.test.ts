@@ -5,7 +5,7 @@ import pg from 'pg';
 import { inject, describe, expect, it } from 'vitest';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
 import { createDatabaseIfMissing } from '../../src/db/database.js';
-import { startPrivateCluster, stopPrivateCluster } from '../../src/infra/postgres.js';
+import { startPrivateCluster, stopPrivateCluster } from '../../tooling/servers/private-postgres.js';
 
 describe('foundation', () => {
   const all = readMigrations();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Server } from '../../src/infra/s3-server.js';
+import type { S3Server } from '../../tooling/servers/s3-server.js';
 import { createS3BlobStore, VARIANT_CACHE_CONTROL } from '../../src/storage/index.js';
 import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';

@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseOperatorsYaml, type OperatorConfig } from '../../src/operators/registry.js';
 import { syncOperators } from '../../src/operators/resolver.js';
-import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { startSimulator, type Simulator } from '../../tooling/simulator/server.js';
 import { createLocalBlobStore, originalKey, variantKey, type BlobStore } from '../../src/storage/index.js';
 import { readyAssetsStored, variantRowsStored } from '../../soak/checker/blobs.js';
 import { listedToursCurrent, removedToursGone, unlistedToursRemoved } from '../../soak/checker/catalog.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ApiOptions } from '../../src/api/app.js';
 import { signWebhook } from '../../src/domain/webhook-signature.js';
 import { TASK_QUEUES, importTourWorkflowId } from '../../src/constants.js';
-import { freePort } from '../../src/infra/dev-server.js';
+import { freePort } from '../../tooling/servers/dev-server.js';
 import { testLogFile } from '../helpers/data-dir.js';
 import { createPipelineApi, startPipeline, type Pipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../src/infra/dev-server.js';
+import { freePort } from '../../tooling/servers/dev-server.js';
 import { withDatabase } from '../../src/db/database.js';
-import { resolveTemporalCli } from '../../src/infra/temporal-cli.js';
-import { resolveTemporalUi, startTemporalUi, type TemporalUi } from '../../src/infra/temporal-ui.js';
+import { resolveTemporalCli } from '../../tooling/servers/temporal-cli.js';
+import { resolveTemporalUi, startTemporalUi, type TemporalUi } from '../../tooling/servers/temporal-ui.js';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.js';
 
 /**

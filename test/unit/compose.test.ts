@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
-import { PRODUCT_DYNAMIC_CONFIG } from '../../src/infra/dev-server.js';
-import { TEMPORAL_SERVER_VERSION } from '../../src/infra/temporal-server.js';
+import { PRODUCT_DYNAMIC_CONFIG } from '../../tooling/servers/dev-server.js';
+import { TEMPORAL_SERVER_VERSION } from '../../tooling/servers/temporal-server.js';
 
 /**
  * docker-compose.yml is for users (no docker engine runs here), so it is checked the way compose

@@ -47,16 +47,17 @@ const layerOf = (rel: string) => rel.split(path.sep)[0]!;
 
 /** Layers that may import only the domain and each other (ports), never what is built on them. */
 const INNER = ['domain', 'db', 'net', 'images', 'storage', 'operators', 'notify'];
-const OUTER = [
-  'workflows',
-  'activities',
-  'workers',
-  'api',
-  'cli',
-  'operations',
-  'schedules',
-  'simulator',
-  'infra',
+const OUTER = ['workflows', 'activities', 'workers', 'api', 'cli', 'operations', 'schedules', 'infra'];
+
+/**
+ * Every relative module a file names, static or dynamic (`import('…')`), resolved; the product's imports
+ * that leave src/ are checked against this.
+ */
+const ANY_IMPORT = /(?:\bfrom\s+|\bimport\(\s*)'(\.[^']+)'/g;
+
+/** What src/ may reach outside itself: the private PostgreSQL cluster, by a dynamic import outside production. */
+const DEVELOPMENT_PATH = [
+  { from: path.join('infra', 'postgres.ts'), to: 'tooling/servers/private-postgres.js' },
 ];
 
 describe('layers', () => {
@@ -92,6 +93,20 @@ describe('layers', () => {
       (i) => i.layer === 'workflows' && !['workflows', 'workers'].includes(layerOf(i.from)) && !i.typeOnly,
     );
     expect(values.map((i) => `${i.from} → ${i.layer}`)).toEqual([]);
+  });
+
+  it('the product reaches its tooling (tooling/, soak/, bench/, scripts/, test/) only on the development path', () => {
+    const outside = files.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(ANY_IMPORT)].flatMap((m) => {
+        const target = path.relative(root, path.resolve(path.dirname(file), m[1]!));
+        return target.startsWith(`src${path.sep}`) ? [] : [{ from: path.relative(src, file), to: target }];
+      }),
+    );
+    expect(outside).toEqual(DEVELOPMENT_PATH);
+    // The one way out is taken only where production cannot be (it requires DATABASE_URL).
+    expect(readFileSync(path.join(src, DEVELOPMENT_PATH[0]!.from), 'utf8')).toMatch(
+      /if \(explicit\) \{[\s\S]*return explicit;[\s\S]*await import\('\.\.\/\.\.\/tooling\/servers\/private-postgres\.js'\)/,
+    );
   });
 
   it('SQL is written only under src/db', () => {

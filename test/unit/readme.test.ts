@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { CliContext } from '../../src/cli/context.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { loadConfig } from '../../src/config.js';
-import { DEMO_OPERATORS } from '../../src/simulator/demo-operators.js';
+import { DEMO_OPERATORS } from '../../tooling/simulator/demo-operators.js';
 
 /**
  * The README's commands work as written on a fresh clone, and the documentation's links lead somewhere.

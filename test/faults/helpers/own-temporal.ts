@@ -2,9 +2,13 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../../../src/infra/dev-server.js';
-import { resolveTemporalCli } from '../../../src/infra/temporal-cli.js';
-import { freePorts, startServerProcess, startTemporalServer } from '../../../src/infra/temporal-server.js';
+import { freePort, PRODUCT_DYNAMIC_CONFIG, startDevServer } from '../../../tooling/servers/dev-server.js';
+import { resolveTemporalCli } from '../../../tooling/servers/temporal-cli.js';
+import {
+  freePorts,
+  startServerProcess,
+  startTemporalServer,
+} from '../../../tooling/servers/temporal-server.js';
 import { dropDatabases } from '../../../src/db/database.js';
 import { testLogFile } from '../../helpers/data-dir.js';
 

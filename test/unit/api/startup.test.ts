@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONFIG_EXIT_CODE } from '../../../src/config.js';
-import { freePort } from '../../../src/infra/dev-server.js';
+import { freePort } from '../../../tooling/servers/dev-server.js';
 
 /**
  * `npm run api` as its own process refuses to start, in one line naming the variable, when a secret that

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApi } from '../../../src/api/app.js';
 import type { ApiCredentials } from '../../../src/api/auth.js';
 import { createPool } from '../../../src/db/pool.js';
-import { freePort } from '../../../src/infra/dev-server.js';
+import { freePort } from '../../../tooling/servers/dev-server.js';
 import { createLocalBlobStore } from '../../../src/storage/index.js';
 
 export interface RunningApi {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config.js';
-import { isTemporalUp } from '../../../src/infra/dev-server.js';
+import { isTemporalUp } from '../../../src/infra/temporal-reachable.js';
 import { describeConnection, temporalConnectionOptions } from '../../../src/infra/temporal-connection.js';
 
 /** The settings of a self-hosted cluster with mTLS, from the certificates made below. */

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDialectBAdapter } from '../../../src/operators/dialect-b.js';
 import { createOperatorHttp, type OperatorHttp } from '../../../src/operators/http.js';
 import type { ListEntry, ListOptions, ListPage } from '../../../src/operators/types.js';
-import { startSimulator } from '../../../src/simulator/server.js';
+import { startSimulator } from '../../../tooling/simulator/server.js';
 
 const MINUTE = 60_000;
 const OP = 'slow-b';

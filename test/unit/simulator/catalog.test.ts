@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mix32, unmix32 } from '../../../src/simulator/hash.js';
+import { mix32, unmix32 } from '../../../tooling/simulator/hash.js';
 import { A_HEADERS, json, simulator } from './helpers.js';
 
 describe('hash', () => {

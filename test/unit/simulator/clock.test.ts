@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { MonotonicClock } from '../../../src/simulator/clock.js';
+import { MonotonicClock } from '../../../tooling/simulator/clock.js';
 import { A_HEADERS, json, simulator } from './helpers.js';
 
 const MINUTE = 60_000;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { tourCmsSignature } from '../../../src/simulator/dialect-c-auth.js';
+import { tourCmsSignature } from '../../../tooling/simulator/dialect-c-auth.js';
 import { simulator } from './helpers.js';
 
 const CREDS = { apiKey: 'c-secret', channelId: '42', marketplaceId: '7' };

@@ -8,7 +8,7 @@ import {
   zProductsGetProductsResponse,
 } from '@octocloud/types';
 import { afterAll, describe, expect, it } from 'vitest';
-import { preferredLanguage } from '../../../src/simulator/dialect-d.js';
+import { preferredLanguage } from '../../../tooling/simulator/dialect-d.js';
 import { simulator } from './helpers.js';
 
 /**

@@ -1,5 +1,5 @@
-import { startSimulator, type Simulator } from '../../../src/simulator/server.js';
-import type { OperatorSpecInput } from '../../../src/simulator/types.js';
+import { startSimulator, type Simulator } from '../../../tooling/simulator/server.js';
+import type { OperatorSpecInput } from '../../../tooling/simulator/types.js';
 
 export const A_HEADERS = (apiKey: string) => ({
   'exp-api-key': apiKey,

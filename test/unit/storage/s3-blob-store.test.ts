@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3Server } from '../../../src/infra/s3-server.js';
+import type { S3Server } from '../../../tooling/servers/s3-server.js';
 import {
   createS3BlobStore,
   originalKey,

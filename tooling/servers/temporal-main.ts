@@ -1,7 +1,7 @@
 /** `npm run temporal`: a persistent dev server in the foreground, with the Web UI and search attributes. */
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { config } from '../config.js';
+import { config } from '../../src/config.js';
 import { PRODUCT_DYNAMIC_CONFIG, startDevServer } from './dev-server.js';
 import { resolveTemporalCli } from './temporal-cli.js';
 
