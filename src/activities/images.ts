@@ -69,23 +69,12 @@ export function createImageActivities(deps: ImageDeps) {
     },
 
     /**
-     * All the images of a tour in one activity task — one round trip through the server and one
-     * workflow task instead of one per image. An image that fails does not fail the batch: its
-     * failure comes back with whether retrying could fix it, and the workflow retries those alone
-     * with `importImage`. Cancellation (or a lost worker) ends the whole batch, which is then retried
-     * as a whole: every image in it is idempotent.
-     */
-    async importImages(a: { urls: string[] }): Promise<ImageOutcome[]> {
-      const ctx = Context.current();
-      return withFailureMapping(() => importBatch(w, a.urls, ctx));
-    },
-
-    /**
-     * A tour's images as importImages does, then the tour persisted with them as persistTour does, in
-     * one activity: the workflow's last step is then this activity's completion, with no local activity
-     * after it (one activation and one marker fewer per tour; bench/RESULTS.md). When an image failed for
-     * a reason a retry may fix, nothing is persisted: the outcomes go back and the workflow retries those
-     * images alone, then persists. Idempotent: a re-run after the persist finds its outcome.
+     * A tour's images, then the tour persisted with them as persistTour does, in one activity task: one
+     * round trip through the server and no local activity after it. An image that fails does not fail
+     * the others: when one failed for a reason a retry may fix, nothing is persisted, the outcomes go back
+     * and the workflow retries those images alone with `importImage`, then persists. Cancellation (or a
+     * lost worker) ends the whole activity, which is then retried as a whole: every step is idempotent,
+     * and a re-run after the persist finds its outcome.
      */
     async importTourImages(a: TourImagesRequest): Promise<TourImagesImport> {
       const ctx = Context.current();

@@ -98,8 +98,8 @@ async function fetchTour(deps: TourDeps, lookups: PushedTourLookups, a: TourRequ
 }
 
 /**
- * The record the listing staged for this import (dialects A and B). None (an import listed by an
- * earlier release, or a swept row): the tour is fetched from the operator instead.
+ * The record the listing staged for this import (dialects A and B). None (a swept row): the tour is
+ * fetched from the operator instead.
  */
 async function listedTour(pool: Pool, operatorId: string, externalId: string) {
   const staged = await tours.readStagedTour(pool, operatorId, externalId);

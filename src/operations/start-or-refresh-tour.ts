@@ -23,7 +23,7 @@ export async function startOrRefreshTourImport(
   r: TourImportRequest,
 ): Promise<{ workflowId: string; runId: string }> {
   const { operatorId, externalId } = r;
-  const input: ImportTourInput = { operatorId, externalId, force: r.force, persistWithImages: true };
+  const input: ImportTourInput = { operatorId, externalId, force: r.force };
   if (r.imageTaskQueue) input.imageTaskQueue = r.imageTaskQueue;
   const workflowId = importTourWorkflowId(operatorId, externalId);
   const handle = await client.workflow.signalWithStart(WORKFLOW_TYPES.importTour, {

@@ -5,7 +5,6 @@ import {
   executeChild,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { OperatorImportActivities } from '../activities/operator-import/index.js';
@@ -13,7 +12,6 @@ import { importTourWorkflowId, MAKING_ROOM_PRIORITY_KEY, operatorPriority } from
 import { breakerTrip, NON_RETRYABLE_TYPES, recordOutcome } from '../domain/operator-import.js';
 import { rootFailure } from './failure.js';
 import { ImportTour, refreshSignal } from './import-tour.js';
-import { PATCHES } from './patches.js';
 import { makingRoom } from './room.js';
 import type { CarriedState, ImportTourResult } from './types.js';
 
@@ -61,7 +59,7 @@ export function tourFanOut(o: FanOutOptions): TourFanOut {
       // The parent's own cancellation ends the import; a child cancelled alone (one tour, in the Web UI)
       // is a failure a later run can fix: recorded, and the delta mark does not pass it.
       const alone = isCancellation(err) && !CancellationScope.current().consideredCancelled;
-      if (isCancellation(err) && !(alone && patched(PATCHES.childCancelledAlone))) throw err;
+      if (isCancellation(err) && !alone) throw err;
       progress.failed++;
       const { type, message } = alone
         ? { type: TOUR_CANCELLED, message: 'its ImportTour was cancelled on its own' }
@@ -120,7 +118,6 @@ async function childOrRefresh(o: FanOutOptions, externalId: string): Promise<Imp
             operatorId: o.operatorId,
             externalId,
             listed: true,
-            persistWithImages: true,
             force: settings.force,
             imageTaskQueue: settings.imageTaskQueue,
             retry: settings.retry,
@@ -140,7 +137,7 @@ async function childOrRefresh(o: FanOutOptions, externalId: string): Promise<Imp
           () => true,
           () => false,
         );
-      if (refreshed || !patched(PATCHES.restartClosedPush)) return 'refreshed';
+      if (refreshed) return 'refreshed';
       if (attempt >= MAX_STARTS)
         // Recorded as a failure a later run can fix: the delta mark stays, the next import lists it again.
         throw ApplicationFailure.retryable(

@@ -85,9 +85,7 @@ async function beginOrCarryOn(
   const { workflowId, runId } = run;
   const begun = await run.bookkeeping.beginImport({ operatorId, mode, workflowId, runId, settings });
   if (begun.outcome === 'skipped') return begun;
-  // Histories recorded before the workflow built its own state carry it in beginImport's result.
-  const recorded = (begun as { state?: CarriedState }).state;
-  const state = recorded ?? newImportState(begun.importRunId, begun.settings);
+  const state = newImportState(begun.importRunId, begun.settings);
   // A pause asked for while the import began is kept.
   state.progress = { ...state.progress, paused: run.progress.paused, pauseReason: run.progress.pauseReason };
   return { outcome: 'started', state, otherImports: begun.otherImports };

@@ -133,7 +133,7 @@ function tourSteps(input: ImportTourInput) {
     imageAlone: retriesAloneAfterBatch(retry)
       ? proxyActivities<ImageActivities>({ ...p.imageRetriedAlone, ...imageOptions })
       : null,
-    /** A tour's images in one activity (and, with `persistWithImages`, the tour persisted with them). */
+    /** A tour's images and the tour persisted with them, in one activity. */
     images: proxyActivities<ImageActivities>({ ...p.imageBatch, ...imageOptions }),
   };
 }
@@ -160,10 +160,9 @@ async function importOnce(
   const { contentHash } = fetched;
   let images = fetched.images;
   for (let round = 1; ; round++) {
-    const pass =
-      input.persistWithImages && images.some((img) => !img.readySha256)
-        ? await importAndPersist(input, steps, { contentHash, images })
-        : await persist(input, steps, contentHash, await importImages(images, steps));
+    const pass = images.some((img) => !img.readySha256)
+      ? await importAndPersist(input, steps, { contentHash, images })
+      : await persist(input, steps, contentHash, await settleImages(images, [], null, steps));
     if (typeof pass === 'string' || !('swept' in pass)) return pass;
     // The blob GC swept images the persist was to refer to: they are imported again, a few times at most.
     if (round >= SWEPT_ROUNDS)
@@ -238,32 +237,11 @@ async function persist(
 }
 
 /**
- * A tour's images: those checked recently with every size stored need nothing; the others go to the
- * image queue in one batch, and any that failed there for a reason a retry may fix are retried one
- * by one under the usual retry policy (unless it allows a single attempt). One bad image does not
- * fail the tour: it is stored as failed, with the reason.
+ * Each image's asset: ready when it was checked recently with every size stored, or from its outcome in
+ * importTourImages; one that failed there for a reason a retry may fix is retried alone under the usual
+ * retry policy (unless it allows a single attempt). One bad image does not fail the tour: it is stored as
+ * failed, with the reason (the whole activity's reason when it gave up).
  */
-async function importImages(
-  tourImages: readonly FetchedImage[],
-  steps: Pick<ReturnType<typeof tourSteps>, 'imageAlone' | 'images'>,
-): Promise<TourAssetInput[]> {
-  const todo = tourImages.filter((img) => !img.readySha256).map((img) => img.url);
-  let outcomes: ImageOutcome[] = [];
-  let batchFailure: string | null = null;
-  if (todo.length) {
-    try {
-      outcomes = await untilReachable('importImages', () => steps.images.importImages({ urls: todo }));
-    } catch (err) {
-      // The batch itself gave up (not one image's fault): every image gets its own activity, or, with a
-      // single attempt allowed, is stored as failed for the batch's reason.
-      if (isCancellation(err) || !(err instanceof ActivityFailure)) throw err;
-      batchFailure = activityFailureReason(err);
-    }
-  }
-  return settleImages(tourImages, outcomes, batchFailure, steps);
-}
-
-/** Each image's asset from its batch outcome, retrying alone those a retry may fix. */
 async function settleImages(
   tourImages: readonly FetchedImage[],
   outcomes: readonly ImageOutcome[],
@@ -275,8 +253,7 @@ async function settleImages(
     settledAsset(img, position, byUrl.get(img.url), { retriesAlone: imageAlone !== null, batchFailure }),
   );
   // Usually every image is settled by now: no promise per image (each costs a stack trace in the workflow
-  // sandbox, see bench/RESULTS.md). Otherwise the same lanes as always, so the retries are scheduled in
-  // the order earlier releases scheduled them.
+  // sandbox, see bench/RESULTS.md). Otherwise IMAGES_AT_ONCE lanes retry them alone.
   if (!imageAlone || !settled.includes(RETRY_ALONE)) return settled as TourAssetInput[];
   return mapWithLimit(tourImages, IMAGES_AT_ONCE, async (img, position): Promise<TourAssetInput> => {
     const asset = settled[position];

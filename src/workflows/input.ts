@@ -50,17 +50,7 @@ const ImportOperatorSchema = v.strictObject({
   settings: v.optional(Settings),
   dryRun: v.optional(v.boolean()),
   // Its shape is the workflow's own; who may carry it is checked below.
-  // (Runs begun before #14 carry the run's id as a string: pg's int8.)
-  carried: v.optional(
-    v.looseObject({
-      importRunId: v.pipe(
-        v.union([v.number(), v.pipe(v.string(), v.digits())]),
-        v.transform(Number),
-        v.integer(),
-        v.minValue(1),
-      ),
-    }),
-  ),
+  carried: v.optional(v.looseObject({ importRunId: v.pipe(v.number(), v.integer(), v.minValue(1)) })),
 });
 
 const ImportTourSchema = v.strictObject({
@@ -70,7 +60,6 @@ const ImportTourSchema = v.strictObject({
   imageTaskQueue: text,
   retry,
   listed: v.optional(v.boolean()),
-  persistWithImages: v.optional(v.boolean()),
 });
 
 export function validateImportOperatorInput(input: unknown): ImportOperatorInput {

@@ -1,8 +1,7 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { NotifyActivities } from '../activities/notify.js';
 import { operatorPriority } from '../constants.js';
 import type { Notification, NotificationEvent, PausedBy } from '../domain/notifications.js';
-import { PATCHES } from './patches.js';
 import { activityProfiles } from './retry.js';
 
 export interface Notifier {
@@ -29,8 +28,6 @@ export function createNotifier(o: {
   const pending: Promise<unknown>[] = [];
   return {
     send(event, message, extra = {}) {
-      // Histories recorded before notifications existed replay without them.
-      if (!patched(PATCHES.notifications)) return;
       const n: Notification = {
         event,
         operatorId: o.operatorId,

@@ -1,17 +1,8 @@
 /**
  * Workflow changes made while imports may be running, as `patched()` ids: a worker with the new code
- * replays a history recorded before the change the old way. Remove one (and its old branch) once no
- * workflow started before it can still be running or replayed.
+ * replays a history recorded before the change the old way. Each change after a release is patched
+ * against that release's histories (test/fixtures/histories); a patch and its old branch go at the
+ * release after every workflow started before it has closed (docs/development.md, "Cutting a release").
+ * None since 0.1.0.
  */
-export const PATCHES = {
-  /** #14: removals are applied when the import ends, through the removal guard. */
-  removalGuard: 'removal-guard',
-  /** #14: a child cancelled alone is a recorded failure, not the parent's cancellation. */
-  childCancelledAlone: 'child-cancelled-alone',
-  /** #14: a push import that closed before the listing's refresh signal is started again. */
-  restartClosedPush: 'restart-closed-push',
-  /** #18: notifications (paused, resumed, import failed or cancelled, alerts) sent by the notify activity. */
-  notifications: 'notifications',
-  /** #18: a tripped breaker resumes on its own after a cooldown, with a probe (half-open). */
-  halfOpenBreaker: 'half-open-breaker',
-} as const;
+export const PATCHES = {} as const;

@@ -1,9 +1,8 @@
-import { condition, patched } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { OperatorImportActivities } from '../activities/operator-import/index.js';
 import { nextCooldown, type PausedBy } from '../domain/notifications.js';
 import { halfOpenSettings } from '../domain/operator-import.js';
 import type { Notifier } from './notify.js';
-import { PATCHES } from './patches.js';
 import type { CarriedState, ImportStatus, PauseState, Progress } from './types.js';
 
 export interface PauseControl {
@@ -69,8 +68,7 @@ class ImportPause implements PauseControl {
   }
 
   began(state: CarriedState) {
-    // A pause asked for while the import began wins; a run continued from a history recorded before the
-    // pause was carried has none, and starts afresh.
+    // A pause asked for while the import began wins; a new import (no pause carried yet) starts with it.
     if (this.askedEarly || !state.pause) state.pause = this.early;
   }
 
@@ -113,8 +111,7 @@ class ImportPause implements PauseControl {
     const progress = this.o.progress();
     if (!progress.paused) return;
     const state = this.state;
-    // Histories recorded before the half-open breaker wait for a person, as they did.
-    const halfOpen = patched(PATCHES.halfOpenBreaker) ? halfOpenSettings(state.settings.breaker) : undefined;
+    const halfOpen = halfOpenSettings(state.settings.breaker);
     let resumedAlone = false;
     do {
       const cooldownMs =

@@ -84,12 +84,6 @@ export interface ImportTourInput {
   externalId: string;
   /** Started by its operator's listing (which staged the tour where the listing carries it whole). */
   listed?: boolean;
-  /**
-   * The image activity persists the tour with its images (importTourImages) instead of a local
-   * persistTour after them. Set by every starter since #17 (parent, webhook, CLI), so it gates the new
-   * path the way a patch would without an extra event: no earlier history carries it.
-   */
-  persistWithImages?: boolean;
   force?: boolean;
   imageTaskQueue?: string;
   retry?: ImportSettings['retry'];

@@ -20,6 +20,7 @@ const OPERATORS = [
   { id: 'rec-a', dialect: 'A' as const, seed: 81, tourCount: 10, ...small },
   { id: 'rec-b', dialect: 'B' as const, seed: 82, tourCount: 10, ...small },
   { id: 'rec-c', dialect: 'C' as const, seed: 83, tourCount: 10, ...small },
+  { id: 'rec-d', dialect: 'D' as const, seed: 85, tourCount: 10, ...small },
   { id: 'rec-guard', dialect: 'A' as const, seed: 84, tourCount: 10, imagesPerTour: { min: 0, max: 0 } },
 ];
 const retry = { retry: { initialIntervalMs: 100, maximumAttempts: 2 } };
@@ -52,7 +53,7 @@ describe('record workflow histories', () => {
   it('full imports of each dialect, with a failing image', async () => {
     p.sim.operator('rec-a').addFaults('image', [{ type: 'html-as-image', times: 1 }]);
     const ids: string[] = [];
-    for (const op of ['rec-a', 'rec-b', 'rec-c']) {
+    for (const op of ['rec-a', 'rec-b', 'rec-c', 'rec-d']) {
       const h = await p.startImport(op, 'full', retry);
       await h.result();
       ids.push(h.workflowId, child(op));

@@ -51,8 +51,9 @@ describe('ImportTour', () => {
         }));
         return { outcome: 'changed', contentHash: `h${fetches}`, images: urls };
       },
-      async importImages(a: { urls: string[] }) {
-        return a.urls.map((url) => ({ url, sha256: 'a'.repeat(64) }));
+      async importTourImages(a: { contentHash: string; images: unknown[] }) {
+        persisted.push(a.contentHash);
+        return { outcome: 'imported', images: a.images.length, failedImages: 0 };
       },
       async persistTour(a: { contentHash: string }) {
         persisted.push(a.contentHash);
@@ -94,8 +95,8 @@ describe('ImportTour', () => {
         }
         return { outcome: 'unchanged' }; // the operator has nothing newer than the listing had
       },
-      async importImages(a: { urls: string[] }) {
-        return a.urls.map((url) => ({ url, sha256: 'a'.repeat(64) }));
+      async importTourImages() {
+        return { outcome: 'imported', images: 1, failedImages: 0 };
       },
       async persistTour() {
         return { outcome: 'imported' };
@@ -126,12 +127,12 @@ describe('ImportTour', () => {
     expect(r.runs).toEqual(['COMPLETED']);
   });
 
-  it("sends a tour's images in one batch, retries alone only those a retry may fix, and keeps the rest", async () => {
+  it("sends a tour's images in one activity, retries alone only those a retry may fix, and keeps the rest", async () => {
     const sha = (n: string) => n.repeat(64);
     const singles: string[] = [];
     let stored: { position: number; status: string; sha256: string | null; failureReason: string | null }[] =
       [];
-    const batches: string[][] = [];
+    const sent: { url: string; readySha256?: string }[][] = [];
     const activities = {
       async fetchTour() {
         const images = ['ok', 'flaky', 'corrupt', 'ready'].map((name) => ({
@@ -141,13 +142,22 @@ describe('ImportTour', () => {
         }));
         return { outcome: 'changed', contentHash: 'h', images };
       },
-      async importImages(a: { urls: string[] }) {
-        batches.push(a.urls);
-        return [
-          { url: a.urls[0], sha256: sha('a') },
-          { url: a.urls[1], failure: { type: 'DownloadFailed', message: 'reset', retryable: true } },
-          { url: a.urls[2], failure: { type: 'CorruptImage', message: 'not a JPEG', retryable: false } },
-        ];
+      async importTourImages(a: { images: { url: string; readySha256?: string }[] }) {
+        sent.push(a.images);
+        return {
+          outcome: 'images-to-retry',
+          imageOutcomes: [
+            { url: 'http://img/ok.jpg', sha256: sha('a') },
+            {
+              url: 'http://img/flaky.jpg',
+              failure: { type: 'DownloadFailed', message: 'reset', retryable: true },
+            },
+            {
+              url: 'http://img/corrupt.jpg',
+              failure: { type: 'CorruptImage', message: 'not a JPEG', retryable: false },
+            },
+          ],
+        };
       },
       async importImage(a: { url: string }) {
         singles.push(a.url);
@@ -161,8 +171,15 @@ describe('ImportTour', () => {
       async recordTourRun() {},
     };
     const result = await importTour(activities, uniqueName('tour:op:T2'), { externalId: 'T2' });
-    // The image checked recently needs no activity; the others go in one batch.
-    expect(batches).toEqual([['http://img/ok.jpg', 'http://img/flaky.jpg', 'http://img/corrupt.jpg']]);
+    // One activity for the tour's images, told which one was checked recently (it needs no download).
+    expect(sent.map((images) => images.map((i) => [i.url, i.readySha256 ?? null]))).toEqual([
+      [
+        ['http://img/ok.jpg', null],
+        ['http://img/flaky.jpg', null],
+        ['http://img/corrupt.jpg', null],
+        ['http://img/ready.jpg', sha('d')],
+      ],
+    ]);
     expect(singles).toEqual(['http://img/flaky.jpg']);
     expect(stored.map((a) => [a.position, a.status, a.sha256, a.failureReason])).toEqual([
       [0, 'ready', sha('a'), null],
@@ -173,8 +190,8 @@ describe('ImportTour', () => {
     expect(result).toMatchObject({ outcome: 'imported', images: 4, failedImages: 1 });
   });
 
-  it('with a single attempt allowed, images failing in the batch are stored as failed, not retried alone', async () => {
-    const run = async (batch: (urls: string[]) => unknown) => {
+  it('with a single attempt allowed, no image is retried alone: the activity stores failures itself, or all fail for its reason', async () => {
+    const run = async (together: (a: { retriesAlone: boolean }) => unknown) => {
       let singles = 0;
       let stored: { status: string; failureReason: string | null }[] = [];
       const activities = {
@@ -182,8 +199,8 @@ describe('ImportTour', () => {
           const images = ['a', 'b'].map((n) => ({ url: `http://img/${n}.jpg`, caption: null }));
           return { outcome: 'changed', contentHash: 'h', images };
         },
-        async importImages(a: { urls: string[] }) {
-          return batch(a.urls);
+        async importTourImages(a: { retriesAlone: boolean }) {
+          return together(a);
         },
         async importImage() {
           singles++;
@@ -196,31 +213,30 @@ describe('ImportTour', () => {
         async recordTourFailure() {},
         async recordTourRun() {},
       };
-      await importTour(activities, uniqueName('tour:op:T3'), {
+      const result = await importTour(activities, uniqueName('tour:op:T3'), {
         externalId: 'T3',
         retry: { initialIntervalMs: 50, maximumAttempts: 1 },
       });
-      return { singles, stored: stored.map((a) => [a.status, a.failureReason]) };
+      return { singles, stored: stored.map((a) => [a.status, a.failureReason]), result };
     };
-    // One image failed retryably inside the batch.
-    expect(
-      await run((urls) => [
-        { url: urls[0], sha256: 'a'.repeat(64) },
-        { url: urls[1], failure: { type: 'DownloadFailed', message: 'reset', retryable: true } },
-      ]),
-    ).toEqual({
-      singles: 0,
-      stored: [
-        ['ready', null],
-        ['failed', 'DownloadFailed: reset'],
-      ],
+    // The activity is told no image will be retried alone, so it persists with the failure itself.
+    const told: boolean[] = [];
+    const itself = await run((a) => {
+      told.push(a.retriesAlone);
+      return { outcome: 'imported', images: 2, failedImages: 1 };
     });
-    // The batch itself failed.
+    expect(told).toEqual([false]);
+    expect(itself).toMatchObject({
+      singles: 0,
+      stored: [],
+      result: { outcome: 'imported', failedImages: 1 },
+    });
+    // The activity itself failed: every image is stored as failed for its reason, none retried alone.
     expect(
       await run(() => {
         throw ApplicationFailure.retryable('worker lost its disk', 'StorageFailed');
       }),
-    ).toEqual({
+    ).toMatchObject({
       singles: 0,
       stored: [
         ['failed', 'StorageFailed: worker lost its disk'],
@@ -251,10 +267,6 @@ describe('ImportTour', () => {
           ran.push(`importTourImages ${a.images.length} retriesAlone=${a.retriesAlone}`);
           return together();
         },
-        async importImages(a: { urls: string[] }) {
-          ran.push(`importImages ${a.urls.length}`);
-          return a.urls.map((url) => ({ url, sha256: 'f'.repeat(64) }));
-        },
         async importImage(a: { url: string }) {
           ran.push(`importImage ${a.url}`);
           return { sha256: 'b'.repeat(64), downloaded: true, resized: true };
@@ -268,7 +280,6 @@ describe('ImportTour', () => {
         async recordTourRun() {},
       };
       const result = await importTour(activities, uniqueName('tour:op:P'), {
-        persistWithImages: true,
         retry: { initialIntervalMs: 50, maximumAttempts: 2 },
       }).catch((err: unknown) => err);
       return { result, ran, persisted };

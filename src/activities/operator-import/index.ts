@@ -2,7 +2,7 @@ import { withFailureMappingAll } from '../failures.js';
 import type { OperatorImportDeps } from './deps.js';
 import { dryRunListing, type DryRunInput } from './dry-run.js';
 import { listPage, type ListPageInput } from './listing.js';
-import { completeListing, settleRemovals, type SettleRemovalsInput } from './removals.js';
+import { settleRemovals, type SettleRemovalsInput } from './removals.js';
 import * as runs from './runs.js';
 
 export type { OperatorImportDeps, OperatorSchedules } from './deps.js';
@@ -20,7 +20,6 @@ export function createOperatorImportActivities(deps: OperatorImportDeps) {
     beginImport: (a: runs.BeginImportInput) => runs.beginImport(deps, a),
     listPage: (a: ListPageInput) => listPage(deps, a),
     settleRemovals: (a: SettleRemovalsInput) => settleRemovals(deps, a),
-    completeListing: (a: { operatorId: string; importRunId: number }) => completeListing(deps, a),
     setOperatorPaused: (a: runs.SetOperatorPausedInput) => runs.setOperatorPaused(deps, a),
     recordTourFailure: (a: Parameters<typeof runs.recordTourFailure>[1]) => runs.recordTourFailure(deps, a),
     recordTourRun: (a: runs.TourRunInput) => runs.recordTourRun(deps, a),

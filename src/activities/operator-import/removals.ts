@@ -32,7 +32,7 @@ export async function settleRemovals(
   const settled = await inTransaction(deps.pool, async (tx) => {
     const state = await runs.removalState(tx, a.importRunId);
     if (state.settled) return state.settled;
-    // (Imports begun before the guard existed did not count their active tours: count them now.)
+    // (A run that never recorded its active tours at its start counts them now.)
     const activeAtStart = state.activeAtStart ?? (await removals.countActiveTours(tx, a.operatorId));
     if (a.fullListing) await removals.noteUnlisted(tx, a.operatorId, a.importRunId);
     const noted = await removals.countPending(tx, a.operatorId, a.importRunId);
@@ -53,15 +53,6 @@ export async function settleRemovals(
     await deps.schedules?.pause(a.operatorId, `operator paused: ${settled.reason}`);
   }
   return settled;
-}
-
-/** Before #14: a complete full listing removed the tours it did not mention; kept for running imports. */
-export async function completeListing(
-  deps: OperatorImportDeps,
-  a: { operatorId: string; importRunId: number },
-) {
-  const settled = await settleRemovals(deps, { ...a, fullListing: true });
-  return { removed: settled.removed };
 }
 
 /** The operator's removal guard: its `removalGuard` setting over the defaults. */

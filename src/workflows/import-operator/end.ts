@@ -1,8 +1,7 @@
-import { CancellationScope, condition, ContinueAsNew, isCancellation, patched } from '@temporalio/workflow';
+import { CancellationScope, condition, ContinueAsNew, isCancellation } from '@temporalio/workflow';
 import type { ImportAlerts } from '../../activities/notify.js';
 import { summary } from '../../domain/operator-import.js';
 import { rootFailure } from '../failure.js';
-import { PATCHES } from '../patches.js';
 import { giveRoomBack } from '../room.js';
 import type { CarriedState, ImportOperatorResult, ImportStatus } from '../types.js';
 import type { OperatorImportRun } from './run.js';
@@ -18,11 +17,6 @@ export async function applyOrHoldRemovals(run: OperatorImportRun, state: Carried
   const { progress } = run;
   const { fullListing } = state.settings;
   const ids = { operatorId: run.input.operatorId, importRunId: state.importRunId };
-  if (!patched(PATCHES.removalGuard)) {
-    // Imports begun before the guard existed end as they began: removed during the listing.
-    if (fullListing) progress.removed += (await run.bookkeeping.completeListing(ids)).removed;
-    return '';
-  }
   const settled = await run.bookkeeping.settleRemovals({ ...ids, fullListing });
   progress.removed += settled.removed;
   if (!settled.held) return '';
