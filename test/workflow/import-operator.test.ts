@@ -193,12 +193,8 @@ describe('ImportOperator orchestration', () => {
     const activities = {
       async beginImport(a: { operatorId: string }) {
         const c = catalogs[a.operatorId];
-        // The result as activities recorded it before the workflow built its own state: still understood.
-        return {
-          outcome: 'started',
-          state: newImportState(c.runId, testSettings({ window: 5, pageSize: c.pageSize })),
-          otherImports: c.others,
-        };
+        const settings = testSettings({ window: 5, pageSize: c.pageSize });
+        return { outcome: 'started', importRunId: c.runId, settings, otherImports: c.others };
       },
       async listPage(a: { operatorId: string; position?: string }) {
         const c = catalogs[a.operatorId];
