@@ -28,11 +28,7 @@ export interface ApiCallFigures {
 }
 
 /** Full imports of every dialect's catalog at once (counts are per operator, so they do not mix). */
-export async function measureApiCalls(
-  client: Client,
-  sim: SimHandle,
-  window: number,
-): Promise<ApiCallFigures[]> {
+async function measureApiCalls(client: Client, sim: SimHandle, window: number): Promise<ApiCallFigures[]> {
   const ids = API_CALL_DIALECTS.map(apiCallsOperatorId);
   // Counted as a difference: the simulator's counters run from its start and are not ours to reset.
   const before = await sim.requests(ids);

@@ -38,7 +38,7 @@ export interface FloorFigures {
 /** Server plus workflow worker CPU per child of a floor run: the floor under "orchestration CPU". */
 export const floorMsPerChild = (r: FloorRun) => r.serverMs + r.workflowWorkerMs;
 
-export async function orchestrationFloor(o: {
+async function orchestrationFloor(o: {
   client: Client;
   address: string;
   serverPid: number;

@@ -28,7 +28,7 @@ export const lowLoadSize = (smoke: boolean) => ({ tours: smoke ? 10 : 40, images
 /** Added latency per tour at p50, tour-import over plain. */
 export const addedP50Ms = (f: LowLoadFigures) => f.tourImport.p50Ms - f.plain.p50Ms;
 
-export async function lowLoad(deps: {
+async function lowLoad(deps: {
   smoke: boolean;
   /** Each side over the low-load catalog at the given window. */
   plain: (window: number) => Promise<PipelineFigures>;

@@ -13,7 +13,7 @@ import { startMeasurement, type ImportContext } from './lib/rig.js';
 import type { SimHandle } from './lib/sim.js';
 import type { PipelineFigures } from './report.js';
 
-export interface ManyOperatorsSize {
+interface ManyOperatorsSize {
   operators: number;
   tours: number;
   images: number;
@@ -30,7 +30,7 @@ export interface ManyOperatorsFigures extends ManyOperatorsSize {
 
 export const manyOperatorIds = (n: number) => Array.from({ length: n }, (_, i) => `many-${i + 1}`);
 
-export async function manyOperators(deps: {
+async function manyOperators(deps: {
   size: ManyOperatorsSize;
   window: number;
   ctx: ImportContext;

@@ -7,7 +7,7 @@ import { PRODUCT_DYNAMIC_CONFIG } from '../tooling/servers/dev-server.js';
 import { SERVER_KINDS, type ServerKind } from './lib/server.js';
 
 /** The scenarios `--skip` names, in the order they run. */
-export const SCENARIOS = [
+const SCENARIOS = [
   'ceiling',
   'legacy',
   'plain',

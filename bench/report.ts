@@ -174,8 +174,7 @@ export function mergeReports(old: BenchReport, now: BenchReport): BenchReport {
   };
 }
 
-export const NOTES_MARKER =
-  '<!-- notes: everything below this line is kept when the bench rewrites this file -->';
+const NOTES_MARKER = '<!-- notes: everything below this line is kept when the bench rewrites this file -->';
 
 /**
  * Puts `lines` into the kept notes of a results file (below NOTES_MARKER) as the section `id`, in place

@@ -36,7 +36,7 @@ export interface Rss24mpFigures {
   import: PipelineFigures;
 }
 
-export async function rss24mp(deps: {
+async function rss24mp(deps: {
   smoke: boolean;
   defaults: boolean;
   /** The image worker's log file, where it states its sizing. */

@@ -7,8 +7,8 @@ import { seededRng, type Rng } from './prng.js';
  * every interleaving).
  */
 
-export const OPERATOR_FAULTS = ['operator-5xx', 'operator-429', 'slow-images', 'truncated-images'] as const;
-export const PROCESS_FAULTS = ['kill-worker', 'kill-temporal', 'kill-s3', 'restart-postgres'] as const;
+const OPERATOR_FAULTS = ['operator-5xx', 'operator-429', 'slow-images', 'truncated-images'] as const;
+const PROCESS_FAULTS = ['kill-worker', 'kill-temporal', 'kill-s3', 'restart-postgres'] as const;
 export const FAULT_KINDS = [...OPERATOR_FAULTS, ...PROCESS_FAULTS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 type ProcessFault = (typeof PROCESS_FAULTS)[number];

@@ -9,7 +9,7 @@ async function json(res: Response, what: string): Promise<unknown> {
   return text ? JSON.parse(text) : {};
 }
 
-export interface SimTour {
+interface SimTour {
   code: string;
   title: string;
   rev: number;

@@ -23,7 +23,7 @@ export const SOAK_OPERATORS: SoakOperator[] = [
   { id: 'soak-d', dialect: 'D', detailEndpoint: true },
 ];
 
-export const TOURS_PER_OPERATOR = 30;
+const TOURS_PER_OPERATOR = 30;
 
 /** Small catalogs of small images: a 2-core machine resizes them while everything else runs. */
 export function simulatorSpecs(seed: number): OperatorSpecInput[] {

@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { stopChild } from '../tooling/servers/dev-server.js';
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
+const ROOT = path.resolve(import.meta.dirname, '..');
 
 /**
  * One part of the stack the soak runs, as the fault schedule sees it: brought down (SIGKILL, or a fast

@@ -10,7 +10,7 @@ import { launchNode, Supervised, type ExitReport } from './processes.js';
 
 /** Housekeeping every few seconds, with a GC grace of seconds: the sweep runs against live imports. */
 export const HOUSEKEEPING_EVERY_MS = 6_000;
-export const BLOB_GC_GRACE_MS = 5_000;
+const BLOB_GC_GRACE_MS = 5_000;
 export const IMAGE_SIZES = { widths: [1200, 600, 200], formats: ['jpeg', 'webp'] };
 
 export interface ProcessSetting {
@@ -27,7 +27,7 @@ export interface ProcessSetting {
  * What every process of the product gets: the servers named (nothing discovered), blobs in S3, its own
  * data folder as a host would have. Not NODE_ENV=production: that refuses a GC grace under an hour.
  */
-export function processEnv(s: ProcessSetting, name: string): NodeJS.ProcessEnv {
+function processEnv(s: ProcessSetting, name: string): NodeJS.ProcessEnv {
   const home = path.join(s.runDir, 'procs', name);
   mkdirSync(home, { recursive: true });
   return {

@@ -40,7 +40,7 @@ export interface Stack {
   unexpectedExits: ExitReport[];
 }
 
-export const WORKERS_PER_KIND = 2;
+const WORKERS_PER_KIND = 2;
 
 export async function startStack(
   runDir: string,

@@ -46,7 +46,7 @@ const SCHEDULE_SUFFIX = /-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
  * src/constants.ts), so every SDK, workflow and activity log line carries operatorId without each call
  * site having to add it.
  */
-export function operatorIdFromWorkflowId(workflowId: unknown): string | undefined {
+function operatorIdFromWorkflowId(workflowId: unknown): string | undefined {
   if (typeof workflowId !== 'string') return undefined;
   const m = /^(import|tour):([a-z0-9]+(?:-[a-z0-9]+)*)/.exec(workflowId.replace(SCHEDULE_SUFFIX, ''));
   return m?.[2];

@@ -16,7 +16,7 @@ export interface ImportContext {
 }
 
 /** Distinct sources with stored sizes in the schema (resizes done so far). */
-export async function countResized(pool: pg.Pool): Promise<number> {
+async function countResized(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query('SELECT count(DISTINCT sha256)::int AS n FROM asset_variants');
   return rows[0].n;
 }

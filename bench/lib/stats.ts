@@ -5,7 +5,7 @@ export function percentile(values: number[], p: number): number {
   return s[i];
 }
 
-export const round = (v: number, digits = 2) =>
+const round = (v: number, digits = 2) =>
   Number.isFinite(v) ? Math.round(v * 10 ** digits) / 10 ** digits : v;
 
 export function fmt(v: number | undefined, digits = 2): string {

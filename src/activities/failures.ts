@@ -86,7 +86,7 @@ const PG_CONNECTION_MESSAGES =
  * reports them), the blob store (the AWS SDK's errors carry `$metadata`: a network error or a 5xx after
  * its own retries), or neither. Typed errors of the operator and image modules never get here.
  */
-export function unavailableService(err: unknown): 'database' | 'blob store' | undefined {
+function unavailableService(err: unknown): 'database' | 'blob store' | undefined {
   if (!(err instanceof Error)) return undefined;
   const code = (err as NodeJS.ErrnoException).code;
   const aws = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
@@ -207,7 +207,7 @@ export function nonRetryable(type: string, message: string): ApplicationFailure 
  * Heartbeats while `fn` runs (operator calls can wait on the shared rate limiter or a slow API), so a
  * crashed worker is noticed within the heartbeat timeout instead of the start-to-close timeout.
  */
-export async function heartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
+async function heartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
   let ctx: Context;
   try {
     ctx = Context.current();

@@ -21,8 +21,6 @@ import {
 } from '../domain/tour-images.js';
 import { persistStagedTour, type ImagesSwept } from './staged-tour.js';
 
-export type { ImageOutcome } from '../domain/tour-images.js';
-
 export interface ImageDeps {
   pool: Pool;
   store: BlobStore;

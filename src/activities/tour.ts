@@ -36,8 +36,6 @@ export interface TourDeps {
   schedules?: OperatorSchedules;
 }
 
-export type { FetchedImage } from '../domain/tour-images.js';
-
 export function createTourActivities(deps: TourDeps) {
   // One per worker process: pushes in a burst share their listing scans (src/operators/find-in-listing.ts).
   const lookups = createPushedTourLookups();

@@ -13,14 +13,14 @@ export interface ApiCredentials {
  * signature. Everything else, including routes added later and unknown paths, needs credentials: the list
  * says what is open, not what is closed.
  */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set([
+const OPEN_ROUTES: ReadonlySet<string> = new Set([
   '/healthz',
   '/readyz',
   '/blobs/*',
   '/webhooks/operators/:operatorId/tours',
 ]);
 
-export const CHALLENGE = 'Basic realm="tour-import"';
+const CHALLENGE = 'Basic realm="tour-import"';
 
 /** Hashing first gives both sides the same length, so the comparison takes the same time whatever was sent. */
 function same(given: string, expected: string): boolean {

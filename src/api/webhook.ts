@@ -14,7 +14,7 @@ import {
   type DeliveryClaim,
 } from '../db/operators.js';
 
-export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+const WEBHOOK_BODY_LIMIT = 64 * 1024;
 const MAX_TOURS_PER_DELIVERY = 100;
 /** A push that Temporal cannot take within this is answered 503, so the sender retries. */
 const TEMPORAL_DEADLINE_MS = 10_000;

@@ -26,11 +26,11 @@ export function when(d: Date | string | null | undefined): string {
     .replace(/\.\d+Z$/, 'Z');
 }
 
-export function countsText(c: Partial<ImportRunRow['counts']>): string {
+function countsText(c: Partial<ImportRunRow['counts']>): string {
   return `listed ${c.listed ?? 0}, imported ${c.done ?? 0}, unchanged ${c.unchanged ?? 0}, removed ${c.removed ?? 0}, failed ${c.failed ?? 0}`;
 }
 
-export function progressText(p: Progress): string {
+function progressText(p: Progress): string {
   return `${p.status}: ${countsText(p)}, running ${p.running}, queued ${p.queued}`;
 }
 
@@ -83,7 +83,7 @@ export function statusText(s: OperatorStatus): string {
   return lines.join('\n');
 }
 
-export function notificationsTable(rows: DeliveryRow[]): string {
+function notificationsTable(rows: DeliveryRow[]): string {
   return table(
     ['notified', 'event', 'sink', 'delivery', 'error'],
     rows.map((d) => [

@@ -8,7 +8,7 @@ import type { Queryable } from './pool.js';
  * at once, against the pushed removals of a rolling window (see the end of this file); held, it has no
  * import run.
  */
-export type RemovalEvidence = 'tombstone' | 'unlisted';
+type RemovalEvidence = 'tombstone' | 'unlisted';
 
 export interface HeldRemoval {
   externalId: string;

@@ -35,7 +35,7 @@ export const NOTIFY_ATTEMPTS = 4;
 
 export const DEFAULT_FAILING_RUNS = 3;
 /** Schedule intervals a delta mark may fall behind before it is reported. */
-export const DELTA_MARK_INTERVALS = 3;
+const DELTA_MARK_INTERVALS = 3;
 
 /** An operator's settings as registered (operators.settings), as far as its alert thresholds go. */
 export interface AlertingSettings {

@@ -83,7 +83,7 @@ export interface Progress {
 
 export const DEFAULT_RETRY = { initialIntervalMs: 1_000, maximumAttempts: 6 };
 
-export const DEFAULT_BREAKER: BreakerSettings = { consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 };
+const DEFAULT_BREAKER: BreakerSettings = { consecutiveFailures: 5, failureRatio: 0.5, overLast: 20 };
 
 /**
  * Failure types that retrying cannot fix; activities throw them as non-retryable too. A tour that failed

@@ -18,7 +18,7 @@ function inStorableYears(iso: string): boolean {
   return t >= EARLIEST_TIMESTAMP && t <= LATEST_TIMESTAMP;
 }
 
-export const TourImageSchema = z.object({
+const TourImageSchema = z.object({
   url: z.url({ protocol: /^https?$/ }).max(2048),
   caption: z.string().max(2000).nullable(),
 });

@@ -6,7 +6,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * rotate secrets by signing with both for a while. Pure code: the route maps failures to 401.
  */
 
-export const TOLERANCE_SECONDS = 5 * 60;
+const TOLERANCE_SECONDS = 5 * 60;
 const SECRET_PREFIX = 'whsec_';
 const HMAC_BYTES = 32;
 /** More than a rotation needs; bounds the HMAC work an unauthenticated request can cause. */
@@ -23,7 +23,7 @@ export function webhookKey(secret: string): Buffer {
 }
 
 /** Standard Webhooks' lower bound for a signing secret; a shorter key can be guessed, and then anyone signs. */
-export const MIN_KEY_BYTES = 24;
+const MIN_KEY_BYTES = 24;
 /** Padding optional, as the reference libraries decode it; Buffer would silently skip any other character. */
 const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 

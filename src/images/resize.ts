@@ -17,7 +17,7 @@ import { describeHead, readHead, sniffFormat } from './sniff.js';
  */
 
 export type OutputFormat = 'jpeg' | 'webp' | 'avif' | 'png';
-export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
+type SourceFormat = 'jpeg' | 'png' | 'webp' | 'gif' | 'avif' | 'tiff';
 
 export interface ImageProcessorOptions {
   widths: readonly number[];

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
  */
 export type SniffedFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' | 'isobmff';
 
-export const SNIFF_BYTES = 32;
+const SNIFF_BYTES = 32;
 
 export function sniffFormat(head: Buffer): SniffedFormat | null {
   const at = (offset: number, bytes: number[]) => bytes.every((b, i) => head[offset + i] === b);

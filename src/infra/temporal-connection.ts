@@ -14,7 +14,7 @@ export interface TemporalConnectionOptions {
 }
 
 /** Where clients and workers connect: TEMPORAL_ADDRESS, else the local dev server's port. */
-export function temporalAddress(settings: Config['temporal'] = config().temporal): string {
+function temporalAddress(settings: Config['temporal'] = config().temporal): string {
   return settings.address ?? `127.0.0.1:${settings.port}`;
 }
 

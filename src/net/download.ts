@@ -18,7 +18,7 @@ import {
 import { parseRetryAfter } from './retry-after.js';
 import { assertSafeUrl, createSafeLookup, parseAllowlist, type Allowlist } from './safe-url.js';
 
-export interface DownloadTimeouts {
+interface DownloadTimeouts {
   /** DNS lookup, TCP connect and TLS handshake, each. */
   connectMs: number;
   /** From request sent to response headers. */
@@ -29,7 +29,7 @@ export interface DownloadTimeouts {
   totalMs: number;
 }
 
-export const DEFAULT_DOWNLOAD_TIMEOUTS: DownloadTimeouts = {
+const DEFAULT_DOWNLOAD_TIMEOUTS: DownloadTimeouts = {
   connectMs: 10_000,
   responseMs: 30_000,
   idleMs: 30_000,

@@ -17,7 +17,7 @@ export function messageId(n: Notification, sink: Sink): string {
   return `msg_${createHash('sha256').update(`${sink.name}\n${n.dedupKey}`).digest('hex').slice(0, 32)}`;
 }
 
-export function title(n: Notification): string {
+function title(n: Notification): string {
   const what: Record<Notification['event'], string> = {
     paused: `paused${n.pausedBy ? ` (${n.pausedBy === 'person' ? 'by a person' : `by the ${n.pausedBy.replace('-', ' ')}`})` : ''}`,
     resumed: 'resumed',

@@ -21,9 +21,9 @@ export type CheckClass = 'auth' | 'listing' | 'mapping' | 'images';
  * Which class decides when several steps fail: an earlier step's failure makes the later ones
  * meaningless (no listing without credentials, nothing to map without a listing).
  */
-export const CHECK_CLASSES: readonly CheckClass[] = ['auth', 'listing', 'mapping', 'images'];
+const CHECK_CLASSES: readonly CheckClass[] = ['auth', 'listing', 'mapping', 'images'];
 
-export type StepStatus = 'ok' | 'failed' | 'skipped';
+type StepStatus = 'ok' | 'failed' | 'skipped';
 
 export interface Step {
   status: StepStatus;
@@ -37,7 +37,7 @@ export interface PageTiming {
   ms: number;
 }
 
-export interface InvalidTour {
+interface InvalidTour {
   externalId: string;
   /** Dotted path of the first field the schema rejected (`price.amount`); null when it named none. */
   field: string | null;

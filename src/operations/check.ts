@@ -48,7 +48,7 @@ export interface CheckOptions {
 
 export const DEFAULT_SAMPLE_IMAGES = 5;
 /** Tours of an ids-only listing (C) fetched and mapped one by one unless `allPages`. */
-export const DETAIL_SAMPLE = 20;
+const DETAIL_SAMPLE = 20;
 /** Invalid tours reported by name; the count covers the rest. */
 const INVALID_SHOWN = 5;
 

@@ -20,8 +20,8 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
  * GET {base}/partner/products/{code} (optional: the feed's records are full products)
  * Headers: exp-api-key, Accept: application/json;version=2.0
  */
-export const A_FEED_PATH = '/partner/products/modified-since';
-export const A_MAX_COUNT = 500;
+const A_FEED_PATH = '/partner/products/modified-since';
+const A_MAX_COUNT = 500;
 const A_ACCEPT = 'application/json;version=2.0';
 
 export interface DialectAOptions {
@@ -88,7 +88,7 @@ export function mapAProduct(operatorId: string, raw: unknown, fallbackId = '(unk
   });
 }
 
-export function isTombstone(raw: unknown): boolean {
+function isTombstone(raw: unknown): boolean {
   return asRecord(raw)?.status === 'INACTIVE';
 }
 

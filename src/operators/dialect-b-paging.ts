@@ -27,7 +27,7 @@ import { asRecord, text } from './mapping.js';
  * earlier than the mark for clock skew and the header's 1-second resolution.
  */
 export const B_OVERLAP = 5;
-export const B_RECENT = 10;
+const B_RECENT = 10;
 export const B_MAX_LIMIT = 100;
 export const B_MAX_BACKTRACK = 2;
 

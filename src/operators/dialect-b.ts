@@ -28,14 +28,14 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
  * GET {base}/v1/products?limit=N&offset=M[&updatedSince=ISO]&apiKey=KEY
  * GET {base}/v1/products/{code}?apiKey=KEY (optional: the list carries full products)
  */
-export const B_PRODUCTS_PATH = '/v1/products';
+const B_PRODUCTS_PATH = '/v1/products';
 /** Filled into `[format_id]` image templates: the largest rendition the operator offers. */
 export const DEFAULT_IMAGE_FORMAT_ID = 'original';
 /**
  * updatedSince is queried this much earlier than the stored mark (the scan's start at the
  * operator): clock skew, same-second updates, and the Date header's 1-second resolution.
  */
-export const DEFAULT_DELTA_LOOKBACK_MS = 60_000;
+const DEFAULT_DELTA_LOOKBACK_MS = 60_000;
 
 export interface DialectBOptions {
   operatorId: string;

@@ -12,8 +12,8 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
  * GET {base}/c/tour/show.xml?id=ID     one tour in full
  * Authorization: TourCMS <channel>:<marketplace>:<base64 HMAC-SHA256>, Date: <RFC 1123>
  */
-export const C_LIST_PATH = '/c/tours/list.xml';
-export const C_SHOW_PATH = '/c/tour/show.xml';
+const C_LIST_PATH = '/c/tours/list.xml';
+const C_SHOW_PATH = '/c/tour/show.xml';
 
 export interface CCredentials {
   channelId: string | number;
@@ -67,7 +67,7 @@ const parser = new XMLParser({
 });
 
 /** Pure: XML text → the <response> element, after checking <error>. Throws typed errors. */
-export function parseCResponse(xml: string, url: string): { notFound: boolean; response: Raw } {
+function parseCResponse(xml: string, url: string): { notFound: boolean; response: Raw } {
   let doc: Raw;
   try {
     doc = parser.parse(xml, true) as Raw;
@@ -131,7 +131,7 @@ function mapLocation(t: Raw): Raw | null {
 }
 
 /** Pure: one <tour> element → canonical Tour (throws TourValidationError). */
-export function mapCTour(operatorId: string, t: Raw, fallbackId = '(unknown)'): Tour {
+function mapCTour(operatorId: string, t: Raw, fallbackId = '(unknown)'): Tour {
   const id = text(t.tour_id);
   const price = text(t.from_price);
   const images = asArray(asRecord(t.images)?.image)

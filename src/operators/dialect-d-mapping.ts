@@ -46,9 +46,7 @@ const PlaceFields = zPlace.pick({ latitude: true, longitude: true }).partial();
 const AddressFields = zPostalAddress.pick({ addressLocality: true, addressCountry: true }).partial();
 
 /** Media types that are images: the others (videos, YouTube and Vimeo links) are not imported. */
-export const IMAGE_TYPES: ReadonlySet<string> = new Set(
-  zMediaType.options.filter((t) => t.startsWith('image/')),
-);
+const IMAGE_TYPES: ReadonlySet<string> = new Set(zMediaType.options.filter((t) => t.startsWith('image/')));
 
 type Issue = { path: (string | number)[]; message: string };
 type Checked<T> = { success: true; data: T } | { success: false; error: { issues: Issue[] } };

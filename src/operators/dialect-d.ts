@@ -22,14 +22,14 @@ import type { FetchResult, ListEntry, ListPage, OperatorAdapter } from './types.
  * The listing is read as it arrives (streamListing) and never held whole; the import stages it in
  * PostgreSQL and pages through its copy (src/activities/operator-import/listing.ts).
  */
-export const D_PRODUCTS_PATH = '/products';
-export const D_CAPABILITIES = ['octo/content', 'octo/pricing'] as const;
+const D_PRODUCTS_PATH = '/products';
+const D_CAPABILITIES = ['octo/content', 'octo/pricing'] as const;
 /** Without it a product has no title, description or media: nothing to import. */
-export const D_REQUIRED_CAPABILITY = 'octo/content';
+const D_REQUIRED_CAPABILITY = 'octo/content';
 /** The listing's default cap: full content for every product passes the 5 MiB every other body gets. */
 export const DEFAULT_MAX_LISTING_BYTES = 256 * 1024 * 1024;
 /** One product's cap within the listing (a product is a few kB; its media are links). */
-export const MAX_PRODUCT_BYTES = 8 * 1024 * 1024;
+const MAX_PRODUCT_BYTES = 8 * 1024 * 1024;
 
 export interface DialectDOptions {
   operatorId: string;
@@ -72,7 +72,7 @@ export function readDError(
 }
 
 /** Pure: the capabilities an answer says it initialised (its Octo-Capabilities header). */
-export function grantedCapabilities(headers: IncomingHttpHeaders): string[] | undefined {
+function grantedCapabilities(headers: IncomingHttpHeaders): string[] | undefined {
   const header = headers['octo-capabilities'];
   if (header === undefined) return undefined;
   return String(header)

@@ -3,7 +3,7 @@ import type { FetchResult, OperatorAdapter } from './types.js';
 export type Found = FetchResult | { kind: 'invalid'; error: string };
 
 /** A push names a recent change: a delta listing from before it is short. This bounds a runaway one. */
-export const MAX_PAGES_TO_FIND = 50;
+const MAX_PAGES_TO_FIND = 50;
 
 /**
  * One tour of an operator that serves no per-product endpoint, from a delta listing since `since`
@@ -21,7 +21,7 @@ export async function findInListing(
 }
 
 /** Several tours from one scan of the listing, as findInListing finds one. */
-export async function findManyInListing(
+async function findManyInListing(
   adapter: OperatorAdapter,
   externalIds: ReadonlySet<string>,
   since: string | undefined,

@@ -39,7 +39,7 @@ export interface OperatorHttpOptions {
 }
 
 /** A response as `onResponse` sees it: before its status is judged, its URL redacted as in messages. */
-export interface ResponseSeen {
+interface ResponseSeen {
   status: number;
   headers: IncomingHttpHeaders;
   url: string;
@@ -84,9 +84,9 @@ export interface OperatorHttp {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-export const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
-export const DEFAULT_USER_AGENT = 'tour-import/0.1 (+operator-sync)';
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024;
+const DEFAULT_USER_AGENT = 'tour-import/0.1 (+operator-sync)';
 
 /** Adds a query string; undefined values are left out. Adapters sign exactly what this returns. */
 export function withQuery(path: string, params: Record<string, string | number | undefined>): string {

@@ -19,7 +19,7 @@ import type { Dialect, OperatorAdapter } from './types.js';
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-export const duration = z
+const duration = z
   .union([
     z.number().int().nonnegative(),
     z.string().regex(DURATION, 'must be a duration like "90s", "15m", "1h", "1d"'),

@@ -3,7 +3,7 @@
  * an original's is read from its first bytes, because the type an operator's server sends is often wrong.
  */
 
-export const VARIANT_TYPES: Readonly<Record<string, string>> = {
+const VARIANT_TYPES: Readonly<Record<string, string>> = {
   jpeg: 'image/jpeg',
   jpg: 'image/jpeg',
   webp: 'image/webp',

@@ -37,7 +37,7 @@ export interface S3BlobStoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export function createS3Client(o: Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'credentials'>): S3Client {
+function createS3Client(o: Pick<S3BlobStoreOptions, 'endpoint' | 'region' | 'credentials'>): S3Client {
   return new S3Client({
     region: o.region,
     ...(o.endpoint ? { endpoint: o.endpoint, forcePathStyle: true } : {}),

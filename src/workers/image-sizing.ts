@@ -12,8 +12,8 @@ import os from 'node:os';
  * (18.0 images/s against 17.6 at 2) and at UV_THREADPOOL_SIZE 4 (13 % above 2; bench/RESULTS.md, ceiling
  * probes): a resize waits on I/O and on its encodes between bursts of CPU, so two per core keep it busy.
  */
-export const RESIZES_PER_CORE = 2;
-export const POOL_THREADS_PER_CORE = 2;
+const RESIZES_PER_CORE = 2;
+const POOL_THREADS_PER_CORE = 2;
 /** libuv's own default, kept as the floor: downloads' file writes and DNS lookups share the pool. */
 export const LIBUV_DEFAULT_POOL_THREADS = 4;
 /** Memory of an idle image worker (Node, the Temporal SDK, sharp): 247 MB in the bench. */
@@ -86,7 +86,7 @@ export function cgroupCpus(cpuMax: string | undefined): number | undefined {
   return Math.max(1, Math.ceil(Number(quota) / Number(period)));
 }
 
-export function cgroupMemoryMb(memoryMax: string | undefined): number | undefined {
+function cgroupMemoryMb(memoryMax: string | undefined): number | undefined {
   const v = (memoryMax ?? '').trim();
   if (!v || v === 'max' || !Number.isFinite(Number(v))) return undefined;
   return Math.floor(Number(v) / 2 ** 20);

@@ -16,7 +16,7 @@ import { makingRoom } from './room.js';
 import type { CarriedState, ImportTourResult } from './types.js';
 
 /** The failure type recorded for a tour whose ImportTour someone cancelled alone. */
-export const TOUR_CANCELLED = 'ImportTourCancelled';
+const TOUR_CANCELLED = 'ImportTourCancelled';
 /** A push import closing between our start and our signal, again and again, is not worth more tries. */
 const MAX_STARTS = 3;
 

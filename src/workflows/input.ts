@@ -12,7 +12,7 @@ import type { ImportOperatorInput, ImportTourInput } from './types.js';
  * per ImportTour there (bench/RESULTS.md, "Orchestration CPU per changed tour"); valibot's schemas are
  * plain objects built by small functions.
  */
-export const INVALID_INPUT = 'InvalidImportInput';
+const INVALID_INPUT = 'InvalidImportInput';
 
 const int = (...checks: v.PipeItem<number, number, v.BaseIssue<unknown>>[]) =>
   v.optional(v.pipe(v.number(), v.integer(), ...checks));

@@ -26,7 +26,7 @@ export const makeRoomSignal = defineSignal<[RoomRequest]>(SIGNALS.makeRoom);
 export const roomFreedSignal = defineSignal<[{ importRunId: number }]>(SIGNALS.roomFreed);
 
 /** How long a request holds without its `roomFreed`: longer than a one-page import takes. */
-export const ROOM_LEASE_MS = 10 * 60_000;
+const ROOM_LEASE_MS = 10 * 60_000;
 
 /** The window of an import that is making room: a fifth of its own, at least one child. */
 export function roomWindow(window: number): number {
@@ -34,7 +34,7 @@ export function roomWindow(window: number): number {
 }
 
 /** Tours this import still has to start; unknown (infinite) while its listing goes on. */
-export function toursLeft(state: CarriedState): number {
+function toursLeft(state: CarriedState): number {
   return state.listingDone ? state.progress.queued : Infinity;
 }
 
@@ -66,7 +66,7 @@ export function currentWindow(state: CarriedState, nowMs: number): number {
 }
 
 /** Sends a signal to each import, ignoring those that have ended meanwhile. */
-export async function signalImports<A extends unknown[]>(
+async function signalImports<A extends unknown[]>(
   workflowIds: readonly string[],
   signal: ReturnType<typeof defineSignal<A>>,
   ...args: A

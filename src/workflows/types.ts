@@ -13,13 +13,11 @@ import type {
 
 // The import's own vocabulary, shared with the activities, lives in the domain; callers see it here too.
 export type {
-  BreakerSettings,
   ImportMode,
   ImportSettings,
   ImportStatus,
   Progress,
   ResolvedSettings,
-  TourOutcome,
 } from '../domain/operator-import.js';
 
 export interface ImportOperatorInput {

@@ -16,7 +16,7 @@ export async function readAll(store: BlobStore, key: string): Promise<Buffer> {
  * Streams `data` in small chunks with pauses, as a download arrives, so concurrent writers really overlap.
  * The pauses stand for the network; no assertion depends on how long they take.
  */
-export function slowStream(data: Buffer, chunk = 64 * 1024): Readable {
+function slowStream(data: Buffer, chunk = 64 * 1024): Readable {
   return Readable.from(
     (async function* () {
       for (let i = 0; i < data.length; i += chunk) {

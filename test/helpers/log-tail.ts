@@ -2,15 +2,15 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** How many lines a failure shows: the last lines, and before them the last warnings and errors. */
-export const TAIL_LINES = 40;
-export const PROBLEM_LINES = 20;
+const TAIL_LINES = 40;
+const PROBLEM_LINES = 20;
 const MAX_LINE = 400;
 
 /** Bytes each log file under `dir` holds now: where the next test's lines start. */
 export type LogMarks = Map<string, number>;
 
 /** The `.log` files under `dir` (two levels: helpers may give a server a folder of its own). */
-export function logFiles(dir: string, depth = 2): string[] {
+function logFiles(dir: string, depth = 2): string[] {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -66,7 +66,7 @@ const CONTEXT_OMITTED = new Set([
 const CONTEXT_LAST = ['operatorId', 'workflowType', 'workflowId', 'activityType', 'attempt'];
 
 /** A log line for a person: pino JSON as `12:00:01.234 WARN message key=value …`, anything else as is. */
-export function formatLine(raw: string): { text: string; problem: boolean } {
+function formatLine(raw: string): { text: string; problem: boolean } {
   let line: Record<string, unknown> | undefined;
   try {
     const parsed: unknown = JSON.parse(raw);

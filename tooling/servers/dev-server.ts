@@ -34,7 +34,7 @@ export interface DevServerOptions {
 export const PRODUCT_DYNAMIC_CONFIG = ['matching.enableFairness=true'];
 
 /** The project's search attributes, registered on every dev server it starts. */
-export const SEARCH_ATTRIBUTE_TYPES = Object.values(SEARCH_ATTRIBUTES).map((name) => `${name}=Keyword`);
+const SEARCH_ATTRIBUTE_TYPES = Object.values(SEARCH_ATTRIBUTES).map((name) => `${name}=Keyword`);
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.port), '--log-level', 'warn'];

@@ -6,7 +6,7 @@ import { ensureBucket } from '../../src/storage/index.js';
 import { freePort, stopChild } from './dev-server.js';
 import { resolveGoBinary } from './go-binary.js';
 
-export const VERSITYGW_VERSION = 'v1.8.0';
+const VERSITYGW_VERSION = 'v1.8.0';
 const MODULE = `github.com/versity/versitygw/cmd/versitygw@${VERSITYGW_VERSION}`;
 
 const HOW_TO_GET_ONE = [

@@ -4,7 +4,7 @@ import { config } from '../../src/config.js';
 import { resolveGoBinary } from './go-binary.js';
 
 /** v1.5.1 is the newest tag whose go.mod has no replace directive, so `go install` works. */
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const MODULE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
 
 const HOW_TO_GET_ONE = [

@@ -11,7 +11,7 @@ import { resolveGoBinary } from './go-binary.js';
 import type { ServerPorts } from './temporal-server-ports.js';
 
 // The server's ports are part of this module's interface; they live in a file of their own for size.
-export { defaultPorts, freePorts, type ServerPorts } from './temporal-server-ports.js';
+export { defaultPorts, freePorts } from './temporal-server-ports.js';
 
 /**
  * The production shape of Temporal, run by the project: the real server (`go.temporal.io/server`, the
@@ -24,10 +24,7 @@ const SERVER_MODULE = `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSIO
 const SQL_TOOL_MODULE = `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
 
 /** Dynamic config shared with docker compose: fairness on (see the file). */
-export const DYNAMIC_CONFIG_FILE = path.resolve(
-  import.meta.dirname,
-  '../../config/temporal-dynamic-config.yaml',
-);
+const DYNAMIC_CONFIG_FILE = path.resolve(import.meta.dirname, '../../config/temporal-dynamic-config.yaml');
 
 const howToGetOne = (what: string, module: string, variable: string) =>
   [
@@ -137,7 +134,7 @@ function postgresTarget(url: string): PostgresTarget {
  * Creates both databases when missing and migrates them to the schemas embedded in the SQL tool.
  * Safe to run on every start (what the admin-tools job does in docker compose).
  */
-export async function setupTemporalSchemas(
+async function setupTemporalSchemas(
   o: Pick<TemporalServerOptions, 'sqlTool' | 'postgresUrl' | 'databases' | 'log'>,
 ): Promise<void> {
   const pg = postgresTarget(o.postgresUrl);
@@ -233,7 +230,7 @@ const ALREADY_EXISTS = 6; // gRPC status code
  * Registers the namespace and the project's search attributes (both skipped when present), then waits
  * until the frontend serves the namespace: its cache refreshes every few seconds.
  */
-export async function prepareNamespace(address: string, namespace: string): Promise<void> {
+async function prepareNamespace(address: string, namespace: string): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     await connection.workflowService

@@ -10,7 +10,7 @@ import { resolveGoBinary } from './go-binary.js';
  * real server does not, so the project builds the UI server (the same Go module the CLI embeds, with
  * its assets) once into the user cache and points it at the frontend.
  */
-export const TEMPORAL_UI_VERSION = 'v2.42.1';
+const TEMPORAL_UI_VERSION = 'v2.42.1';
 const MODULE = `github.com/temporalio/ui-server/v2/cmd/server@${TEMPORAL_UI_VERSION}`;
 
 export function resolveTemporalUi(log?: (line: string) => void): Promise<string> {

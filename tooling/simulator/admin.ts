@@ -86,7 +86,7 @@ export function registerAdmin(
   });
 }
 
-export function summary(op: SimOperator, t: TourRecord) {
+function summary(op: SimOperator, t: TourRecord) {
   return {
     code: t.code,
     title: t.title,

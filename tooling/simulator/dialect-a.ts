@@ -88,7 +88,7 @@ function checkHeaders(op: SimOperator, req: FastifyRequest): Outgoing | undefine
   return undefined;
 }
 
-export function encodeCursor(key: FeedKey): string {
+function encodeCursor(key: FeedKey): string {
   return Buffer.from(`${key.t}|${key.code}`, 'utf8').toString('base64');
 }
 

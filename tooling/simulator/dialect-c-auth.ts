@@ -9,7 +9,7 @@ import type { Credentials } from './types.js';
  *   Date: <RFC 1123 date whose unix time was signed>
  *   signature = base64(HMAC-SHA256(apiKey, `${channel}/${marketplace}/${VERB}/${unixtime}${pathWithQuery}`))
  */
-export const MAX_SKEW_SECONDS = 300;
+const MAX_SKEW_SECONDS = 300;
 
 export function tourCmsSignature(
   apiKey: string,

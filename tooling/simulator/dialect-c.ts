@@ -86,7 +86,7 @@ function tourXml(op: SimOperator, t: TourRecord): string {
   );
 }
 
-export function durationText(minutes: number): string {
+function durationText(minutes: number): string {
   if (minutes >= 1440 && minutes % 1440 === 0) return minutes === 1440 ? '1 day' : `${minutes / 1440} days`;
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;

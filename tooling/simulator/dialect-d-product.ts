@@ -20,12 +20,12 @@ export interface ProductView {
 
 const ZERO_DECIMAL = new Set(['JPY', 'ISK', 'KRW']);
 
-export function currencyPrecision(currency: string): number {
+function currencyPrecision(currency: string): number {
   return ZERO_DECIMAL.has(currency) ? 0 : 2;
 }
 
 /** Every third product is priced per booking (a private charter), the rest per unit. */
-export function pricedPerBooking(op: SimOperator, t: TourRecord): boolean {
+function pricedPerBooking(op: SimOperator, t: TourRecord): boolean {
   return hash(op.catalog.seed, t.index, 'octo-per') % 3 === 0;
 }
 

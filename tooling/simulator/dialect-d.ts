@@ -11,7 +11,7 @@ import type { SimOperator } from './operator.js';
  * INVALID_PRODUCT_ID, UNAUTHORIZED and FORBIDDEN (under 400 where the spec documents them, when told
  * to), INTERNAL_SERVER_ERROR. Every answer validates against `@octocloud/types` (test/unit/simulator).
  */
-export const OCTO_SUPPORTED_CAPABILITIES = ['octo/content', 'octo/pricing'] as const;
+const OCTO_SUPPORTED_CAPABILITIES = ['octo/content', 'octo/pricing'] as const;
 
 export const dialectDHooks: DialectHooks = {
   notFound: () =>
@@ -76,7 +76,7 @@ function authenticate(op: SimOperator, req: FastifyRequest): Outgoing | undefine
 }
 
 /** What this answer carries: the capabilities asked for that the operator grants, and its language. */
-export function viewFor(
+function viewFor(
   op: SimOperator,
   req: FastifyRequest,
 ): ProductView & { granted: string[]; languages: string[] } {

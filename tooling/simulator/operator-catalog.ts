@@ -4,10 +4,10 @@ import { generateContent, imageCaption, type TourContent } from './text.js';
 import type { Dialect, OperatorSpec } from './types.js';
 
 /** Base tours were "last updated" one per minute from here on, long before any mutation. */
-export const BASE_EPOCH = Date.UTC(2024, 0, 1);
+const BASE_EPOCH = Date.UTC(2024, 0, 1);
 const SLOT_MS = 60_000;
 
-export interface CatalogImage {
+interface CatalogImage {
   id: string;
   caption: string;
 }

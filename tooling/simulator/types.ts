@@ -85,7 +85,7 @@ export const FaultsSchema = z.object({
 export type Faults = z.infer<typeof FaultsSchema>;
 export type FaultsInput = z.input<typeof FaultsSchema>;
 
-export const CredentialsSchema = z.object({
+const CredentialsSchema = z.object({
   /** Dialects A, B and D: the API key. Dialect C: the HMAC secret. */
   apiKey: z.string().min(1),
   /** Dialect C only. */

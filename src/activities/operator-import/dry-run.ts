@@ -20,7 +20,7 @@ import { needsImport } from './listing.js';
 const EXAMPLES = 5;
 
 /** A count and its first few examples (external ids, or URLs for images, with why where there is one). */
-export interface Counted {
+interface Counted {
   count: number;
   examples: string[];
 }

@@ -2,7 +2,7 @@ import type { Pool } from '../../db/pool.js';
 import { blobUrl, html, page, when } from './html.js';
 import { THUMB, searchTours, tourDetail } from '../../db/catalog-pages.js';
 
-export const PAGE_SIZE = 48;
+const PAGE_SIZE = 48;
 
 export async function renderToursPage(
   pool: Pool,

@@ -92,7 +92,7 @@ async function liveProgress(client: Client | string, workflowId: string | null):
   return queryProgress(client, workflowId);
 }
 
-export async function heldRemovals(pool: Pool, operatorId: string, shown = 20): Promise<HeldRemovals | null> {
+async function heldRemovals(pool: Pool, operatorId: string, shown = 20): Promise<HeldRemovals | null> {
   const count = await removals.countHeld(pool, operatorId);
   if (!count) return null;
   const tours = await removals.listHeld(pool, operatorId, Math.max(shown, count));

@@ -53,7 +53,7 @@ export async function dryRunImport(input: ImportOperatorInput): Promise<ImportOp
 }
 
 /** One line: what the import would do. */
-export function dryRunSummary(r: DryRunReport): string {
+function dryRunSummary(r: DryRunReport): string {
   const removed = `${r.removed.count} removed${r.removalsHeld ? ' (held by the removal guard: the operator would be paused)' : ''}`;
   return (
     `dry run: would add ${r.added.count}, change ${r.changed.count}, leave ${r.unchanged} unchanged, ` +

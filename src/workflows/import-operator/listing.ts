@@ -9,7 +9,7 @@ import { untilReachable } from '../unreachable.js';
 import type { CarriedState } from '../types.js';
 import type { OperatorImportRun } from './run.js';
 
-export interface OperatorListing {
+interface OperatorListing {
   /** Whether the next step is to list a page: nothing left to start, or the early second page. */
   wantsPage(pending: string[]): boolean;
   /** Lists the next page: its tours to import, or undefined when listing failed (the operator is paused). */

@@ -4,18 +4,9 @@ import { SEARCH_ATTRIBUTES } from '../../constants.js';
 import type { ImportOperatorInput, ImportStatus } from '../types.js';
 
 /** The keys a person filters imports by in the Web UI and `temporal workflow list --query`. */
-export const OPERATOR_ID = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.operatorId,
-  SearchAttributeType.KEYWORD,
-);
-export const IMPORT_MODE = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.importMode,
-  SearchAttributeType.KEYWORD,
-);
-export const IMPORT_STATUS = defineSearchAttributeKey(
-  SEARCH_ATTRIBUTES.importStatus,
-  SearchAttributeType.KEYWORD,
-);
+const OPERATOR_ID = defineSearchAttributeKey(SEARCH_ATTRIBUTES.operatorId, SearchAttributeType.KEYWORD);
+const IMPORT_MODE = defineSearchAttributeKey(SEARCH_ATTRIBUTES.importMode, SearchAttributeType.KEYWORD);
+const IMPORT_STATUS = defineSearchAttributeKey(SEARCH_ATTRIBUTES.importStatus, SearchAttributeType.KEYWORD);
 
 /** Shows the import's operator, mode and status to searches (`ImportStatus = 'paused'`, say). */
 export function showImportStatus(input: ImportOperatorInput, status: ImportStatus): void {
