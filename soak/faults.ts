@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { countByKind, describeFault, type FaultEvent, type FaultKind } from './fault-plan.js';
 import type { SimAdmin } from './http.js';
 import type { Part } from './processes.js';
@@ -58,7 +59,7 @@ async function operatorFault(o: { sim: SimAdmin; say: (l: string) => void; t0: n
   await o.sim.addFault(e.target, route, fault);
   o.say(`fault ${describeFault(e).trim()}`);
   // Not cut short by an abort: a fault once set is always cleared.
-  await new Promise((r) => setTimeout(r, e.forMs));
+  await delay(e.forMs);
   await o.sim.clearFaults(e.target, route);
 }
 
@@ -71,7 +72,7 @@ async function processFault(
   if (!part) throw new Error(`no part named ${e.target}`);
   await part.down();
   o.say(`fault ${describeFault(e).trim()}: ${e.kind === 'restart-postgres' ? 'stopped' : 'SIGKILLed'}`);
-  await new Promise((r) => setTimeout(r, e.forMs));
+  await delay(e.forMs);
   const started = Date.now();
   await part.start();
   record.backInMs = Date.now() - started;

@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { TASK_QUEUES, WORKFLOW_TYPES, importOperatorWorkflowId, operatorPriority } from '../src/constants.js';
 import type { OperatorConfig } from '../src/operators/registry.js';
@@ -123,14 +124,6 @@ async function startAdHocImport(d: WorkloadDeps, r: Rng, report: WorkloadReport,
 
 /** Resolves after `ms`, or at once when `stop` aborts. */
 export function sleep(ms: number, stop: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (stop.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      stop.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop.addEventListener('abort', done, { once: true });
-  });
+  // Node's timer rejects when aborted (at once if already aborted): an abort here only ends the wait.
+  return delay(Math.max(0, ms), undefined, { signal: stop }).catch(() => undefined);
 }
