@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TASK_QUEUES } from '../src/constants.js';
 import type { SoakArgs } from './args.js';
@@ -151,6 +151,8 @@ function answers(pushes: Pushes): Record<string, number> {
 
 /** The data a passing run leaves behind is of no use; its logs and results stay. */
 export function removeRunData(runDir: string): void {
+  const cluster = path.join(runDir, 'pg');
+  if (existsSync(cluster)) rmSync(realpathSync(cluster), { recursive: true, force: true });
   for (const dir of ['pg', 's3', 'procs', 'workflow-bundle.js'])
     rmSync(path.join(runDir, dir), { recursive: true, force: true });
 }

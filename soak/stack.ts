@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { buildWorkflowBundle } from '../scripts/build-workflow-bundle.js';
 import { migrate } from '../src/db/migrate.js';
 import { createPool, type Pool } from '../src/db/pool.js';
 import { freePort, stopChild } from '../tooling/servers/dev-server.js';
+import { openClusterFolder } from '../tooling/servers/private-postgres.js';
 import { parseOperatorsYaml, type OperatorConfig } from '../src/operators/registry.js';
 import { createS3BlobStore } from '../src/storage/s3-blob-store.js';
 import type { BlobStore } from '../src/storage/blob-store.js';
@@ -51,7 +52,10 @@ export async function startStack(
   for (const dir of ['logs', 'procs']) mkdirSync(path.join(runDir, dir), { recursive: true });
   const reg = registry(cleanup, say);
   const notifySecret = `whsec_${randomBytes(32).toString('base64')}`;
-  const postgres = await tracked(startPostgres(path.join(runDir, 'pg')));
+  // The cluster lives where the postgres system user can reach it; the run folder links to it.
+  const cluster = openClusterFolder(`tour-import-soak-${path.basename(runDir)}-`);
+  symlinkSync(cluster.parent, path.join(runDir, 'pg'));
+  const postgres = await tracked(startPostgres(cluster.dir));
   reg.keep(postgres.part);
   await migrate(postgres.url, 'public');
   say(`PostgreSQL up (${postgres.url})`);

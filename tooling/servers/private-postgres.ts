@@ -1,5 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { config } from '../../src/config.js';
 import { withDatabase } from '../../src/db/database.js';
@@ -11,6 +20,17 @@ import { findPostgresBinaries, postgresBinDir, type PostgresBinaries } from './p
  * A private PostgreSQL cluster under the data folder, for development and tests when no server answers
  * (src/infra/postgres.ts reaches it only outside production): made with initdb, run with pg_ctl.
  */
+
+/**
+ * A new folder for a private cluster (`dir`, inside `parent`, which its caller removes), under the
+ * system's temp folder and open to the postgres system user: as root, initdb and postgres run as that
+ * user, which needs every folder above the cluster's (a checkout under a private temp folder has none).
+ */
+export function openClusterFolder(prefix: string): { parent: string; dir: string } {
+  const parent = mkdtempSync(path.join(os.tmpdir(), prefix));
+  chmodSync(parent, 0o755);
+  return { parent, dir: path.join(parent, 'pg') };
+}
 
 /** initdb and postgres refuse to run as root: run them as the `postgres` system user then. */
 function run(bin: string, args: string[]): Promise<void> {
